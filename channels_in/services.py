@@ -1,0 +1,131 @@
+"""From platform payloads to cases: normalise, ingest, and quarantine what fails."""
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from django.db import DataError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from channels_in import sample
+from channels_in.errors import MalformedPayload, UnsupportedEvent
+from channels_in.inbound import InboundMessage
+from channels_in.models import ChannelAccount, QuarantinedPayload
+from tickets.services import ingest_message
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A kind of raw payload: how to read it, and which accounts its messages arrive on when
+    the payload alone does not say (a quarantined payload that never normalised)."""
+
+    normalise: Callable[[bytes], InboundMessage]
+    accounts: Callable[[], Mapping[str, ChannelAccount]]
+
+
+# A quarantined payload names its source so that a retry can run the same normaliser again.
+SOURCES: dict[str, Source] = {
+    "sample": Source(normalise=sample.normalise, accounts=sample.accounts),
+}
+
+# Failures that belong to one payload. Anything else (the database is down) stops the batch,
+# so the caller's cursor does not move past payloads that were never tried.
+PAYLOAD_ERRORS = (MalformedPayload, UnsupportedEvent, DataError)
+
+
+@dataclass
+class BatchResult:
+    stored: int = 0
+    duplicates: int = 0
+    quarantined: list[QuarantinedPayload] = field(default_factory=list)
+
+
+def ingest_payloads(
+    *,
+    source: str,
+    payloads: Iterable[bytes],
+    accounts: Mapping[str, ChannelAccount],
+) -> BatchResult:
+    """Normalise and ingest a batch of raw payloads; each failure goes to quarantine and the
+    rest of the batch goes on.
+
+    ``accounts`` maps a platform to the channel account its messages arrived on. Messages
+    are ingested in platform-time order, so a batch gives the same cases in any order.
+    """
+    normalise = SOURCES[source].normalise
+    result = BatchResult()
+    ready: list[tuple[InboundMessage, bytes]] = []
+    for raw in payloads:
+        try:
+            ready.append((normalise(raw), raw))
+        except PAYLOAD_ERRORS as exc:
+            result.quarantined.append(quarantine_payload(source=source, raw=raw, error=str(exc)))
+    ready.sort(key=lambda item: (item[0].sent_at, item[0].channel, item[0].external_id))
+    for inbound, raw in ready:
+        account = accounts.get(inbound.platform)
+        if account is None:
+            error = f"No {inbound.platform} channel account is connected for this message."
+            result.quarantined.append(quarantine_payload(source=source, raw=raw, error=error))
+            continue
+        try:
+            ingested = ingest_message(account=account, inbound=inbound)
+        except PAYLOAD_ERRORS as exc:
+            logger.warning("Quarantined %s payload: %s", source, exc, exc_info=True)
+            result.quarantined.append(
+                quarantine_payload(source=source, raw=raw, error=str(exc), account=account)
+            )
+            continue
+        if ingested.duplicate:
+            result.duplicates += 1
+        else:
+            result.stored += 1
+    return result
+
+
+def quarantine_payload(
+    *, source: str, raw: bytes, error: str, account: ChannelAccount | None = None
+) -> QuarantinedPayload:
+    """Keep a payload that could not be ingested. The same payload again counts an attempt."""
+    digest = hashlib.sha256(raw).hexdigest()
+    with transaction.atomic():
+        item, created = QuarantinedPayload.objects.select_for_update().get_or_create(
+            source=source,
+            sha256=digest,
+            defaults={"raw_payload": raw, "error": error, "channel_account": account},
+        )
+        if not created:
+            QuarantinedPayload.objects.filter(pk=item.pk).update(
+                attempts=F("attempts") + 1,
+                error=error,
+                last_seen_at=timezone.now(),
+                status=QuarantinedPayload.Status.PENDING,
+            )
+            item.refresh_from_db()
+    return item
+
+
+def retry_quarantined(*, item: QuarantinedPayload) -> bool:
+    """Run a quarantined payload through its normaliser and ingest again.
+
+    Returns whether it is now stored; on failure the row records the new error.
+    """
+    account = item.channel_account
+    accounts = {account.platform: account} if account else SOURCES[item.source].accounts()
+    result = ingest_payloads(
+        source=item.source, payloads=[bytes(item.raw_payload)], accounts=accounts
+    )
+    if result.quarantined:
+        return False
+    QuarantinedPayload.objects.filter(pk=item.pk).update(status=QuarantinedPayload.Status.INGESTED)
+    return True
+
+
+def discard_quarantined(*, item: QuarantinedPayload) -> None:
+    """Mark a quarantined payload as not to be ingested. The payload itself is kept."""
+    QuarantinedPayload.objects.filter(pk=item.pk).update(
+        status=QuarantinedPayload.Status.DISCARDED
+    )

@@ -1,0 +1,30 @@
+import os
+
+import pytest
+from django.db import connection
+
+from channels_in import sample
+
+POSTGRES_REASON = (
+    "needs PostgreSQL: set DATABASE_URL=postgres://... (the embedded SQLite default cannot show "
+    "row locking, concurrent ingestion or full-text search)"
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    if connection.vendor == "postgresql":
+        return
+    # CI sets this: there a test that needs a service fails the run instead of skipping.
+    if os.environ.get("CAREINBOX_REQUIRE_SERVICES") == "1":
+        raise pytest.UsageError(
+            f"CAREINBOX_REQUIRE_SERVICES=1, but the database is not PostgreSQL; {POSTGRES_REASON}"
+        )
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason=POSTGRES_REASON))
+
+
+@pytest.fixture
+def accounts(db):
+    """The sample brand's channel accounts, keyed by platform."""
+    return sample.accounts()

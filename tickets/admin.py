@@ -1,0 +1,134 @@
+from django.contrib import admin
+
+from tickets.models import (
+    AgentProfile,
+    Attachment,
+    Case,
+    CaseEvent,
+    Customer,
+    Identity,
+    Message,
+    Tag,
+    Team,
+)
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+
+
+@admin.register(AgentProfile)
+class AgentProfileAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "user", "signature"]
+    search_fields = ["display_name", "user__username", "user__email"]
+    filter_horizontal = ["teams"]
+
+
+class IdentityInline(admin.TabularInline):
+    model = Identity
+    extra = 0
+    fields = ["platform", "external_id", "handle", "display_name", "follower_count"]
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "created_at", "merged_into"]
+    list_filter = [("merged_into", admin.EmptyFieldListFilter)]
+    search_fields = ["display_name", "identities__handle", "identities__external_id"]
+    readonly_fields = ["merged_into", "created_at"]
+    inlines = [IdentityInline]
+
+
+@admin.register(Identity)
+class IdentityAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "platform", "display_name", "follower_count", "customer"]
+    list_filter = ["platform"]
+    search_fields = ["external_id", "handle", "display_name"]
+    raw_id_fields = ["customer"]
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    extra = 0
+    fields = ["sent_at", "direction", "channel", "author_identity", "author_user", "text"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+
+class CaseEventInline(admin.TabularInline):
+    model = CaseEvent
+    extra = 0
+    can_delete = False
+    fields = ["occurred_at", "kind", "actor", "message", "data"]
+    readonly_fields = fields
+    ordering = ["occurred_at", "pk"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "customer",
+        "status",
+        "priority",
+        "assignee",
+        "team",
+        "last_inbound_at",
+    ]
+    list_filter = ["status", "priority", "team"]
+    list_select_related = ["customer", "assignee", "team"]
+    search_fields = ["subject", "customer__display_name", "customer__identities__handle"]
+    raw_id_fields = ["customer", "assignee", "merged_into"]
+    filter_horizontal = ["tags"]
+    date_hierarchy = "opened_at"
+    inlines = [MessageInline, CaseEventInline]
+
+
+class AttachmentInline(admin.TabularInline):
+    model = Attachment
+    extra = 0
+    fields = ["filename", "content_type", "size", "skipped_reason"]
+    readonly_fields = fields
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "case", "direction", "channel", "sent_at", "delivery_status"]
+    list_filter = ["direction", "channel", "delivery_status"]
+    list_select_related = ["case"]
+    search_fields = ["external_id", "text", "subject"]
+    raw_id_fields = ["case", "parent", "author_identity", "author_user", "channel_account"]
+    readonly_fields = ["received_at"]
+    exclude = ["raw_payload"]
+    inlines = [AttachmentInline]
+
+
+@admin.register(CaseEvent)
+class CaseEventAdmin(admin.ModelAdmin):
+    """History is append-only: readable here, never editable."""
+
+    list_display = ["occurred_at", "kind", "case", "actor"]
+    list_filter = ["kind"]
+    list_select_related = ["case", "actor"]
+    search_fields = ["case__id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

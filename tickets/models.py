@@ -1,0 +1,285 @@
+"""The shared case record: customers, their platform identities, cases, messages and history."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Platform(models.TextChoices):
+    X = "x", "X"
+    FACEBOOK = "facebook", "Facebook"
+    EMAIL = "email", "Email"
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgentProfile(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_profile"
+    )
+    display_name = models.CharField(max_length=100)
+    # Appended to short social replies, e.g. "^JL".
+    signature = models.CharField(max_length=20, blank=True)
+    # Closes email and Facebook replies, e.g. "Best wishes,\nJo Lee\nAcme Home care team".
+    sign_off = models.TextField(blank=True)
+    teams = models.ManyToManyField(Team, blank=True, related_name="agents")
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class Customer(models.Model):
+    """One real person or organisation, however many platform identities they use."""
+
+    display_name = models.CharField(max_length=200)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Set when this customer was merged into another: a tombstone kept for history.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
+    )
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class Identity(models.Model):
+    """How a customer appears on one platform."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="identities")
+    platform = models.CharField(max_length=16, choices=Platform)
+    # X user id, Facebook user id, or the lower-cased email address.
+    external_id = models.CharField(max_length=320)
+    handle = models.CharField(max_length=100, blank=True)
+    display_name = models.CharField(max_length=200, blank=True)
+    follower_count = models.PositiveIntegerField(null=True, blank=True)
+    avatar_url = models.URLField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Platform time of the newest message seen from this identity; its profile is shown.
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "identities"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "external_id"], name="identity_unique_platform_external_id"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_platform_display()}: {self.handle or self.external_id}"
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Case(models.Model):
+    """The shared record of one customer's conversation with the brand, across channels."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        OPEN = "open", "Open"
+        PENDING = "pending", "Pending on customer"
+        RESOLVED = "resolved", "Resolved"
+        CLOSED = "closed", "Closed"
+
+    class Priority(models.TextChoices):
+        LOW = "low", "Low"
+        NORMAL = "normal", "Normal"
+        HIGH = "high", "High"
+        URGENT = "urgent", "Urgent"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="cases")
+    status = models.CharField(max_length=16, choices=Status, default=Status.NEW)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_cases",
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
+    priority = models.CharField(max_length=16, choices=Priority, default=Priority.NORMAL)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="cases")
+    subject = models.CharField(max_length=300, blank=True)
+    # Set on a case folded into another by a customer merge; it is then closed.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Platform times of the customer's messages, so they do not depend on arrival order.
+    opened_at = models.DateTimeField()
+    first_inbound_at = models.DateTimeField(null=True, blank=True)
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    first_response_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    next_response_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            # Ingest relies on one active case per customer; two racing ingests cannot both
+            # open one.
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=~Q(status="closed"),
+                name="case_one_active_per_customer",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "last_inbound_at"], name="case_status_last_inbound"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Case #{self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != self.Status.CLOSED
+
+
+class Message(models.Model):
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "Inbound"
+        OUTBOUND = "outbound", "Outbound"
+        NOTE = "note", "Internal note"
+
+    class Delivery(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="messages")
+    direction = models.CharField(max_length=16, choices=Direction)
+    channel_account = models.ForeignKey(
+        "channels_in.ChannelAccount",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="messages",
+    )
+    # The platform's kind of message, e.g. "x.mention", "facebook.comment", "email".
+    channel = models.CharField(max_length=32, blank=True)
+    # NULL, not "", for notes and unsent replies: NULLs never collide in the unique key below.
+    external_id = models.CharField(max_length=500, null=True, blank=True)  # noqa: DJ001
+    # Threading: the external id this message answers, and the stored message it points to
+    # (which may belong to another customer's case, e.g. a bystander's reply).
+    in_reply_to_external_id = models.CharField(max_length=500, blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    author_identity = models.ForeignKey(
+        Identity, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+    )
+    author_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="messages",
+    )
+    text = models.TextField(blank=True)
+    html = models.TextField(blank=True, help_text="Sanitised HTML (email).")
+    subject = models.CharField(max_length=500, blank=True)
+    sent_at = models.DateTimeField(help_text="When the platform says it was sent.")
+    received_at = models.DateTimeField(auto_now_add=True)
+    raw_payload = models.BinaryField(blank=True, default=b"")
+
+    delivery_status = models.CharField(max_length=16, choices=Delivery, blank=True)
+    delivery_error = models.TextField(blank=True)
+    delivery_attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # A message delivered twice (poll and webhook, a retried page) is stored once.
+            models.UniqueConstraint(
+                fields=["channel_account", "external_id"], name="message_unique_external_id"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["case", "sent_at"], name="message_case_sent_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} {self.channel} {self.external_id or self.pk}"
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    # Stored with the message, in the same transaction; empty when skipped.
+    content = models.BinaryField(blank=True, default=b"")
+    skipped_reason = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class CaseEvent(models.Model):
+    """An append-only history line. The case timeline and every report are built from these."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Case created"
+        MESSAGE_RECEIVED = "message_received", "Message received"
+        REPLY_SENT = "reply_sent", "Reply sent"
+        NOTE_ADDED = "note_added", "Note added"
+        CLAIMED = "claimed", "Claimed"
+        RELEASED = "released", "Released"
+        HANDED_OFF = "handed_off", "Handed off"
+        REASSIGNED = "reassigned", "Reassigned"
+        STATUS_CHANGED = "status_changed", "Status changed"
+        PRIORITY_CHANGED = "priority_changed", "Priority changed"
+        TAGS_CHANGED = "tags_changed", "Tags changed"
+        CUSTOMERS_MERGED = "customers_merged", "Customers merged"
+        SLA_BREACHED = "sla_breached", "SLA breached"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=32, choices=Kind)
+    # When it happened: the platform's time for a customer's message, the clock otherwise.
+    occurred_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="case_events",
+    )
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["case", "occurred_at"], name="caseevent_case_occurred_at"),
+            models.Index(fields=["kind", "occurred_at"], name="caseevent_kind_occurred_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on case {self.case_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError(f"Case event {self.pk} is history and cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError(f"Case event {self.pk} is history and cannot be deleted.")

@@ -1,0 +1,342 @@
+"""Writes to the case record: ingesting customer messages and merging customers."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from channels_in.inbound import InboundAuthor, InboundMessage
+from channels_in.models import ChannelAccount
+from tickets.exceptions import MergeNotAllowed
+from tickets.models import Attachment, Case, CaseEvent, Customer, Identity, Message, Platform
+from tickets.sanitise import sanitise_html
+
+SUBJECT_FROM_TEXT_CHARS = 120
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    message: Message
+    duplicate: bool
+
+
+def ingest_message(*, account: ChannelAccount, inbound: InboundMessage) -> IngestResult:
+    """Attach one customer message to its customer's case. Safe to repeat and to race.
+
+    A message already stored for this account is returned untouched (``duplicate=True``).
+    """
+    if existing := _stored_message(account, inbound.external_id):
+        return IngestResult(message=existing, duplicate=True)
+    with transaction.atomic():
+        identity = _identity_for(inbound.platform, inbound.author, seen_at=inbound.sent_at)
+        # The customer row lock serialises everything that touches this customer's cases:
+        # two deliveries of one message, two messages opening a case, a merge.
+        customer = _lock_customer(identity)
+        if existing := _stored_message(account, inbound.external_id):
+            return IngestResult(message=existing, duplicate=True)
+        parent = _stored_parent(account, inbound.in_reply_to)
+        case, how = _case_for(customer, parent=parent, sent_at=inbound.sent_at)
+        message = Message.objects.create(
+            case=case,
+            direction=Message.Direction.INBOUND,
+            channel_account=account,
+            channel=inbound.channel,
+            external_id=inbound.external_id,
+            in_reply_to_external_id=inbound.in_reply_to[0] if inbound.in_reply_to else "",
+            parent=parent,
+            author_identity=identity,
+            text=inbound.text,
+            html=sanitise_html(inbound.html),
+            subject=inbound.subject,
+            sent_at=inbound.sent_at,
+            raw_payload=inbound.raw,
+        )
+        _store_attachments(message, inbound)
+        _record_inbound(case, message, how=how)
+    return IngestResult(message=message, duplicate=False)
+
+
+def _stored_message(account: ChannelAccount, external_id: str) -> Message | None:
+    return Message.objects.filter(channel_account=account, external_id=external_id).first()
+
+
+def _stored_parent(account: ChannelAccount, references: tuple[str, ...]) -> Message | None:
+    if not references:
+        return None
+    found = {
+        m.external_id: m
+        for m in Message.objects.filter(channel_account=account, external_id__in=references)
+    }
+    return next((found[ref] for ref in references if ref in found), None)
+
+
+def _identity_for(platform: Platform, author: InboundAuthor, *, seen_at: datetime) -> Identity:
+    """Find or create the identity (and, for a new one, its customer). Refreshes the profile
+    from the newest message only, so the result does not depend on arrival order."""
+    profile = {
+        "handle": author.handle,
+        "display_name": author.display_name,
+        "follower_count": author.follower_count,
+        "avatar_url": author.avatar_url,
+    }
+    identity = Identity.objects.filter(platform=platform, external_id=author.external_id).first()
+    if identity is None:
+        try:
+            with transaction.atomic():
+                customer = Customer.objects.create(
+                    display_name=author.display_name or author.handle or author.external_id
+                )
+                return Identity.objects.create(
+                    customer=customer,
+                    platform=platform,
+                    external_id=author.external_id,
+                    last_seen_at=seen_at,
+                    **profile,
+                )
+        except IntegrityError:
+            # A concurrent ingest created it first; its customer is the one to use.
+            identity = Identity.objects.get(platform=platform, external_id=author.external_id)
+    if seen_at > identity.last_seen_at:
+        Identity.objects.filter(pk=identity.pk, last_seen_at__lt=seen_at).update(
+            last_seen_at=seen_at, **profile
+        )
+    return identity
+
+
+def _lock_customer(identity: Identity) -> Customer:
+    """Lock the identity's live customer, following merges that happen while waiting."""
+    while True:
+        customer = Customer.objects.select_for_update().get(pk=identity.customer_id)
+        if customer.merged_into_id is None:
+            return customer
+        identity.refresh_from_db(fields=["customer"])
+
+
+def _active_case(customer: Customer) -> Case | None:
+    return customer.cases.exclude(status=Case.Status.CLOSED).first()
+
+
+def _case_for(
+    customer: Customer, *, parent: Message | None, sent_at: datetime
+) -> tuple[Case, str]:
+    """Choose the case a new message from the (locked) customer joins.
+
+    Returns the case and how it was chosen: "joined", "created", "reopened" or
+    "thread_reopened" (a reply in the thread of a resolved case reopens it even after the
+    reopen window). A reply to another customer's message never joins their case.
+    """
+    active = _active_case(customer)
+    if active is None:
+        return _open_case(customer, sent_at), "created"
+    if active.status != Case.Status.RESOLVED:
+        return active, "joined"
+    if parent is not None and _live_case_of(parent).pk == active.pk:
+        return active, "thread_reopened"
+    if (
+        active.resolved_at is None
+        or sent_at - active.resolved_at <= settings.CAREINBOX_REOPEN_WINDOW
+    ):
+        return active, "reopened"
+    _change_status(
+        active,
+        Case.Status.CLOSED,
+        reason="The reopen window passed before the customer wrote again.",
+    )
+    return _open_case(customer, sent_at), "created"
+
+
+def _live_case_of(message: Message) -> Case:
+    case = message.case
+    while case.merged_into_id is not None:
+        case = case.merged_into
+    return case
+
+
+def _open_case(customer: Customer, sent_at: datetime) -> Case:
+    return Case.objects.create(customer=customer, opened_at=sent_at)
+
+
+def _change_status(
+    case: Case,
+    status: str,
+    *,
+    reason: str,
+    actor: AbstractBaseUser | None = None,
+    message: Message | None = None,
+    at: datetime | None = None,
+) -> None:
+    at = at or timezone.now()
+    previous = case.status
+    case.status = status
+    if status == Case.Status.CLOSED:
+        case.closed_at = at
+    elif status in (Case.Status.OPEN, Case.Status.NEW):
+        case.resolved_at = None
+    case.save(update_fields=["status", "closed_at", "resolved_at"])
+    CaseEvent.objects.create(
+        case=case,
+        kind=CaseEvent.Kind.STATUS_CHANGED,
+        occurred_at=at,
+        actor=actor,
+        message=message,
+        data={"from": previous, "to": status, "reason": reason},
+    )
+
+
+REOPEN_REASONS = {
+    "reopened": "The customer wrote again within the reopen window.",
+    "thread_reopened": "The customer replied in the thread of this resolved case.",
+}
+
+
+def _record_inbound(case: Case, message: Message, *, how: str) -> None:
+    """Update the case's clocks and status for a new customer message and write its history."""
+    at = message.sent_at
+    if how == "created":
+        CaseEvent.objects.create(
+            case=case, kind=CaseEvent.Kind.CREATED, occurred_at=at, message=message
+        )
+    elif how in REOPEN_REASONS:
+        _change_status(case, Case.Status.OPEN, reason=REOPEN_REASONS[how], message=message, at=at)
+    elif case.status == Case.Status.PENDING:
+        _change_status(
+            case, Case.Status.OPEN, reason="The customer answered.", message=message, at=at
+        )
+    CaseEvent.objects.create(
+        case=case,
+        kind=CaseEvent.Kind.MESSAGE_RECEIVED,
+        occurred_at=at,
+        message=message,
+        data={"channel": message.channel},
+    )
+    # Clocks and subject take the extremes of the platform times, so messages that arrive out
+    # of order leave the same case behind as messages that arrive in order.
+    if case.first_inbound_at is None or at < case.first_inbound_at:
+        case.first_inbound_at = at
+        case.subject = _subject_of(message)
+    case.opened_at = min(case.opened_at, at)
+    case.last_inbound_at = max(case.last_inbound_at or at, at)
+    case.save(update_fields=["first_inbound_at", "last_inbound_at", "opened_at", "subject"])
+
+
+def _subject_of(message: Message) -> str:
+    if message.subject:
+        return message.subject[:300]
+    first_line = message.text.strip().splitlines()[0] if message.text.strip() else ""
+    if len(first_line) <= SUBJECT_FROM_TEXT_CHARS:
+        return first_line
+    return first_line[: SUBJECT_FROM_TEXT_CHARS - 1].rstrip() + "…"
+
+
+def _store_attachments(message: Message, inbound: InboundMessage) -> None:
+    limit = settings.CAREINBOX_ATTACHMENT_MAX_BYTES
+    Attachment.objects.bulk_create(
+        Attachment(
+            message=message,
+            filename=a.filename,
+            content_type=a.content_type,
+            size=a.size,
+            content=a.content if a.size <= limit else b"",
+            skipped_reason="" if a.size <= limit else f"Larger than the {limit}-byte limit.",
+        )
+        for a in inbound.attachments
+    )
+
+
+def merge_customers(
+    *,
+    source: Customer,
+    target: Customer,
+    actor: AbstractBaseUser | None = None,
+    reason: str = "",
+) -> Customer:
+    """Merge ``source`` into ``target``: identities and cases move, the two active cases fold
+    into one, and ``source`` stays behind as a tombstone pointing at ``target``.
+
+    Nothing is deleted; messages and events keep their times. Raises ``MergeNotAllowed``.
+    """
+    if source.pk == target.pk:
+        raise MergeNotAllowed(f"Customer {source.pk} cannot be merged into itself.")
+    with transaction.atomic():
+        # Lock in id order so two merges, or a merge and an ingest, cannot deadlock.
+        locked = {
+            c.pk: c
+            for c in Customer.objects.select_for_update().filter(pk__in=[source.pk, target.pk])
+        }
+        source, target = locked[source.pk], locked[target.pk]
+        for customer in (source, target):
+            if customer.merged_into_id is not None:
+                raise MergeNotAllowed(
+                    f"Customer {customer.pk} was already merged into customer "
+                    f"{customer.merged_into_id}; merge into that one instead."
+                )
+        source_case, target_case = _active_case(source), _active_case(target)
+        # The merge is noted on the case each customer is working in, or their latest one.
+        noted = [source_case or _latest_case(source), target_case or _latest_case(target)]
+        if source_case and target_case:
+            _fold_case(source_case, into=target_case, actor=actor)
+        Identity.objects.filter(customer=source).update(customer=target)
+        Case.objects.filter(customer=source).update(customer=target)
+        source.merged_into = target
+        source.save(update_fields=["merged_into"])
+
+        data = {
+            "source_customer": source.pk,
+            "target_customer": target.pk,
+            "folded_case": source_case.pk if source_case and target_case else None,
+            "reason": reason,
+        }
+        now = timezone.now()
+        for case in {c.pk: c for c in noted if c is not None}.values():
+            CaseEvent.objects.create(
+                case=case,
+                kind=CaseEvent.Kind.CUSTOMERS_MERGED,
+                occurred_at=now,
+                actor=actor,
+                data=data,
+            )
+    return target
+
+
+def _latest_case(customer: Customer) -> Case | None:
+    return customer.cases.order_by("-opened_at", "-pk").first()
+
+
+# When two active cases fold into one, the result is as urgent and as live as either was.
+STATUS_LIVENESS = [Case.Status.RESOLVED, Case.Status.PENDING, Case.Status.NEW, Case.Status.OPEN]
+PRIORITY_RANK = [Case.Priority.LOW, Case.Priority.NORMAL, Case.Priority.HIGH, Case.Priority.URGENT]
+
+
+def _fold_case(case: Case, *, into: Case, actor: AbstractBaseUser | None) -> None:
+    """Move ``case``'s messages into ``into`` and close ``case`` as merged. Its events stay on
+    it: history is never rewritten, and ``into``'s timeline includes the folded case's."""
+    Message.objects.filter(case=case).update(case=into)
+    if case.first_inbound_at and (
+        into.first_inbound_at is None or case.first_inbound_at < into.first_inbound_at
+    ):
+        into.first_inbound_at = case.first_inbound_at
+        into.subject = case.subject
+    into.last_inbound_at = max(
+        filter(None, [into.last_inbound_at, case.last_inbound_at]), default=None
+    )
+    into.first_response_at = min(
+        filter(None, [into.first_response_at, case.first_response_at]), default=None
+    )
+    into.opened_at = min(into.opened_at, case.opened_at)
+    into.priority = max(into.priority, case.priority, key=PRIORITY_RANK.index)
+    into.assignee_id = into.assignee_id or case.assignee_id
+    into.team_id = into.team_id or case.team_id
+    into.save()
+    into.tags.add(*case.tags.all())
+    livelier = max(into.status, case.status, key=STATUS_LIVENESS.index)
+    if livelier != into.status:
+        _change_status(
+            into, livelier, reason=f"Case {case.pk} was folded into this one.", actor=actor
+        )
+    case.status = Case.Status.CLOSED
+    case.closed_at = timezone.now()
+    case.merged_into = into
+    case.save(update_fields=["status", "closed_at", "merged_into"])
