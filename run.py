@@ -89,13 +89,16 @@ def main(argv: list[str]) -> int:
         return 2
     command, args = argv[0], argv[1:]
     ensure_venv()
+    # The demo and the tests run on a developer's machine: development settings, unless the
+    # caller says otherwise.
+    env = {"DEBUG": "1"} | os.environ
     if command == "test":
         cmd = [str(VENV_PYTHON), "-m", "pytest", *args]
     elif command == "demo":
         cmd = [str(VENV_PYTHON), "manage.py", "demo", *args]
     else:
         cmd = [str(VENV_PYTHON), "manage.py", *args]
-    return subprocess.run(cmd, cwd=ROOT).returncode
+    return subprocess.run(cmd, cwd=ROOT, env=env).returncode
 
 
 if __name__ == "__main__":
