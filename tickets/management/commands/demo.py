@@ -1,4 +1,5 @@
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -46,6 +47,13 @@ class Command(BaseCommand):
 @transaction.atomic
 def _create_demo_agents() -> None:
     team, _ = Team.objects.get_or_create(name="Care team")
+    # Until the agent workspace lands, agents read cases in the admin.
+    agents, _ = Group.objects.get_or_create(name="Demo agents")
+    agents.permissions.set(
+        Permission.objects.filter(
+            content_type__app_label__in=["tickets", "channels_in"], codename__startswith="view_"
+        )
+    )
     User = get_user_model()
     for username, display_name, signature, superuser in DEMO_AGENTS:
         user, created = User.objects.get_or_create(
@@ -63,3 +71,4 @@ def _create_demo_agents() -> None:
             },
         )
         profile.teams.add(team)
+        user.groups.add(agents)
