@@ -33,7 +33,13 @@ class AgentProfileAdmin(admin.ModelAdmin):
 class IdentityInline(admin.TabularInline):
     model = Identity
     extra = 0
-    fields = ["platform", "external_id", "handle", "display_name", "follower_count"]
+    fields = (
+        "platform",
+        "external_id",
+        "handle",
+        "display_name",
+        "follower_count",
+    )
     readonly_fields = fields
     can_delete = False
 
@@ -58,7 +64,14 @@ class IdentityAdmin(admin.ModelAdmin):
 class MessageInline(admin.TabularInline):
     model = Message
     extra = 0
-    fields = ["sent_at", "direction", "channel", "author_identity", "author_user", "text"]
+    fields = (
+        "sent_at",
+        "direction",
+        "channel",
+        "author_identity",
+        "author_user",
+        "text",
+    )
     readonly_fields = fields
     can_delete = False
     show_change_link = True
@@ -68,7 +81,7 @@ class CaseEventInline(admin.TabularInline):
     model = CaseEvent
     extra = 0
     can_delete = False
-    fields = ["occurred_at", "kind", "actor", "message", "data"]
+    fields = ("occurred_at", "kind", "actor", "message", "data")
     readonly_fields = fields
     ordering = ["occurred_at", "pk"]
 
@@ -99,7 +112,7 @@ class CaseAdmin(admin.ModelAdmin):
 class AttachmentInline(admin.TabularInline):
     model = Attachment
     extra = 0
-    fields = ["filename", "content_type", "size", "skipped_reason"]
+    fields = ("filename", "content_type", "size", "skipped_reason")
     readonly_fields = fields
 
 

@@ -1,6 +1,7 @@
 """Reads of the case record."""
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Prefetch
@@ -99,6 +100,7 @@ def _identity_row(identity: Identity) -> dict[str, Any]:
 
 
 def _message_row(message: Message) -> dict[str, Any]:
+    author: str | None
     if message.author_identity:
         author = f"{message.author_identity.platform}:{message.author_identity.external_id}"
     else:
@@ -131,5 +133,5 @@ def _event_row(event: CaseEvent) -> dict[str, Any]:
     }
 
 
-def _time(value):
+def _time(value: datetime | None) -> str | None:
     return value.isoformat() if value else None

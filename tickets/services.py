@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -150,7 +150,7 @@ def _case_for(
 
 def _live_case_of(message: Message) -> Case:
     case = message.case
-    while case.merged_into_id is not None:
+    while case.merged_into is not None:
         case = case.merged_into
     return case
 
@@ -164,7 +164,7 @@ def _change_status(
     status: str,
     *,
     reason: str,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     message: Message | None = None,
     at: datetime | None = None,
 ) -> None:
@@ -250,7 +250,7 @@ def merge_customers(
     *,
     source: Customer,
     target: Customer,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     reason: str = "",
 ) -> Customer:
     """Merge ``source`` into ``target``: identities and cases move, the two active cases fold
@@ -306,11 +306,21 @@ def _latest_case(customer: Customer) -> Case | None:
 
 
 # When two active cases fold into one, the result is as urgent and as live as either was.
-STATUS_LIVENESS = [Case.Status.RESOLVED, Case.Status.PENDING, Case.Status.NEW, Case.Status.OPEN]
-PRIORITY_RANK = [Case.Priority.LOW, Case.Priority.NORMAL, Case.Priority.HIGH, Case.Priority.URGENT]
+STATUS_LIVENESS: list[str] = [
+    Case.Status.RESOLVED,
+    Case.Status.PENDING,
+    Case.Status.NEW,
+    Case.Status.OPEN,
+]
+PRIORITY_RANK: list[str] = [
+    Case.Priority.LOW,
+    Case.Priority.NORMAL,
+    Case.Priority.HIGH,
+    Case.Priority.URGENT,
+]
 
 
-def _fold_case(case: Case, *, into: Case, actor: AbstractBaseUser | None) -> None:
+def _fold_case(case: Case, *, into: Case, actor: User | None) -> None:
     """Move ``case``'s messages into ``into`` and close ``case`` as merged. Its events stay on
     it: history is never rewritten, and ``into``'s timeline includes the folded case's."""
     Message.objects.filter(case=case).update(case=into)
