@@ -2,7 +2,7 @@
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.db import DataError, transaction
@@ -13,24 +13,22 @@ from channels_in import sample
 from channels_in.errors import MalformedPayload, UnsupportedEvent
 from channels_in.inbound import InboundMessage
 from channels_in.models import ChannelAccount, QuarantinedPayload
+from channels_in.platforms import Source, platform_channel
 from tickets.services import ingest_message
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Source:
-    """A kind of raw payload: how to read it, and which accounts its messages arrive on when
-    the payload alone does not say (a quarantined payload that never normalised)."""
-
-    normalise: Callable[[bytes], InboundMessage]
-    accounts: Callable[[], Mapping[str, ChannelAccount]]
+# The sample loader's payloads; every platform package brings its own source (``platforms``).
+SAMPLE = Source(normalise=sample.normalise, accounts=sample.accounts)
 
 
-# A quarantined payload names its source so that a retry can run the same normaliser again.
-SOURCES: dict[str, Source] = {
-    "sample": Source(normalise=sample.normalise, accounts=sample.accounts),
-}
+def payload_source(name: str) -> Source:
+    """The payload source a quarantined payload or a batch names: "sample" or a platform."""
+    if name == "sample":
+        return SAMPLE
+    return Source(normalise=platform_channel(name).normalise)
+
 
 # Failures that belong to one payload. Anything else (the database is down) stops the batch,
 # so the caller's cursor does not move past payloads that were never tried.
@@ -56,7 +54,7 @@ def ingest_payloads(
     ``accounts`` maps a platform to the channel account its messages arrived on. Messages
     are ingested in platform-time order, so a batch gives the same cases in any order.
     """
-    normalise = SOURCES[source].normalise
+    normalise = payload_source(source).normalise
     result = BatchResult()
     ready: list[tuple[InboundMessage, bytes]] = []
     for raw in payloads:
@@ -114,7 +112,14 @@ def retry_quarantined(*, item: QuarantinedPayload) -> bool:
     Returns whether it is now stored; on failure the row records the new error.
     """
     account = item.channel_account
-    accounts = {account.platform: account} if account else SOURCES[item.source].accounts()
+    accounts: Mapping[str, ChannelAccount]
+    if account is not None:
+        accounts = {account.platform: account}
+    else:
+        default_accounts = payload_source(item.source).accounts
+        if default_accounts is None:
+            raise ValueError(f"Quarantined payload {item.pk} names no account to retry on.")
+        accounts = default_accounts()
     result = ingest_payloads(
         source=item.source, payloads=[bytes(item.raw_payload)], accounts=accounts
     )

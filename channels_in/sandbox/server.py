@@ -1,0 +1,215 @@
+"""The sandbox's HTTP server: a route table that platform modules fill, plus fault injection.
+
+Start one in-process with ``Sandbox(port=0).start()`` (tests, demo) or from the command line
+with ``python manage.py sandbox``. It listens on 127.0.0.1 only.
+"""
+
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import Message as HeaderMap
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from channels_in.sandbox.state import SandboxState
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: HeaderMap
+    body: bytes
+    params: dict[str, str]
+    sandbox: "Sandbox"
+
+    @property
+    def state(self) -> SandboxState:
+        return self.sandbox.state
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        """A query-string or form field (facebook-sdk posts form-encoded fields)."""
+        values = self.query.get(name) or self.form().get(name)
+        return values[0] if values else default
+
+    def form(self) -> dict[str, list[str]]:
+        if "application/x-www-form-urlencoded" not in self.headers.get("Content-Type", ""):
+            return {}
+        return parse_qs(self.body.decode(), keep_blank_values=True)
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        status=status,
+        body=json.dumps(data).encode(),
+        headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
+    )
+
+
+Handler = Callable[[Request], Response]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: re.Pattern[str]
+    platform: str | None  # faults apply to platform routes, never to the control API
+    handler: Handler
+
+
+ROUTES: list[Route] = []
+# How each platform says "rate limited" (status, headers, body); registered by its module.
+RATE_LIMITED: dict[str, Callable[[Request, float], Response]] = {}
+# Called with the Sandbox when it starts and stops (the mail module's SMTP server, Maildir).
+ON_START: list[Callable[["Sandbox"], None]] = []
+ON_STOP: list[Callable[["Sandbox"], None]] = []
+
+
+def route(method: str, pattern: str, *, platform: str | None) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        ROUTES.append(Route(method, re.compile(f"^{pattern}$"), platform, handler))
+        return handler
+
+    return register
+
+
+class Sandbox:
+    """A running sandbox: HTTP on ``url``; mail in ``maildir`` and on ``smtp_port``."""
+
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        state: SandboxState | None = None,
+        maildir: Path | None = None,
+        smtp_port: int = 0,
+    ) -> None:
+        _load_platform_modules()
+        self.state = state or SandboxState()
+        self.maildir = maildir
+        self.smtp_port = smtp_port
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _make_handler(self))
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self._httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "Sandbox":
+        for hook in ON_START:
+            hook(self)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, name="sandbox-http", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        for hook in ON_START:
+            hook(self)
+        self._httpd.serve_forever()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        for hook in ON_STOP:
+            hook(self)
+
+    def dispatch(self, request: Request) -> Response:
+        for candidate in ROUTES:
+            if candidate.method != request.method:
+                continue
+            match = candidate.pattern.match(request.path)
+            if match:
+                request.params = match.groupdict()
+                return self._serve(candidate, request)
+        return json_response(
+            {"error": f"The sandbox does not implement {request.method} {request.path}."}, 404
+        )
+
+    def _serve(self, route: Route, request: Request) -> Response:
+        if route.platform is None:
+            return route.handler(request)
+        fault = self.state.take_fault(
+            route.platform, {"rate_limit", "server_error", "timeout", "malformed"}
+        )
+        if fault is None:
+            return route.handler(request)
+        if fault.kind == "timeout":
+            time.sleep(fault.seconds)
+            return route.handler(request)
+        if fault.kind == "rate_limit":
+            return RATE_LIMITED[route.platform](request, fault.seconds)
+        if fault.kind == "server_error":
+            return json_response({"error": "Injected server error."}, 500)
+        answer = route.handler(request)  # malformed: the real answer, cut in half
+        answer.body = answer.body[: len(answer.body) // 2]
+        return answer
+
+
+def _make_handler(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
+    class SandboxHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _handle(self) -> None:
+            url = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            request = Request(
+                method=self.command,
+                path=url.path,
+                query=parse_qs(url.query, keep_blank_values=True),
+                headers=self.headers,
+                body=self.rfile.read(length) if length else b"",
+                params={},
+                sandbox=sandbox,
+            )
+            try:
+                response = sandbox.dispatch(request)
+            except Exception as exc:  # the sandbox must answer, whatever a handler did
+                logger.exception("Sandbox handler failed for %s %s", self.command, url.path)
+                response = json_response({"error": f"Sandbox error: {exc}"}, 500)
+            try:
+                self.send_response(response.status)
+                for name, value in response.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(response.body)))
+                self.end_headers()
+                self.wfile.write(response.body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up waiting (a timeout fault); nothing left to tell it
+
+        do_GET = do_POST = do_DELETE = do_PUT = _handle
+
+        def log_message(self, format: str, *args: Any) -> None:
+            logger.debug("sandbox: " + format, *args)
+
+    return SandboxHandler
+
+
+def _load_platform_modules() -> None:
+    """Import the modules whose ``@route`` decorators fill the route table."""
+    from channels_in.sandbox import control  # noqa: F401
