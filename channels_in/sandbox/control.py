@@ -9,7 +9,16 @@ from channels_in.sandbox.state import Fault
 
 @route("GET", "/_sandbox/health", platform=None)
 def health(request: Request) -> Response:
-    return json_response({"ok": True, "events": len(request.state.events)})
+    sandbox = request.sandbox
+    return json_response(
+        {
+            "ok": True,
+            "events": len(request.state.events),
+            "url": sandbox.url,
+            "maildir": str(sandbox.maildir) if sandbox.maildir else None,
+            "smtp_port": sandbox.smtp_port or None,
+        }
+    )
 
 
 @route("POST", "/_sandbox/events", platform=None)
