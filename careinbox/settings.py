@@ -164,3 +164,11 @@ CAREINBOX_REOPEN_WINDOW = timedelta(days=envint("CAREINBOX_REOPEN_WINDOW_DAYS", 
 
 # Attachments larger than this are recorded (name, type, size) but their content is skipped.
 CAREINBOX_ATTACHMENT_MAX_BYTES = envint("CAREINBOX_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
+
+# Beat looks for due channel accounts this often; each account's own interval decides.
+CELERY_BEAT_SCHEDULE = {
+    "poll-due-accounts": {
+        "task": "channels_in.tasks.poll_due_accounts_task",
+        "schedule": float(envint("CAREINBOX_POLL_TICK_SECONDS", 10)),
+    },
+}

@@ -19,6 +19,8 @@ class ChannelAccount(models.Model):
     last_polled_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # Failed polls in a row; each one doubles the wait before the next try.
+    poll_failures = models.PositiveIntegerField(default=0)
     backoff_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:

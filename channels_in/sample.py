@@ -27,9 +27,12 @@ SAMPLE_ACCOUNTS = {
 
 
 def accounts() -> dict[str, ChannelAccount]:
-    """The channel accounts sample traffic arrives on, created on first use."""
+    """The channel accounts sample traffic arrives on, created on first use. They are not
+    connected to any platform, so they are never polled."""
     return {
-        platform: ChannelAccount.objects.get_or_create(platform=platform, name=name)[0]
+        platform: ChannelAccount.objects.get_or_create(
+            platform=platform, name=name, defaults={"enabled": False}
+        )[0]
         for platform, name in SAMPLE_ACCOUNTS.items()
     }
 

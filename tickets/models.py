@@ -161,6 +161,8 @@ class Message(models.Model):
 
     class Delivery(models.TextChoices):
         QUEUED = "queued", "Queued"
+        # Handed to the platform; if the worker died here, the platform may have it already.
+        SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 

@@ -6,11 +6,12 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from channels_in.inbound import InboundAuthor, InboundMessage
 from channels_in.models import ChannelAccount
-from tickets.exceptions import MergeNotAllowed
+from tickets.exceptions import MergeNotAllowed, ReplyNotPossible
 from tickets.models import Attachment, Case, CaseEvent, Customer, Identity, Message, Platform
 from tickets.sanitise import sanitise_html
 
@@ -350,3 +351,73 @@ def _fold_case(case: Case, *, into: Case, actor: User | None) -> None:
     case.closed_at = timezone.now()
     case.merged_into = into
     case.save(update_fields=["status", "closed_at", "merged_into"])
+
+
+# Channels whose replies are short and public-facing carry the agent's short signature
+# ("^JL"); the others end with the agent's sign-off.
+SIGNATURE_CHANNELS = {"x.mention", "x.dm"}
+
+
+def sign_reply(*, text: str, channel: str, agent: User) -> str:
+    """The reply text as the customer will see it, with the agent's signature or sign-off."""
+    profile = getattr(agent, "agent_profile", None)
+    text = text.strip()
+    if channel in SIGNATURE_CHANNELS:
+        return f"{text} {profile.signature}" if profile and profile.signature else text
+    return f"{text}\n\n{profile.sign_off}" if profile and profile.sign_off else text
+
+
+def queue_reply(
+    *, case: Case, agent: User, text: str, answering: Message | None = None
+) -> Message:
+    """Store an agent's reply as queued, on the channel of the message it answers (by default
+    the case's latest customer message), and send it once the transaction commits.
+
+    Raises ``ReplyNotPossible`` when the case has nothing to answer or the text is empty.
+    """
+    if not text.strip():
+        raise ReplyNotPossible("The reply is empty; write something to send.")
+    if answering is None:
+        answering = (
+            case.messages.filter(direction=Message.Direction.INBOUND)
+            .order_by("-sent_at", "-pk")
+            .first()
+        )
+    if answering is None or answering.direction != Message.Direction.INBOUND:
+        raise ReplyNotPossible(f"Case {case.pk} has no customer message to answer.")
+    if answering.case_id != case.pk:
+        raise ReplyNotPossible(
+            f"Message {answering.pk} belongs to case {answering.case_id}, not case {case.pk}."
+        )
+    from channels_in.tasks import send_reply_task  # tasks import services; import late
+
+    now = timezone.now()
+    with transaction.atomic():
+        reply = Message.objects.create(
+            case=case,
+            direction=Message.Direction.OUTBOUND,
+            channel_account=answering.channel_account,
+            channel=answering.channel,
+            in_reply_to_external_id=answering.external_id or "",
+            parent=answering,
+            author_user=agent,
+            text=sign_reply(text=text, channel=answering.channel, agent=agent),
+            subject=_reply_subject(case, answering),
+            sent_at=now,
+            delivery_status=Message.Delivery.QUEUED,
+        )
+        Case.objects.filter(pk=case.pk).filter(
+            Q(first_response_at__isnull=True) | Q(first_response_at__gt=now)
+        ).update(first_response_at=now)
+        transaction.on_commit(lambda: send_reply_task.delay(reply.pk))
+    return reply
+
+
+def _reply_subject(case: Case, answering: Message) -> str:
+    if answering.channel != "email":
+        return ""
+    subject = answering.subject or case.subject or "Your message"
+    if not subject.lower().startswith("re:"):
+        subject = f"Re: {subject}"
+    reference = f"[#{case.pk}]"
+    return subject if reference in subject else f"{subject} {reference}"
