@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from channels_in.sandbox.state import SandboxState
+from channels_in.sandbox.state import CORE_FAULTS, SandboxState
 
 logger = logging.getLogger(__name__)
 
@@ -154,9 +154,7 @@ class Sandbox:
     def _serve(self, route: Route, request: Request) -> Response:
         if route.platform is None:
             return route.handler(request)
-        fault = self.state.take_fault(
-            route.platform, {"rate_limit", "server_error", "timeout", "malformed"}
-        )
+        fault = self.state.take_fault(route.platform, CORE_FAULTS)
         if fault is None:
             return route.handler(request)
         if fault.kind == "timeout":
@@ -166,6 +164,10 @@ class Sandbox:
             return RATE_LIMITED[route.platform](request, fault.seconds)
         if fault.kind == "server_error":
             return json_response({"error": "Injected server error."}, 500)
+        if fault.kind == "lost_answer":
+            answer = route.handler(request)
+            time.sleep(fault.seconds)
+            return answer
         answer = route.handler(request)  # malformed: the real answer, cut in half
         answer.body = answer.body[: len(answer.body) // 2]
         return answer

@@ -36,8 +36,10 @@ class Fault:
     """An injected failure for the next ``count`` requests to ``platform``'s API.
 
     Kinds: ``rate_limit`` (429 with reset headers), ``server_error`` (500), ``timeout``
-    (answers only after ``seconds``), ``malformed`` (200 with broken JSON), ``duplicate``
-    (pages repeat items already served) and ``out_of_order`` (items of a page reversed).
+    (answers only after ``seconds``), ``lost_answer`` (does what was asked, then answers only
+    after ``seconds``: the client gives up although the platform accepted), ``malformed``
+    (200 with broken JSON), ``duplicate`` (pages repeat items already served) and
+    ``out_of_order`` (items of a page reversed).
     """
 
     platform: str
@@ -46,7 +48,17 @@ class Fault:
     seconds: float = 0.0
 
 
-FAULT_KINDS = {"rate_limit", "server_error", "timeout", "malformed", "duplicate", "out_of_order"}
+FAULT_KINDS = {
+    "rate_limit",
+    "server_error",
+    "timeout",
+    "lost_answer",
+    "malformed",
+    "duplicate",
+    "out_of_order",
+}
+# Faults the server core applies to any platform route; the others each route applies itself.
+CORE_FAULTS = {"rate_limit", "server_error", "timeout", "lost_answer", "malformed"}
 
 
 @dataclass
