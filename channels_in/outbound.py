@@ -40,13 +40,13 @@ def send_reply(*, message_id: int) -> None:
             return
         sender = platform_channel(account.platform).sender
         reply = outbound_reply(message)
-        external_id = sender.find_sent(account, reply) if uncertain else None
-        if external_id is None:
-            try:
+        try:
+            external_id = sender.find_sent(account, reply) if uncertain else None
+            if external_id is None:
                 external_id = sender.send(account, reply)
-            except PermanentSendError as exc:
-                fail_reply(message_id=message.pk, error=str(exc))
-                return
+        except PermanentSendError as exc:
+            fail_reply(message_id=message.pk, error=str(exc))
+            return
         _record_sent(message, external_id)
 
 

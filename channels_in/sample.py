@@ -18,11 +18,12 @@ from tickets.models import Platform
 # The demo's traffic: a week of a home-goods brand's care inbox.
 DEMO_TRAFFIC = Path(__file__).parent / "sample_data" / "traffic.jsonl"
 
-# The sample brand's channels, as its README names them.
+# Where sample traffic loaded from a file lands: named apart from the accounts a real
+# connection (or the sandbox) creates, which see the same traffic under the platforms' ids.
 SAMPLE_ACCOUNTS = {
-    Platform.X: "@acme_care",
-    Platform.FACEBOOK: "Acme Home",
-    Platform.EMAIL: "care@acme-home.example",
+    Platform.X: "Sample file: @acme_care",
+    Platform.FACEBOOK: "Sample file: Acme Home",
+    Platform.EMAIL: "Sample file: care@acme-home.example",
 }
 
 

@@ -176,6 +176,8 @@ class Sandbox:
 def _make_handler(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
     class SandboxHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out as separate writes; with Nagle on, each answer waits ~40 ms.
+        disable_nagle_algorithm = True
 
         def _handle(self) -> None:
             url = urlsplit(self.path)
@@ -214,4 +216,4 @@ def _make_handler(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
 
 def _load_platform_modules() -> None:
     """Import the modules whose ``@route`` decorators fill the route table."""
-    from channels_in.sandbox import control  # noqa: F401
+    from channels_in.sandbox import control, graph_api, mail, x_api  # noqa: F401

@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 
@@ -85,11 +85,19 @@ class SandboxState:
         self._started = time.monotonic()
         self._ids = itertools.count(1)
 
-    def load(self, lines: Iterable[bytes | str], *, speed: float = 0.0) -> int:
+    def load(
+        self,
+        lines: Iterable[bytes | str],
+        *,
+        speed: float = 0.0,
+        rebase_to: datetime | None = None,
+    ) -> int:
         """Add sample events and restart the replay clock at the earliest of them.
 
         ``speed`` 0 shows every event at once; a positive speed replays them that many times
-        faster than they happened. Returns how many events were added.
+        faster than they happened. ``rebase_to`` moves the events by whole weeks so the last
+        one falls in the week before that time (weekdays and hours stay as they were), which
+        keeps the platforms' reply windows open in a demo. Returns how many were added.
         """
         loaded = []
         for line in lines:
@@ -98,6 +106,12 @@ class SandboxState:
             data = json.loads(line)
             data.pop("truth", None)
             loaded.append(data)
+        if rebase_to is not None and loaded:
+            last = max(datetime.fromisoformat(d["at"]) for d in loaded)
+            offset = timedelta(weeks=max(0, (rebase_to - last) // timedelta(weeks=1)))
+            for data in loaded:
+                shifted = datetime.fromisoformat(data["at"]) + offset
+                data["at"] = shifted.isoformat().replace("+00:00", "Z")
         with self.lock:
             known = {e.id for e in self.events}
             merged = [e.data for e in self.events] + [d for d in loaded if d["id"] not in known]

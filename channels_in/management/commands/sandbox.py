@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from channels_in.sandbox.server import Sandbox
 
@@ -25,15 +26,22 @@ class Command(BaseCommand):
             "--maildir", type=Path, default=Path(settings.BASE_DIR) / "var" / "sandbox-maildir"
         )
         parser.add_argument("--smtp-port", type=int, default=8025)
+        parser.add_argument(
+            "--rebase",
+            action="store_true",
+            help="move the traffic by whole weeks so that it ends in the past week",
+        )
 
-    def handle(self, *args, port, replay, speed, maildir, smtp_port, **options):
+    def handle(self, *args, port, replay, speed, maildir, smtp_port, rebase, **options):
         sandbox = Sandbox(port=port, maildir=maildir, smtp_port=smtp_port)
         if replay:
             try:
                 lines = replay.read_bytes().splitlines()
             except OSError as exc:
                 raise CommandError(f"Cannot read {replay}: {exc.strerror}.") from None
-            added = sandbox.state.load(lines, speed=speed)
+            added = sandbox.state.load(
+                lines, speed=speed, rebase_to=timezone.now() if rebase else None
+            )
             self.stdout.write(f"Loaded {added} events at speed {speed:g}.")
         self.stdout.write(
             f"Sandbox at {sandbox.url} (SMTP on 127.0.0.1:{smtp_port}, Maildir {maildir}).\n"

@@ -1,10 +1,20 @@
+import threading
+import time
+from pathlib import Path
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import close_old_connections, transaction
+from django.utils import timezone
 
-from channels_in import sample
+from channels_in.connect import connect_sandbox
+from channels_in.models import ChannelAccount
+from channels_in.sample import DEMO_TRAFFIC
+from channels_in.sandbox.server import Sandbox
+from channels_in.tasks import poll_due_accounts_task
 from tickets.models import AgentProfile, Team
 
 # The demo runs on a developer's machine, on 127.0.0.1 only; these logins are printed for them.
@@ -15,33 +25,67 @@ DEMO_AGENTS = [
     ("priya", "Priya Shah", "^PS", False),
     ("jo", "Jo Lee", "^JL", False),
 ]
+# The sample week replayed this many times faster than it happened: about ten minutes.
+DEMO_SPEED = 1000.0
+DEMO_POLL_SECONDS = 5
 
 
 class Command(BaseCommand):
     help = (
-        "Start CareInbox on this machine with demo data: migrate, create demo logins, load the "
-        "demo traffic through the ingest service, and serve on 127.0.0.1."
+        "Start CareInbox on this machine with demo data: migrate, create demo logins, start the "
+        "platform sandbox replaying a week of customer traffic, poll it, and serve on 127.0.0.1."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--sandbox-port", type=int, default=8765)
+        parser.add_argument("--smtp-port", type=int, default=8025)
+        parser.add_argument("--speed", type=float, default=DEMO_SPEED)
         parser.add_argument(
-            "--no-serve", action="store_true", help="prepare everything, then exit"
+            "--no-serve",
+            action="store_true",
+            help="set up, poll everything once with the whole week visible, then exit",
         )
 
-    def handle(self, *args, port: int, no_serve: bool, **options):
+    def handle(self, *args, port, sandbox_port, smtp_port, speed, no_serve, **options):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database ready.")
         _create_demo_agents()
-        call_command("ingest_sample", str(sample.DEMO_TRAFFIC), stdout=self.stdout)
+        sandbox = Sandbox(
+            port=sandbox_port,
+            maildir=Path(settings.BASE_DIR) / "var" / "demo-maildir",
+            smtp_port=smtp_port,
+        ).start()
+        sandbox.state.load(
+            DEMO_TRAFFIC.read_bytes().splitlines(),
+            speed=0 if no_serve else speed,
+            rebase_to=timezone.now(),
+        )
+        accounts = connect_sandbox(url=sandbox.url)
+        ChannelAccount.objects.filter(pk__in=[a.pk for a in accounts]).update(
+            poll_interval_seconds=DEMO_POLL_SECONDS
+        )
+        self.stdout.write(f"Platform sandbox at {sandbox.url}, replaying the demo traffic.")
+        if no_serve:
+            call_command("poll", once=True, stdout=self.stdout)
+            sandbox.stop()
+            return
+        threading.Thread(target=_poll_forever, name="demo-poller", daemon=True).start()
         url = f"http://127.0.0.1:{port}/"
         self.stdout.write(
             self.style.SUCCESS(f"\nCareInbox is at {url}  (stop with Ctrl-C)\n")
             + "Demo logins (username / password):\n"
             + "".join(f"  {username} / {DEMO_PASSWORD}\n" for username, *_ in DEMO_AGENTS)
         )
-        if not no_serve:
-            call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+        call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+
+
+def _poll_forever() -> None:
+    """Stand in for Celery beat: without Redis, tasks run here, in this process."""
+    while True:
+        close_old_connections()
+        poll_due_accounts_task.delay()
+        time.sleep(1)
 
 
 @transaction.atomic
