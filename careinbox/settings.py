@@ -171,4 +171,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "channels_in.tasks.poll_due_accounts_task",
         "schedule": float(envint("CAREINBOX_POLL_TICK_SECONDS", 10)),
     },
+    "retry-due-replies": {
+        "task": "channels_in.tasks.retry_due_replies_task",
+        "schedule": float(envint("CAREINBOX_POLL_TICK_SECONDS", 10)),
+    },
 }
+# How long a worker sending a reply holds it; if it dies, another may try after this.
+CAREINBOX_SEND_LOCK_SECONDS = envint("CAREINBOX_SEND_LOCK_SECONDS", 120)

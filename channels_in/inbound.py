@@ -1,7 +1,7 @@
 """The one platform-neutral shape every normaliser produces and the ingest service consumes."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from channels_in.errors import MalformedPayload
 from tickets.models import Platform
@@ -17,10 +17,30 @@ CHANNELS = {
 }
 
 
-def _clean(value: str, *, limit: int | None = None) -> str:
-    # PostgreSQL text cannot hold NUL; a customer's text must never fail to store because of one.
+# Platform times outside this range are bugs or forgeries; storing them breaks later reads.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+MAX_FOLLOWERS = 2**31 - 1  # what the database column holds; no account has more
+MAX_ATTACHMENT_BYTES = 2**62
+
+
+def _text(what: str, value: object, *, limit: int | None = None) -> str:
+    """Customer text as it can be stored: never failing for a NUL or a lone surrogate."""
+    if not isinstance(value, str):
+        raise MalformedPayload(f"{what} is {type(value).__name__}, not text.")
+    # PostgreSQL text cannot hold NUL; UTF-8 cannot hold a lone surrogate.
     value = value.replace("\x00", "\ufffd")
+    value = value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return value[:limit] if limit else value
+
+
+def _identifier(what: str, value: object, *, limit: int) -> str:
+    """An id must be stored exactly as the platform gave it, or not at all."""
+    if not isinstance(value, str) or not value.strip():
+        raise MalformedPayload(f"{what} is missing or not text.")
+    if "\x00" in value or len(value) > limit or value != _text(what, value):
+        raise MalformedPayload(f"{what} {value[:40]!r} is not a usable id.")
+    return value.strip()
 
 
 @dataclass(frozen=True)
@@ -34,13 +54,18 @@ class InboundAuthor:
     avatar_url: str = ""
 
     def __post_init__(self) -> None:
-        if not self.external_id.strip():
-            raise MalformedPayload("The sender has no id.")
-        object.__setattr__(self, "external_id", _clean(self.external_id.strip(), limit=320))
-        object.__setattr__(self, "handle", _clean(self.handle, limit=100))
-        object.__setattr__(self, "display_name", _clean(self.display_name, limit=200))
-        if self.follower_count is not None and self.follower_count < 0:
-            raise MalformedPayload(f"Follower count {self.follower_count} is negative.")
+        set_ = object.__setattr__
+        set_(self, "external_id", _identifier("The sender's id", self.external_id, limit=320))
+        set_(self, "handle", _text("The sender's handle", self.handle, limit=100))
+        set_(self, "display_name", _text("The sender's name", self.display_name, limit=200))
+        set_(self, "avatar_url", _text("The sender's avatar", self.avatar_url, limit=1000))
+        followers = self.follower_count
+        if followers is not None and (
+            not isinstance(followers, int)
+            or isinstance(followers, bool)
+            or not 0 <= followers <= MAX_FOLLOWERS
+        ):
+            raise MalformedPayload(f"Follower count {followers!r} is not a count of people.")
 
 
 @dataclass(frozen=True)
@@ -49,6 +74,16 @@ class InboundAttachment:
     content_type: str
     size: int
     content: bytes = b""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "filename", _text("An attachment's name", self.filename, limit=255)
+        )
+        object.__setattr__(
+            self, "content_type", _text("An attachment's type", self.content_type, limit=255)
+        )
+        if not isinstance(self.size, int) or not 0 <= self.size <= MAX_ATTACHMENT_BYTES:
+            raise MalformedPayload(f"Attachment {self.filename!r} has size {self.size!r}.")
 
 
 @dataclass(frozen=True)
@@ -72,16 +107,26 @@ class InboundMessage:
     attachments: tuple[InboundAttachment, ...] = field(default=())
 
     def __post_init__(self) -> None:
+        set_ = object.__setattr__
         if self.channel not in CHANNELS:
             raise MalformedPayload(f"Unknown channel {self.channel!r}.")
-        if not self.external_id.strip():
-            raise MalformedPayload("The message has no id.")
+        set_(self, "external_id", _identifier("The message id", self.external_id, limit=500))
         if self.sent_at.tzinfo is None:
             raise MalformedPayload(f"Message {self.external_id} has a time without a zone.")
-        object.__setattr__(self, "text", _clean(self.text))
-        object.__setattr__(self, "html", _clean(self.html))
-        object.__setattr__(self, "subject", _clean(self.subject, limit=500))
-        object.__setattr__(self, "in_reply_to", tuple(i for i in self.in_reply_to if i))
+        if not EARLIEST <= self.sent_at < LATEST:
+            raise MalformedPayload(f"Message {self.external_id} has an impossible time.")
+        set_(self, "text", _text(f"Message {self.external_id}'s text", self.text))
+        set_(self, "html", _text(f"Message {self.external_id}'s HTML", self.html))
+        set_(
+            self,
+            "subject",
+            _text(f"Message {self.external_id}'s subject", self.subject, limit=500),
+        )
+        set_(
+            self,
+            "in_reply_to",
+            tuple(_identifier("A replied-to id", i, limit=500) for i in self.in_reply_to if i),
+        )
 
     @property
     def platform(self) -> Platform:

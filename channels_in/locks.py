@@ -15,15 +15,16 @@ _local_guard = threading.Lock()
 
 
 @contextmanager
-def exclusive(name: str) -> Iterator[bool]:
-    """Yield whether this caller holds the lock called ``name``; never waits for it.
+def exclusive(name: str, *, seconds: int = LOCK_SECONDS) -> Iterator[bool]:
+    """Yield whether this caller holds the lock called ``name``; never waits for it. The lock
+    expires after ``seconds`` if its holder dies without releasing it.
 
     With REDIS_URL the lock lives in Redis and holds across processes and hosts; without it
     (the embedded default, one process) a process-local lock does the same job.
     """
     if settings.REDIS_URL:
         client = redis.Redis.from_url(settings.REDIS_URL)
-        lock = client.lock(f"careinbox:{name}", timeout=LOCK_SECONDS)
+        lock = client.lock(f"careinbox:{name}", timeout=seconds)
         acquired = lock.acquire(blocking=False)
         try:
             yield acquired

@@ -10,6 +10,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
+
 from channels_in.errors import MalformedPayload
 from channels_in.inbound import CHANNELS, InboundAttachment, InboundAuthor, InboundMessage
 from channels_in.models import ChannelAccount
@@ -69,15 +71,16 @@ def normalise(raw: bytes) -> InboundMessage:
         subject=event.get("subject") or "",
         html=event.get("html") or "",
         in_reply_to=(event["reply_to"],) if event.get("reply_to") else (),
-        attachments=tuple(_attachment(a, event_id) for a in event.get("attachments") or ()),
-        raw=json.dumps(event, ensure_ascii=False, sort_keys=True).encode(),
+        attachments=tuple(_attachment(a, event_id) for a in _list(event, "attachments")),
+        # ASCII-escaped: whatever the strings hold, the stored payload is valid JSON.
+        raw=json.dumps(event, sort_keys=True).encode(),
     )
 
 
 def _load(raw: bytes) -> dict[str, Any]:
     try:
         event = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except ValueError as exc:  # not UTF-8, not JSON, or numbers too long to read
         raise MalformedPayload(f"Not a JSON event: {exc}.") from None
     if not isinstance(event, dict):
         raise MalformedPayload(f"Expected a JSON object, got {type(event).__name__}.")
@@ -91,6 +94,13 @@ def _field(obj: dict[str, Any], name: str, kind: type | tuple[type, ...]) -> Any
             f"Event {obj.get('id', '(no id)')!r}: field {name!r} is missing or not "
             f"{getattr(kind, '__name__', 'of the expected type')}."
         )
+    return value
+
+
+def _list(obj: dict[str, Any], name: str) -> list[Any]:
+    value = obj.get(name) or []
+    if not isinstance(value, list):
+        raise MalformedPayload(f"Event {obj.get('id')!r}: field {name!r} is not a list.")
     return value
 
 
@@ -109,13 +119,13 @@ def _attachment(spec: Any, event_id: str) -> InboundAttachment:
         raise MalformedPayload(f"Event {event_id!r}: an attachment is not an object.")
     filename = _field(spec, "filename", str)
     size = _field(spec, "size", int)
-    if size < 0:
-        raise MalformedPayload(f"Event {event_id!r}: attachment {filename!r} has size {size}.")
+    # Content past the attachment limit would be thrown away at ingest: never make it.
+    storable = 0 <= size <= settings.CAREINBOX_ATTACHMENT_MAX_BYTES
     return InboundAttachment(
         filename=filename,
         content_type=spec.get("content_type") or "application/octet-stream",
         size=size,
-        content=_generated_content(f"{event_id}/{filename}", size),
+        content=_generated_content(f"{event_id}/{filename}", size) if storable else b"",
     )
 
 

@@ -1,10 +1,7 @@
-import random
-
 from celery import shared_task
 
-from channels_in.errors import TransientSendError
 from channels_in.models import ChannelAccount
-from channels_in.outbound import fail_reply, send_reply
+from channels_in.outbound import due_replies, send_reply
 from channels_in.polling import due_accounts, poll_account
 
 
@@ -20,17 +17,13 @@ def poll_due_accounts_task() -> None:
         poll_account_task.delay(account.pk)
 
 
-SEND_RETRIES = 8
+@shared_task(acks_late=True)
+def send_reply_task(message_id: int) -> None:
+    send_reply(message_id=message_id)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=SEND_RETRIES)
-def send_reply_task(self, message_id: int) -> None:
-    try:
-        send_reply(message_id=message_id)
-    except TransientSendError as exc:
-        if self.request.retries >= SEND_RETRIES:
-            fail_reply(message_id=message_id, error=f"Gave up after {SEND_RETRIES} tries: {exc}")
-            return
-        # 5 s, 10 s, 20 s ... at most 10 minutes, with jitter.
-        delay = min(600, 5 * 2**self.request.retries) * random.uniform(0.5, 1.0)
-        raise self.retry(exc=exc, countdown=delay) from exc
+@shared_task
+def retry_due_replies_task() -> None:
+    """Beat runs this every few seconds: replies due a retry, or whose worker died."""
+    for message_id in due_replies():
+        send_reply_task.delay(message_id)

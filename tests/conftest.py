@@ -3,7 +3,12 @@ import os
 import pytest
 from django.db import connection
 
+from careinbox.celery import app as celery_app
 from channels_in import sample
+
+# Tests run tasks where they are queued, as the embedded default does, even when REDIS_URL
+# is set for the locks: there is no worker to hand them to.
+celery_app.conf.task_always_eager = True
 
 POSTGRES_REASON = (
     "needs PostgreSQL: set DATABASE_URL=postgres://... (the embedded SQLite default cannot show "

@@ -205,6 +205,8 @@ class Message(models.Model):
     delivery_status = models.CharField(max_length=16, choices=Delivery, blank=True)
     delivery_error = models.TextField(blank=True)
     delivery_attempts = models.PositiveIntegerField(default=0)
+    # When a queued reply is next tried; for one being sent, when to presume its worker dead.
+    delivery_next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         constraints = [

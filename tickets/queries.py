@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 
-from tickets.models import Case, CaseEvent, Identity, Message, Platform
+from tickets.models import Attachment, Case, CaseEvent, Identity, Message, Platform
 
 EXPORT_CHUNK = 500
 
@@ -47,7 +47,9 @@ def export_cases() -> Iterator[dict[str, Any]]:
             Prefetch(
                 "messages",
                 queryset=Message.objects.select_related("author_identity", "author_user")
-                .prefetch_related("attachments")
+                .prefetch_related(
+                    Prefetch("attachments", queryset=Attachment.objects.order_by("pk"))
+                )
                 .order_by("sent_at", "external_id", "pk"),
             ),
             Prefetch(

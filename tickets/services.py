@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -34,8 +35,10 @@ def ingest_message(*, account: ChannelAccount, inbound: InboundMessage) -> Inges
     with transaction.atomic():
         identity = _identity_for(inbound.platform, inbound.author, seen_at=inbound.sent_at)
         # The customer row lock serialises everything that touches this customer's cases:
-        # two deliveries of one message, two messages opening a case, a merge.
+        # two deliveries of one message, two messages opening a case, a merge. Rows a merge
+        # also locks (the identity) are written only after it, so the two cannot deadlock.
         customer = _lock_customer(identity)
+        _refresh_profile(identity, inbound.author, seen_at=inbound.sent_at)
         if existing := _stored_message(account, inbound.external_id):
             return IngestResult(message=existing, duplicate=True)
         parent = _stored_parent(account, inbound.in_reply_to)
@@ -74,15 +77,17 @@ def _stored_parent(account: ChannelAccount, references: tuple[str, ...]) -> Mess
     return next((found[ref] for ref in references if ref in found), None)
 
 
-def _identity_for(platform: Platform, author: InboundAuthor, *, seen_at: datetime) -> Identity:
-    """Find or create the identity (and, for a new one, its customer). Refreshes the profile
-    from the newest message only, so the result does not depend on arrival order."""
-    profile = {
+def _profile(author: InboundAuthor) -> dict[str, Any]:
+    return {
         "handle": author.handle,
         "display_name": author.display_name,
         "follower_count": author.follower_count,
         "avatar_url": author.avatar_url,
     }
+
+
+def _identity_for(platform: Platform, author: InboundAuthor, *, seen_at: datetime) -> Identity:
+    """Find the identity, or create it with a new customer for it."""
     identity = Identity.objects.filter(platform=platform, external_id=author.external_id).first()
     if identity is None:
         try:
@@ -95,16 +100,20 @@ def _identity_for(platform: Platform, author: InboundAuthor, *, seen_at: datetim
                     platform=platform,
                     external_id=author.external_id,
                     last_seen_at=seen_at,
-                    **profile,
+                    **_profile(author),
                 )
         except IntegrityError:
             # A concurrent ingest created it first; its customer is the one to use.
             identity = Identity.objects.get(platform=platform, external_id=author.external_id)
+    return identity
+
+
+def _refresh_profile(identity: Identity, author: InboundAuthor, *, seen_at: datetime) -> None:
+    """Show the profile of the identity's newest message, so arrival order does not matter."""
     if seen_at > identity.last_seen_at:
         Identity.objects.filter(pk=identity.pk, last_seen_at__lt=seen_at).update(
-            last_seen_at=seen_at, **profile
+            last_seen_at=seen_at, **_profile(author)
         )
-    return identity
 
 
 def _lock_customer(identity: Identity) -> Customer:
@@ -265,7 +274,9 @@ def merge_customers(
         # Lock in id order so two merges, or a merge and an ingest, cannot deadlock.
         locked = {
             c.pk: c
-            for c in Customer.objects.select_for_update().filter(pk__in=[source.pk, target.pk])
+            for c in Customer.objects.select_for_update()
+            .filter(pk__in=[source.pk, target.pk])
+            .order_by("pk")
         }
         source, target = locked[source.pk], locked[target.pk]
         for customer in (source, target):
@@ -405,6 +416,7 @@ def queue_reply(
             subject=_reply_subject(case, answering),
             sent_at=now,
             delivery_status=Message.Delivery.QUEUED,
+            delivery_next_attempt_at=now,
         )
         Case.objects.filter(pk=case.pk).filter(
             Q(first_response_at__isnull=True) | Q(first_response_at__gt=now)

@@ -14,7 +14,7 @@ from channels_in.connect import connect_sandbox
 from channels_in.models import ChannelAccount
 from channels_in.sample import DEMO_TRAFFIC
 from channels_in.sandbox.server import Sandbox
-from channels_in.tasks import poll_due_accounts_task
+from channels_in.tasks import poll_due_accounts_task, retry_due_replies_task
 from tickets.models import AgentProfile, Team
 
 # The demo runs on a developer's machine, on 127.0.0.1 only; these logins are printed for them.
@@ -85,6 +85,7 @@ def _poll_forever() -> None:
     while True:
         close_old_connections()
         poll_due_accounts_task.delay()
+        retry_due_replies_task.delay()
         time.sleep(1)
 
 

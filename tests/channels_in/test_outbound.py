@@ -1,0 +1,118 @@
+"""Replies leave through the real X client to the sandbox, signed, once, in the right thread."""
+
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from channels_in.models import ChannelAccount
+from channels_in.outbound import retry_reply
+from channels_in.polling import poll_account
+from channels_in.sandbox.state import Fault
+from channels_in.tasks import retry_due_replies_task
+from channels_in.x.client import sandbox_account
+from tickets.exceptions import ReplyNotPossible
+from tickets.models import AgentProfile, Case, Message
+from tickets.services import queue_reply
+
+pytestmark = pytest.mark.django_db(transaction=True)  # replies are sent on commit
+
+
+@pytest.fixture
+def inbox(sandbox, demo_traffic_lines):
+    """The first X mention and the first X DM of the sample, polled into cases."""
+    events = [json.loads(line) for line in demo_traffic_lines]
+    wanted = [
+        next(e for e in events if e["channel"] == "x.mention" and "reply_to" not in e),
+        next(e for e in events if e["channel"] == "x.dm"),
+    ]
+    sandbox.state.load([json.dumps(e) for e in wanted])
+    account = ChannelAccount.objects.create(platform="x", **sandbox_account({"url": sandbox.url}))
+    assert poll_account(account=account).stored == 2
+    return account
+
+
+@pytest.fixture
+def agent(db):
+    user = get_user_model().objects.create_user("jo")
+    AgentProfile.objects.create(user=user, display_name="Jo Lee", signature="^JL")
+    return user
+
+
+def latest_inbound(channel):
+    return Message.objects.get(direction="inbound", channel=channel)
+
+
+def test_reply_to_a_mention_is_a_signed_reply_tweet_in_its_thread(inbox, sandbox, agent):
+    mention = latest_inbound("x.mention")
+
+    reply = queue_reply(case=mention.case, agent=agent, text="Sorry! Checking now.")
+
+    reply.refresh_from_db()
+    sent = sandbox.state.sent("x")
+    assert len(sent) == 1
+    assert sent[0].payload["text"] == "Sorry! Checking now. ^JL"
+    assert sent[0].payload["referenced_tweets"] == [
+        {"type": "replied_to", "id": mention.external_id}
+    ]
+    assert (reply.delivery_status, reply.external_id) == ("sent", sent[0].payload["id"])
+    assert reply.case.events.filter(kind="reply_sent", message=reply).exists()
+    assert Case.objects.get(pk=mention.case_id).first_response_at == reply.sent_at
+
+
+def test_reply_to_a_dm_is_a_dm_to_the_customer(inbox, sandbox, agent):
+    dm = latest_inbound("x.dm")
+
+    queue_reply(case=dm.case, agent=agent, text="Could you DM your order number?")
+
+    sent = sandbox.state.sent("x")
+    assert [o.kind for o in sent] == ["x.dm"]
+    assert sent[0].payload["text"] == "Could you DM your order number? ^JL"
+    assert dm.author_identity.external_id in sent[0].payload["dm_conversation_id"].split("-")
+
+
+def test_a_reply_whose_answer_was_lost_is_not_posted_twice(inbox, sandbox, agent):
+    mention = latest_inbound("x.mention")
+    ChannelAccount.objects.filter(pk=inbox.pk).update(settings={**inbox.settings, "timeout": 1})
+    # X accepts the tweet but the answer never arrives in time: the send times out, and the
+    # retry must find the tweet instead of posting it again.
+    sandbox.state.add_fault(Fault(platform="x", kind="lost_answer", seconds=2))
+
+    reply = queue_reply(case=mention.case, agent=agent, text="On it.")
+    reply.refresh_from_db()
+    assert (reply.delivery_status, reply.delivery_attempts) == ("queued", 1)
+    assert "timed out" in reply.delivery_error
+    assert reply.delivery_next_attempt_at > timezone.now()
+
+    Message.objects.filter(pk=reply.pk).update(delivery_next_attempt_at=timezone.now())
+    retry_due_replies_task.delay()
+
+    reply.refresh_from_db()
+    assert len(sandbox.state.sent("x")) == 1
+    assert reply.delivery_status == "sent"
+    assert reply.external_id == sandbox.state.sent("x")[0].payload["id"]
+    assert reply.delivery_attempts == 2
+
+
+def test_a_reply_x_would_refuse_fails_with_the_reason_and_can_be_retried(inbox, sandbox, agent):
+    mention = latest_inbound("x.mention")
+
+    reply = queue_reply(case=mention.case, agent=agent, text="x" * 278)
+
+    reply.refresh_from_db()
+    assert reply.delivery_status == "failed"
+    assert "282 of 280 characters" in reply.delivery_error
+    assert sandbox.state.sent("x") == []
+    Message.objects.filter(pk=reply.pk).update(text="Shorter now. ^JL")
+    retry_reply(message_id=reply.pk)
+    reply.refresh_from_db()
+    assert reply.delivery_status == "sent"
+
+
+def test_an_empty_reply_is_refused_before_anything_is_stored(inbox, agent):
+    mention = latest_inbound("x.mention")
+
+    with pytest.raises(ReplyNotPossible, match="empty"):
+        queue_reply(case=mention.case, agent=agent, text="   ")
+    assert not Message.objects.filter(direction="outbound").exists()

@@ -1,0 +1,109 @@
+"""Run sample ingestion in separate OS processes that start at the same moment.
+
+Each child sets Django up, connects, prints ``ready`` and waits for a line on stdin before it
+ingests, so the work of all children overlaps instead of following process start-up times.
+It prints its counts as one JSON line at the end. Used by the concurrency tests as::
+
+    python -m tests.processes batch FILE   # the ingest_sample command: one sorted batch
+    python -m tests.processes each FILE    # one event per call in file order, like webhooks
+"""
+
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT_SECONDS = 300
+
+
+def run_together(jobs: Sequence[tuple[str, Path]], *, database_url: str) -> list[dict[str, int]]:
+    """Start one child per ``(mode, file)``, release them together once all are ready, and
+    return each child's counts. Raises ``AssertionError`` with its output if a child fails."""
+    env = os.environ | {
+        "DATABASE_URL": database_url,
+        "DEBUG": "1",
+        "DJANGO_SETTINGS_MODULE": "careinbox.settings",
+    }
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.processes", mode, str(file)],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for mode, file in jobs
+    ]
+    try:
+        for child in children:
+            line = child.stdout.readline()
+            if line.strip() != "ready":
+                _, err = child.communicate(timeout=TIMEOUT_SECONDS)
+                raise AssertionError(f"Ingest process did not start: {line}{err}")
+        for child in children:
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        outputs = [child.communicate(timeout=TIMEOUT_SECONDS) for child in children]
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+    counts = []
+    for child, (out, err) in zip(children, outputs, strict=True):
+        if child.returncode != 0:
+            raise AssertionError(f"Ingest process exited with {child.returncode}:\n{out}{err}")
+        counts.append(json.loads(out.strip().splitlines()[-1]))
+    return counts
+
+
+def _ingest(mode: str, file: Path) -> dict[str, int]:
+    from django.core.management import call_command
+
+    from channels_in import sample
+    from channels_in.services import BatchResult, ingest_payloads
+
+    accounts = sample.accounts()  # also opens the connection before the start
+    lines = [line for line in file.read_bytes().splitlines() if line.strip()]
+    print("ready", flush=True)
+    if sys.stdin.readline().strip() != "go":
+        raise SystemExit("No go signal on stdin.")
+    if mode == "batch":
+        report = io.StringIO()
+        call_command("ingest_sample", str(file), stdout=report)
+        # "messages stored: 12" and so on, as the command reports them.
+        counts = dict(line.rsplit(": ", 1) for line in report.getvalue().splitlines())
+        return {
+            "stored": int(counts["messages stored"]),
+            "duplicates": int(counts["duplicates"]),
+            "quarantined": int(counts["quarantined"]),
+        }
+    total = BatchResult()
+    for line in lines:
+        result = ingest_payloads(source="sample", payloads=[line], accounts=accounts)
+        total.stored += result.stored
+        total.duplicates += result.duplicates
+        total.quarantined += result.quarantined
+    return {
+        "stored": total.stored,
+        "duplicates": total.duplicates,
+        "quarantined": len(total.quarantined),
+    }
+
+
+def main(argv: list[str]) -> None:
+    import django
+
+    mode, file = argv
+    django.setup()
+    print(json.dumps(_ingest(mode, Path(file))), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
