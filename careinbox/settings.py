@@ -176,5 +176,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(envint("CAREINBOX_POLL_TICK_SECONDS", 10)),
     },
 }
-# How long a worker sending a reply holds it; if it dies, another may try after this.
+# How long a worker polling an account, or sending a reply, holds it: if the worker dies,
+# another may take over after this. Longer than any poll or send takes.
+CAREINBOX_POLL_LOCK_SECONDS = envint("CAREINBOX_POLL_LOCK_SECONDS", 300)
 CAREINBOX_SEND_LOCK_SECONDS = envint("CAREINBOX_SEND_LOCK_SECONDS", 120)

@@ -7,15 +7,12 @@ from contextlib import contextmanager
 import redis
 from django.conf import settings
 
-# Work that holds a lock longer than this is presumed dead and its lock expires.
-LOCK_SECONDS = 600
-
 _local_locks: dict[str, threading.Lock] = {}
 _local_guard = threading.Lock()
 
 
 @contextmanager
-def exclusive(name: str, *, seconds: int = LOCK_SECONDS) -> Iterator[bool]:
+def exclusive(name: str, *, seconds: int) -> Iterator[bool]:
     """Yield whether this caller holds the lock called ``name``; never waits for it. The lock
     expires after ``seconds`` if its holder dies without releasing it.
 

@@ -5,6 +5,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -47,7 +48,8 @@ def poll_account(*, account: ChannelAccount, force: bool = False) -> PollResult:
     ``force`` polls even while backing off. Only one poll per account runs at a time.
     """
     result = PollResult(account=account)
-    with exclusive(f"poll:{account.pk}") as acquired:
+    lock_seconds = settings.CAREINBOX_POLL_LOCK_SECONDS
+    with exclusive(f"poll:{account.pk}", seconds=lock_seconds) as acquired:
         if not acquired:
             result.skipped = "another poll of this account is running"
             return result

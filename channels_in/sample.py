@@ -125,11 +125,11 @@ def _attachment(spec: Any, event_id: str) -> InboundAttachment:
         filename=filename,
         content_type=spec.get("content_type") or "application/octet-stream",
         size=size,
-        content=_generated_content(f"{event_id}/{filename}", size) if storable else b"",
+        content=generated_content(f"{event_id}/{filename}", size) if storable else b"",
     )
 
 
-def _generated_content(seed: str, size: int) -> bytes:
+def generated_content(seed: str, size: int) -> bytes:
     """Deterministic stand-in bytes: the sample format carries sizes, not contents."""
     block = hashlib.sha256(seed.encode()).digest()
     return (block * (size // len(block) + 1))[:size]

@@ -15,9 +15,20 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_SECONDS = 300
+
+
+def child_database_url() -> str:
+    """The URL of the database this test runs on, for child processes."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    credentials = f"{quote(s['USER'], safe='')}:{quote(s['PASSWORD'], safe='')}"
+    address = f"{s['HOST']}:{s['PORT']}" if s["PORT"] else s["HOST"]
+    return f"postgres://{credentials}@{address}/{quote(s['NAME'], safe='')}"
 
 
 def run_together(jobs: Sequence[tuple[str, Path]], *, database_url: str) -> list[dict[str, int]]:

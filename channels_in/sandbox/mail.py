@@ -27,16 +27,16 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from channels_in.sample import SAMPLE_ACCOUNTS, _generated_content
+from channels_in.sample import generated_content
 from channels_in.sandbox.server import ON_START, ON_STOP, Sandbox
 from channels_in.sandbox.state import SandboxEvent, SandboxState
-from tickets.models import Platform
 
 logger = logging.getLogger(__name__)
 # aiosmtpd logs every SMTP command at INFO; the outbox already records what was sent.
 logging.getLogger("mail.log").setLevel(logging.WARNING)
 
-BRAND_ADDRESS = SAMPLE_ACCOUNTS[Platform.EMAIL]
+# The sample brand's support address (sample_data/README.md): mail is to it, replies from it.
+BRAND_ADDRESS = "care@acme-home.example"
 SAMPLE_DOMAIN = "sample.acme-home.example"
 SENT_FOLDER = "Sent"
 DELIVERY_INTERVAL = 0.5
@@ -66,7 +66,7 @@ def sample_mail(event: SandboxEvent, state: SandboxState) -> bytes:
     for spec in data.get("attachments") or ():
         maintype, _, subtype = (spec.get("content_type") or "").partition("/")
         msg.add_attachment(
-            _generated_content(f"{event.id}/{spec['filename']}", spec["size"]),
+            generated_content(f"{event.id}/{spec['filename']}", spec["size"]),
             maintype=maintype or "application",
             subtype=subtype or "octet-stream",
             filename=spec["filename"],

@@ -46,6 +46,7 @@ class Fault:
     kind: str
     count: int = 1
     seconds: float = 0.0
+    after: int = 0  # requests to let through before the fault strikes
 
 
 FAULT_KINDS = {
@@ -159,6 +160,9 @@ class SandboxState:
         with self.lock:
             for fault in self.faults:
                 if fault.platform == platform and fault.kind in kinds:
+                    if fault.after > 0:
+                        fault.after -= 1
+                        return None
                     fault.count -= 1
                     if fault.count <= 0:
                         self.faults.remove(fault)

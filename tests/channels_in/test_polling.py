@@ -74,7 +74,7 @@ def test_server_errors_back_off_longer_each_time_and_success_resets(x_account, s
 
 
 def test_only_one_poll_of_an_account_runs_at_a_time(x_account):
-    with exclusive(f"poll:{x_account.pk}"):
+    with exclusive(f"poll:{x_account.pk}", seconds=60):
         result = poll_account(account=x_account)
 
     assert result.skipped == "another poll of this account is running"

@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from django.db import connection, transaction
@@ -20,7 +19,7 @@ from channels_in.inbound import CHANNELS
 from channels_in.models import QuarantinedPayload
 from channels_in.services import ingest_payloads
 from tests.factories import T0, AuthorFactory, InboundFactory
-from tests.processes import run_together
+from tests.processes import child_database_url, run_together
 from tickets.models import Case, CaseEvent, Customer, Identity, Message
 from tickets.queries import export_cases
 from tickets.services import ingest_message, merge_customers
@@ -29,14 +28,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 THREADS = 8
 BARRIER_TIMEOUT_SECONDS = 30
-
-
-def child_database_url() -> str:
-    """The URL of the database this test runs on, for child processes."""
-    s = connection.settings_dict
-    credentials = f"{quote(s['USER'], safe='')}:{quote(s['PASSWORD'], safe='')}"
-    address = f"{s['HOST']}:{s['PORT']}" if s["PORT"] else s["HOST"]
-    return f"postgres://{credentials}@{address}/{quote(s['NAME'], safe='')}"
 
 
 def read_events(file: Path) -> list[dict[str, Any]]:
