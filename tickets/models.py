@@ -217,6 +217,12 @@ class Message(models.Model):
         ]
         indexes = [
             models.Index(fields=["case", "sent_at"], name="message_case_sent_at"),
+            # Ingest links replies that arrived before their parent; only those are indexed.
+            models.Index(
+                fields=["channel_account", "in_reply_to_external_id"],
+                condition=Q(parent__isnull=True) & ~Q(in_reply_to_external_id=""),
+                name="message_orphan_replies",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -60,6 +60,12 @@ def ingest_message(*, account: ChannelAccount, inbound: InboundMessage) -> Inges
         )
         _store_attachments(message, inbound)
         _record_inbound(case, message, how=how)
+        # Replies that arrived before this message (a poll pages newest first) point at it now.
+        Message.objects.filter(
+            channel_account=account,
+            in_reply_to_external_id=inbound.external_id,
+            parent__isnull=True,
+        ).update(parent=message)
     return IngestResult(message=message, duplicate=False)
 
 

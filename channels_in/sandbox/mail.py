@@ -96,6 +96,7 @@ class _Mailroom:
         self.thread: threading.Thread | None = None
         self.smtp: Controller | None = None
         if self.root is not None:
+            self.root.parent.mkdir(parents=True, exist_ok=True)
             inbox = mailbox.Maildir(self.root, create=True)
             if SENT_FOLDER not in inbox.list_folders():
                 inbox.add_folder(SENT_FOLDER)

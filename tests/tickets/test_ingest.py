@@ -231,3 +231,15 @@ def test_history_events_cannot_be_changed_or_deleted(accounts):
         event.save()
     with pytest.raises(ValueError, match="cannot be deleted"):
         event.delete()
+
+
+def test_a_reply_stored_before_its_parent_is_linked_when_the_parent_arrives(accounts):
+    author = AuthorFactory()
+    parent = InboundFactory(author=author, sent_at=T0)
+    reply = ingest(accounts, InboundFactory(author=author, in_reply_to=(parent.external_id,)))
+
+    stored_parent = ingest(accounts, parent).message
+
+    reply.message.refresh_from_db()
+    assert reply.message.parent == stored_parent
+    assert reply.message.case_id == stored_parent.case_id

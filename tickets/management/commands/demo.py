@@ -13,6 +13,7 @@ from django.utils import timezone
 from channels_in.connect import connect_sandbox
 from channels_in.models import ChannelAccount
 from channels_in.sample import DEMO_TRAFFIC
+from channels_in.sandbox import mail
 from channels_in.sandbox.server import Sandbox
 from channels_in.tasks import poll_due_accounts_task, retry_due_replies_task
 from tickets.models import AgentProfile, Team
@@ -67,6 +68,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Platform sandbox at {sandbox.url}, replaying the demo traffic.")
         if no_serve:
+            mail.deliver_visible(sandbox)
             call_command("poll", once=True, stdout=self.stdout)
             sandbox.stop()
             return
