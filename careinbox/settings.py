@@ -151,7 +151,7 @@ LOGGING = {
 # Celery: with REDIS_URL a worker and beat do the background work; without it tasks run
 # eagerly in the calling process, so the embedded default needs no broker.
 REDIS_URL = os.environ.get("REDIS_URL") or None
-CELERY_BROKER_URL = REDIS_URL
+CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
