@@ -20,6 +20,7 @@ CHANNELS = {
 # Platform times outside this range are bugs or forgeries; storing them breaks later reads.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+AUTOMATED_KINDS = {"", "auto-reply", "bounce"}
 MAX_FOLLOWERS = 2**31 - 1  # what the database column holds; no account has more
 MAX_ATTACHMENT_BYTES = 2**62
 
@@ -104,6 +105,10 @@ class InboundMessage:
     # External ids this message answers: the direct parent first (In-Reply-To, the replied
     # tweet or comment), then older ancestors (an email's References), nearest first.
     in_reply_to: tuple[str, ...] = ()
+    # A case number the customer quoted, e.g. "[#1234]" in a mail subject.
+    case_reference: int | None = None
+    # "auto-reply" or "bounce" when a machine sent it; such mail never reopens a case.
+    automated: str = ""
     attachments: tuple[InboundAttachment, ...] = field(default=())
 
     def __post_init__(self) -> None:
@@ -113,6 +118,8 @@ class InboundMessage:
         set_(self, "external_id", _identifier("The message id", self.external_id, limit=500))
         if self.sent_at.tzinfo is None:
             raise MalformedPayload(f"Message {self.external_id} has a time without a zone.")
+        if self.automated not in AUTOMATED_KINDS:
+            raise MalformedPayload(f"Unknown kind of automated message {self.automated!r}.")
         if not EARLIEST <= self.sent_at < LATEST:
             raise MalformedPayload(f"Message {self.external_id} has an impossible time.")
         set_(self, "text", _text(f"Message {self.external_id}'s text", self.text))

@@ -197,6 +197,8 @@ class Message(models.Model):
     )
     text = models.TextField(blank=True)
     html = models.TextField(blank=True, help_text="Sanitised HTML (email).")
+    # "auto-reply" or "bounce": sent by a machine, shown but never reopening a case.
+    automated = models.CharField(max_length=16, blank=True)
     subject = models.CharField(max_length=500, blank=True)
     sent_at = models.DateTimeField(help_text="When the platform says it was sent.")
     received_at = models.DateTimeField(auto_now_add=True)

@@ -42,7 +42,11 @@ def ingest_message(*, account: ChannelAccount, inbound: InboundMessage) -> Inges
         if existing := _stored_message(account, inbound.external_id):
             return IngestResult(message=existing, duplicate=True)
         parent = _stored_parent(account, inbound.in_reply_to)
-        case, how = _case_for(customer, parent=parent, sent_at=inbound.sent_at)
+        if inbound.automated:
+            case, how = _case_for_automated(customer, sent_at=inbound.sent_at)
+        else:
+            thread = parent.case if parent else _referenced_case(customer, inbound.case_reference)
+            case, how = _case_for(customer, thread=thread, sent_at=inbound.sent_at)
         message = Message.objects.create(
             case=case,
             direction=Message.Direction.INBOUND,
@@ -55,6 +59,7 @@ def ingest_message(*, account: ChannelAccount, inbound: InboundMessage) -> Inges
             text=inbound.text,
             html=sanitise_html(inbound.html),
             subject=inbound.subject,
+            automated=inbound.automated,
             sent_at=inbound.sent_at,
             raw_payload=inbound.raw,
         )
@@ -135,10 +140,17 @@ def _active_case(customer: Customer) -> Case | None:
     return customer.cases.exclude(status=Case.Status.CLOSED).first()
 
 
-def _case_for(
-    customer: Customer, *, parent: Message | None, sent_at: datetime
-) -> tuple[Case, str]:
-    """Choose the case a new message from the (locked) customer joins.
+def _referenced_case(customer: Customer, number: int | None) -> Case | None:
+    """The case a customer quoted by number, if it is theirs: typing another customer's case
+    number joins nothing."""
+    if number is None:
+        return None
+    return customer.cases.filter(pk=number).first()
+
+
+def _case_for(customer: Customer, *, thread: Case | None, sent_at: datetime) -> tuple[Case, str]:
+    """Choose the case a new message from the (locked) customer joins; ``thread`` is the case
+    of the message it replies to, or the case it quotes, if any.
 
     Returns the case and how it was chosen: "joined", "created", "reopened" or
     "thread_reopened" (a reply in the thread of a resolved case reopens it even after the
@@ -149,7 +161,7 @@ def _case_for(
         return _open_case(customer, sent_at), "created"
     if active.status != Case.Status.RESOLVED:
         return active, "joined"
-    if parent is not None and _live_case_of(parent).pk == active.pk:
+    if thread is not None and _live_case(thread).pk == active.pk:
         return active, "thread_reopened"
     if (
         active.resolved_at is None
@@ -164,8 +176,16 @@ def _case_for(
     return _open_case(customer, sent_at), "created"
 
 
-def _live_case_of(message: Message) -> Case:
-    case = message.case
+def _case_for_automated(customer: Customer, *, sent_at: datetime) -> tuple[Case, str]:
+    """An auto-reply or bounce joins the case the customer is in, or their latest one, as it
+    stands: it never reopens a case or opens one while the customer has any."""
+    case = _active_case(customer) or _latest_case(customer)
+    if case is None:
+        return _open_case(customer, sent_at), "created"
+    return case, "automated"
+
+
+def _live_case(case: Case) -> Case:
     while case.merged_into is not None:
         case = case.merged_into
     return case
@@ -215,6 +235,15 @@ def _record_inbound(case: Case, message: Message, *, how: str) -> None:
         CaseEvent.objects.create(
             case=case, kind=CaseEvent.Kind.CREATED, occurred_at=at, message=message
         )
+    elif how == "automated":
+        CaseEvent.objects.create(
+            case=case,
+            kind=CaseEvent.Kind.MESSAGE_RECEIVED,
+            occurred_at=at,
+            message=message,
+            data={"channel": message.channel, "automated": message.automated},
+        )
+        return  # no clock, status or subject changes: nobody needs to answer a machine
     elif how in REOPEN_REASONS:
         _change_status(case, Case.Status.OPEN, reason=REOPEN_REASONS[how], message=message, at=at)
     elif case.status == Case.Status.PENDING:

@@ -54,6 +54,7 @@ def normalise(raw: bytes) -> InboundMessage:
         body = read_body(msg, mail=external_id)
     except RecursionError:
         raise MalformedPayload(f"Mail {external_id}: MIME structure too deep to read.") from None
+    subject = " ".join(_header_text(msg, "Subject").split())
     return InboundMessage(
         channel="email",
         external_id=external_id,
@@ -61,8 +62,10 @@ def normalise(raw: bytes) -> InboundMessage:
         sent_at=_sent_at(msg, external_id),
         text=body.text,
         html=body.html,
-        subject=" ".join(_header_text(msg, "Subject").split()),
+        subject=subject,
         in_reply_to=_thread_references(msg, exclude=external_id),
+        case_reference=case_reference(subject),
+        automated=automated_kind(msg),
         attachments=tuple(body.attachments),
         raw=raw,
     )

@@ -243,3 +243,76 @@ def test_a_reply_stored_before_its_parent_is_linked_when_the_parent_arrives(acco
     reply.message.refresh_from_db()
     assert reply.message.parent == stored_parent
     assert reply.message.case_id == stored_parent.case_id
+
+
+def test_an_auto_reply_joins_the_case_without_reopening_it_or_moving_its_clocks(accounts):
+    author = AuthorFactory(external_id="gwen@example.org")
+    case = ingest(
+        accounts, InboundFactory(author=author, channel="email", sent_at=T0)
+    ).message.case
+    resolve(case, at=T0 + timedelta(hours=1))
+
+    auto = ingest(
+        accounts,
+        InboundFactory(
+            author=author,
+            channel="email",
+            sent_at=T0 + timedelta(hours=2),
+            subject="Out of office",
+            automated="auto-reply",
+        ),
+    ).message
+
+    case.refresh_from_db()
+    assert auto.case_id == case.pk and auto.automated == "auto-reply"
+    assert case.status == Case.Status.RESOLVED
+    assert case.last_inbound_at == T0
+    assert not case.events.filter(kind="status_changed").exists()
+    assert case.events.get(message=auto).data["automated"] == "auto-reply"
+
+
+def test_a_bounce_never_opens_a_new_case_for_a_customer_with_a_closed_one(accounts):
+    author = AuthorFactory(external_id="gwen@example.org")
+    case = ingest(accounts, InboundFactory(author=author, channel="email")).message.case
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.CLOSED)
+
+    bounce = ingest(
+        accounts, InboundFactory(author=author, channel="email", automated="bounce")
+    ).message
+
+    assert bounce.case_id == case.pk
+    assert Case.objects.count() == 1
+
+
+def test_a_quoted_case_number_threads_a_mail_into_that_resolved_case(accounts, settings):
+    settings.CAREINBOX_REOPEN_WINDOW = timedelta(days=7)
+    author = AuthorFactory(external_id="gwen@example.org")
+    case = ingest(
+        accounts, InboundFactory(author=author, channel="email", sent_at=T0)
+    ).message.case
+    resolve(case, at=T0 + timedelta(hours=1))
+
+    later = ingest(
+        accounts,
+        InboundFactory(
+            author=author,
+            channel="email",
+            sent_at=T0 + timedelta(days=30),
+            case_reference=case.pk,
+        ),
+    ).message
+
+    assert later.case_id == case.pk
+    case.refresh_from_db()
+    assert case.status == Case.Status.OPEN
+
+
+def test_quoting_another_customers_case_number_joins_nothing_of_theirs(accounts):
+    stranger_case = ingest(accounts, InboundFactory(channel="email")).message.case
+
+    message = ingest(
+        accounts, InboundFactory(channel="email", case_reference=stranger_case.pk)
+    ).message
+
+    assert message.case_id != stranger_case.pk
+    assert stranger_case.messages.count() == 1
