@@ -61,7 +61,11 @@ def ingest_payloads(
         try:
             ready.append((normalise(raw), raw))
         except PAYLOAD_ERRORS as exc:
-            result.quarantined.append(quarantine_payload(source=source, raw=raw, error=str(exc)))
+            # A platform's payload came from its account, so a retry knows where it belongs.
+            account = accounts.get(source)
+            result.quarantined.append(
+                quarantine_payload(source=source, raw=raw, error=str(exc), account=account)
+            )
     ready.sort(key=lambda item: (item[0].sent_at, item[0].channel, item[0].external_id))
     for inbound, raw in ready:
         account = accounts.get(inbound.platform)
