@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from channels_in.outbound import retry_reply
 from tickets.models import (
     AgentProfile,
     Attachment,
@@ -118,7 +119,15 @@ class AttachmentInline(admin.TabularInline):
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "case", "direction", "channel", "sent_at", "delivery_status"]
+    list_display = [
+        "__str__",
+        "case",
+        "direction",
+        "channel",
+        "sent_at",
+        "delivery_status",
+        "delivery_error",
+    ]
     list_filter = ["direction", "channel", "delivery_status"]
     list_select_related = ["case"]
     search_fields = ["external_id", "text", "subject"]
@@ -126,6 +135,14 @@ class MessageAdmin(admin.ModelAdmin):
     readonly_fields = ["received_at"]
     exclude = ["raw_payload"]
     inlines = [AttachmentInline]
+    actions = ["retry_failed_replies"]
+
+    @admin.action(description="Retry failed replies")
+    def retry_failed_replies(self, request, queryset):
+        failed = list(queryset.filter(delivery_status=Message.Delivery.FAILED))
+        for message in failed:
+            retry_reply(message_id=message.pk)
+        self.message_user(request, f"{len(failed)} failed replies queued again.")
 
 
 @admin.register(CaseEvent)

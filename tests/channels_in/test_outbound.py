@@ -116,3 +116,22 @@ def test_an_empty_reply_is_refused_before_anything_is_stored(inbox, agent):
     with pytest.raises(ReplyNotPossible, match="empty"):
         queue_reply(case=mention.case, agent=agent, text="   ")
     assert not Message.objects.filter(direction="outbound").exists()
+
+
+def test_an_admin_retries_a_failed_reply_from_the_admin(inbox, sandbox, agent, client):
+    mention = latest_inbound("x.mention")
+    reply = queue_reply(case=mention.case, agent=agent, text="x" * 278)
+    Message.objects.filter(pk=reply.pk).update(text="Shorter now. ^JL")
+    admin = get_user_model().objects.create_superuser("admin", password="pw")
+    client.force_login(admin)
+
+    response = client.post(
+        "/admin/tickets/message/",
+        {"action": "retry_failed_replies", "_selected_action": [reply.pk]},
+        follow=True,
+    )
+
+    assert "1 failed replies queued again." in response.content.decode()
+    reply.refresh_from_db()
+    assert reply.delivery_status == "sent"
+    assert [o.payload["text"] for o in sandbox.state.sent("x")] == ["Shorter now. ^JL"]
