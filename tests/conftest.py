@@ -1,10 +1,12 @@
 import os
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 
 from careinbox.celery import app as celery_app
 from channels_in import sample
+from tickets.models import AgentProfile
 
 # Tests run tasks where they are queued, as the embedded default does, even when REDIS_URL
 # is set for the locks: there is no worker to hand them to.
@@ -33,3 +35,16 @@ def pytest_collection_modifyitems(config, items):
 def accounts(db):
     """The sample brand's channel accounts, keyed by platform."""
     return sample.accounts()
+
+
+AGENT_SIGN_OFF = "Best wishes,\nJo Lee"
+
+
+@pytest.fixture
+def agent(db):
+    """Jo, an agent who signs social replies "^JL" and other replies with a sign-off."""
+    user = get_user_model().objects.create_user("jo")
+    AgentProfile.objects.create(
+        user=user, display_name="Jo Lee", signature="^JL", sign_off=AGENT_SIGN_OFF
+    )
+    return user

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db.models import Count
 from django.utils import timezone
 
@@ -26,7 +25,7 @@ from channels_in.sandbox.state import Fault
 from channels_in.tasks import retry_due_replies_task
 from channels_in.x.client import sandbox_account
 from tests.processes import child_database_url
-from tickets.models import AgentProfile, Message
+from tickets.models import Message
 from tickets.services import queue_reply
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -90,12 +89,10 @@ def test_a_poll_killed_mid_way_is_caught_up_by_the_next_without_loss_or_duplicat
 
 
 def test_a_reply_whose_worker_was_killed_after_the_platform_took_it_is_not_posted_twice(
-    x_account, sandbox
+    x_account, sandbox, agent
 ):
     poll_account(account=x_account)
     mention = Message.objects.filter(channel="x.mention").order_by("sent_at").first()
-    agent = get_user_model().objects.create_user("jo")
-    AgentProfile.objects.create(user=agent, display_name="Jo Lee", signature="^JL")
     # Queued only: the worker below is the one that sends it.
     reply = Message.objects.get(pk=_queue_without_sending(mention, agent))
     sandbox.state.add_fault(Fault(platform="x", kind="lost_answer", seconds=30))

@@ -13,7 +13,7 @@ from channels_in.sandbox.state import Fault
 from channels_in.tasks import retry_due_replies_task
 from channels_in.x.client import sandbox_account
 from tickets.exceptions import ReplyNotPossible
-from tickets.models import AgentProfile, Case, Message
+from tickets.models import Case, Message
 from tickets.services import queue_reply
 
 pytestmark = pytest.mark.django_db(transaction=True)  # replies are sent on commit
@@ -31,13 +31,6 @@ def inbox(sandbox, demo_traffic_lines):
     account = ChannelAccount.objects.create(platform="x", **sandbox_account({"url": sandbox.url}))
     assert poll_account(account=account).stored == 2
     return account
-
-
-@pytest.fixture
-def agent(db):
-    user = get_user_model().objects.create_user("jo")
-    AgentProfile.objects.create(user=user, display_name="Jo Lee", signature="^JL")
-    return user
 
 
 def latest_inbound(channel):

@@ -3,17 +3,15 @@
 import io
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 
 from channels_in.sandbox import mail
-from tickets.models import AgentProfile, Message
+from tests.conftest import AGENT_SIGN_OFF
+from tickets.models import Message
 from tickets.services import queue_reply
 
 pytestmark = pytest.mark.django_db(transaction=True)  # replies are sent on commit
-
-SIGN_OFF = "Best wishes,\nJo Lee"
 
 
 @pytest.fixture
@@ -23,15 +21,6 @@ def inbox(sandbox, demo_traffic_lines):
     mail.deliver_visible(sandbox)
     call_command("connect_sandbox", url=sandbox.url, stdout=io.StringIO())
     call_command("poll", once=True, stdout=io.StringIO())
-
-
-@pytest.fixture
-def agent(db):
-    user = get_user_model().objects.create_user("jo")
-    AgentProfile.objects.create(
-        user=user, display_name="Jo Lee", signature="^JL", sign_off=SIGN_OFF
-    )
-    return user
 
 
 def reply_to_latest(channel, agent):
@@ -72,7 +61,7 @@ def test_a_comment_or_visitor_post_is_answered_with_a_comment_in_its_thread(
 
     [comment] = sandbox.state.sent("facebook")
     assert comment.kind == "facebook.comment"
-    assert comment.payload["message"] == f"Thanks, we're on it.\n\n{SIGN_OFF}"
+    assert comment.payload["message"] == f"Thanks, we're on it.\n\n{AGENT_SIGN_OFF}"
     assert comment.payload["object_id"] == answered.external_id
 
 
@@ -82,7 +71,7 @@ def test_a_messenger_message_is_answered_in_messenger(inbox, agent, sandbox):
     [message] = sandbox.state.sent("facebook")
     assert message.kind == "facebook.message"
     assert message.payload["recipient_id"] == answered.author_identity.external_id
-    assert message.payload["text"] == f"Thanks, we're on it.\n\n{SIGN_OFF}"
+    assert message.payload["text"] == f"Thanks, we're on it.\n\n{AGENT_SIGN_OFF}"
 
 
 def test_a_mail_is_answered_in_its_thread_with_the_case_reference(inbox, agent, sandbox):
