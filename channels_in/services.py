@@ -122,7 +122,10 @@ def retry_quarantined(*, item: QuarantinedPayload) -> bool:
     else:
         default_accounts = payload_source(item.source).accounts
         if default_accounts is None:
-            raise ValueError(f"Quarantined payload {item.pk} names no account to retry on.")
+            QuarantinedPayload.objects.filter(pk=item.pk).update(
+                error=f"{item.error} (Not retried: no channel account is named for it.)"
+            )
+            return False
         accounts = default_accounts()
     result = ingest_payloads(
         source=item.source, payloads=[bytes(item.raw_payload)], accounts=accounts
