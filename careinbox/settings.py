@@ -165,6 +165,23 @@ CAREINBOX_REOPEN_WINDOW = timedelta(days=envint("CAREINBOX_REOPEN_WINDOW_DAYS", 
 # Attachments larger than this are recorded (name, type, size) but their content is skipped.
 CAREINBOX_ATTACHMENT_MAX_BYTES = envint("CAREINBOX_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
 
+# Identity linking (tickets/linking.py). The brand's own handles and addresses are never
+# evidence about a customer.
+CAREINBOX_BRAND_IDENTITIES = envlist(
+    "CAREINBOX_BRAND_IDENTITIES", "@acme_care,care@acme-home.example"
+)
+# The brand's order, account and case reference formats, as regular expressions separated by
+# whitespace (a regex may contain commas). Defaults: the sample brand's orders (AH-20931-UK,
+# US-558102), account numbers (7710-2291-04) and case or repair references (CR-448190).
+CAREINBOX_REFERENCE_PATTERNS = os.environ.get(
+    "CAREINBOX_REFERENCE_PATTERNS",
+    r"AH-\d{5}-[A-Z]{2} US-\d{6} \d{4}-\d{4}-\d{2} [A-Z]{2,3}\d?-\d{5,}(?:-\d+)?",
+).split()
+# Region for phone numbers written without a country code.
+CAREINBOX_PHONE_REGION = os.environ.get("CAREINBOX_PHONE_REGION", "GB")
+# Whether agents may merge customers from a suggestion; otherwise only supervisors may.
+CAREINBOX_AGENTS_MAY_MERGE = envbool("CAREINBOX_AGENTS_MAY_MERGE", False)
+
 # Beat looks for due channel accounts this often; each account's own interval decides.
 CELERY_BEAT_SCHEDULE = {
     "poll-due-accounts": {

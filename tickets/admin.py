@@ -7,7 +7,9 @@ from tickets.models import (
     Case,
     CaseEvent,
     Customer,
+    Evidence,
     Identity,
+    MergeSuggestion,
     Message,
     Tag,
     Team,
@@ -161,4 +163,35 @@ class CaseEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(admin.ModelAdmin):
+    """What messages said about their senders; written by ingest only."""
+
+    list_display = ["kind", "value", "identity", "message"]
+    list_filter = ["kind"]
+    list_select_related = ["identity", "message"]
+    search_fields = ["value"]
+    raw_id_fields = ["message", "identity"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MergeSuggestion)
+class MergeSuggestionAdmin(admin.ModelAdmin):
+    """Computed by linking; decided through ``confirm_suggestion`` or ``dismiss_suggestion``."""
+
+    list_display = ["__str__", "score", "status", "decided_by", "updated_at"]
+    list_filter = ["status"]
+    list_select_related = ["decided_by"]
+    raw_id_fields = ["customer_a", "customer_b", "decided_by"]
+    readonly_fields = ["customer_a", "customer_b", "score", "evidence", "status", "decided_by"]
+
+    def has_add_permission(self, request):
         return False

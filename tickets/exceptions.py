@@ -4,3 +4,11 @@ class MergeNotAllowed(Exception):
 
 class ReplyNotPossible(Exception):
     """A reply cannot be sent as asked; the message says why and what to do instead."""
+
+
+class MergeNotPermitted(Exception):
+    """The user may not merge customers; a supervisor must (``CAREINBOX_AGENTS_MAY_MERGE``)."""
+
+
+class SuggestionClosed(Exception):
+    """The suggestion was already dismissed or merged; nothing is left to decide."""

@@ -295,3 +295,73 @@ class CaseEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError(f"Case event {self.pk} is history and cannot be deleted.")
+
+
+class Evidence(models.Model):
+    """Something a message says about its sender (``tickets/evidence.py``): an address, a
+    handle, a reference, a phone number, a postcode or the sender's name. The customer is the
+    author identity's, so it follows merges."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="evidence")
+    identity = models.ForeignKey(Identity, on_delete=models.PROTECT, related_name="evidence")
+    kind = models.CharField(max_length=16)
+    value = models.CharField(max_length=320)
+
+    class Meta:
+        verbose_name_plural = "evidence"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "kind", "value"], name="evidence_unique_per_message"
+            ),
+        ]
+        indexes = [
+            # Linking looks up every customer who gave the same address, reference or phone.
+            models.Index(fields=["kind", "value"], name="evidence_kind_value"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.value}"
+
+
+class MergeSuggestion(models.Model):
+    """Two customers who may be one person, with the evidence, for an agent to decide."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DISMISSED = "dismissed", "Dismissed"
+        MERGED = "merged", "Merged"
+
+    customer_a = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    customer_b = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    score = models.FloatField()
+    # [{"kind": "reference", "value": "AH-20931-UK"}, ...], strongest first.
+    evidence = models.JSONField(default=list)
+    status = models.CharField(max_length=16, choices=Status, default=Status.OPEN)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            # One row per pair, whatever the order found: a dismissal is never undone by a
+            # later computation that finds the pair the other way round.
+            models.CheckConstraint(
+                condition=Q(customer_a__lt=models.F("customer_b")),
+                name="mergesuggestion_ordered_pair",
+            ),
+            models.UniqueConstraint(
+                fields=["customer_a", "customer_b"], name="mergesuggestion_unique_pair"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer_b", "status"], name="mergesuggestion_b_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Customers {self.customer_a_id} and {self.customer_b_id} ({self.status})"

@@ -6,7 +6,15 @@ from typing import Any
 
 from django.db.models import Prefetch
 
-from tickets.models import Attachment, Case, CaseEvent, Identity, Message, Platform
+from tickets.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    Identity,
+    MergeSuggestion,
+    Message,
+    Platform,
+)
 
 EXPORT_CHUNK = 500
 
@@ -61,11 +69,31 @@ def export_cases() -> Iterator[dict[str, Any]]:
         )
         .order_by("pk")
     )
+    suggestions = _open_suggestions_by_customer()
     for case in cases.iterator(chunk_size=EXPORT_CHUNK):
-        yield _case_row(case)
+        yield _case_row(case, suggestions.get(case.customer_id, []))
 
 
-def _case_row(case: Case) -> dict[str, Any]:
+def _open_suggestions_by_customer() -> dict[int, list[dict[str, Any]]]:
+    """Each live customer's open merge suggestions, best first."""
+    rows: dict[int, list[dict[str, Any]]] = {}
+    for s in MergeSuggestion.objects.filter(
+        status=MergeSuggestion.Status.OPEN,
+        customer_a__merged_into__isnull=True,
+        customer_b__merged_into__isnull=True,
+    ).order_by("-score", "customer_a", "customer_b"):
+        kinds = sorted({e["kind"] for e in s.evidence})
+        for mine, other in (
+            (s.customer_a_id, s.customer_b_id),
+            (s.customer_b_id, s.customer_a_id),
+        ):
+            rows.setdefault(mine, []).append(
+                {"customer": other, "score": s.score, "evidence": kinds}
+            )
+    return rows
+
+
+def _case_row(case: Case, suggestions: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "id": case.pk,
         "status": case.status,
@@ -84,6 +112,7 @@ def _case_row(case: Case) -> dict[str, Any]:
             "id": case.customer_id,
             "name": case.customer.display_name,
             "identities": [_identity_row(i) for i in case.customer.identities.all()],
+            "suggestions": suggestions,
         },
         "messages": [_message_row(m) for m in case.messages.all()],
         "events": [_event_row(e) for e in case.events.all()],

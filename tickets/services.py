@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from channels_in.inbound import InboundAuthor, InboundMessage
 from channels_in.models import ChannelAccount
+from tickets import linking
 from tickets.exceptions import MergeNotAllowed, ReplyNotPossible
 from tickets.models import Attachment, Case, CaseEvent, Customer, Identity, Message, Platform
 from tickets.sanitise import sanitise_html
@@ -64,6 +65,7 @@ def ingest_message(*, account: ChannelAccount, inbound: InboundMessage) -> Inges
             raw_payload=inbound.raw,
         )
         _store_attachments(message, inbound)
+        linking.record_evidence(message=message, inbound=inbound)
         _record_inbound(case, message, how=how)
         # Replies that arrived before this message (a poll pages newest first) point at it now.
         Message.objects.filter(

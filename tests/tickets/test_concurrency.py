@@ -88,7 +88,9 @@ def export_by_first_message() -> dict[str, dict[str, Any]]:
         exported[case_keys[row["id"]]] = row | {
             "id": case_keys[row["id"]],
             "merged_into": case_keys.get(row["merged_into"]),
-            "customer": customer | {"id": identities},
+            # Suggestions are worked out after each commit, which the rolled-back serial run
+            # never reaches; tests/tickets/test_identity.py covers them.
+            "customer": customer | {"id": identities, "suggestions": None},
         }
     return exported
 
