@@ -4,6 +4,7 @@ poll an account, and how to send a reply. The polling and outbound services use 
 import importlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from channels_in.inbound import InboundMessage
 from channels_in.models import ChannelAccount
@@ -39,6 +40,10 @@ class Sender:
     # Looks on the platform for a reply already posted for this message (a worker that died
     # after the platform accepted it); returns its platform id, or None if there is none.
     find_sent: Callable[[ChannelAccount, OutboundReply], str | None]
+    # What the composer asks before a reply is stored: raises PermanentSendError, in words for
+    # the agent, when the platform would refuse it. Given the channel, the signed text and
+    # when the customer last wrote on that channel.
+    check: Callable[[str, str, datetime], None] | None = None
 
 
 @dataclass(frozen=True)

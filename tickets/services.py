@@ -10,8 +10,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from channels_in.errors import PermanentSendError
 from channels_in.inbound import InboundAuthor, InboundMessage
 from channels_in.models import ChannelAccount
+from channels_in.platforms import platform_channel
 from tickets import linking
 from tickets.exceptions import MergeNotAllowed, ReplyNotPossible
 from tickets.models import Attachment, Case, CaseEvent, Customer, Identity, Message, Platform
@@ -439,6 +441,8 @@ def queue_reply(
         )
     from channels_in.tasks import send_reply_task  # tasks import services; import late
 
+    signed = sign_reply(text=text, channel=answering.channel, agent=agent)
+    _check_reply(answering, signed)
     now = timezone.now()
     with transaction.atomic():
         reply = Message.objects.create(
@@ -449,7 +453,7 @@ def queue_reply(
             in_reply_to_external_id=answering.external_id or "",
             parent=answering,
             author_user=agent,
-            text=sign_reply(text=text, channel=answering.channel, agent=agent),
+            text=signed,
             subject=_reply_subject(case, answering),
             sent_at=now,
             delivery_status=Message.Delivery.QUEUED,
@@ -460,6 +464,30 @@ def queue_reply(
         ).update(first_response_at=now)
         transaction.on_commit(lambda: send_reply_task.delay(reply.pk))
     return reply
+
+
+def _check_reply(answering: Message, signed: str) -> None:
+    """Refuse, before anything is stored, a reply the platform would refuse."""
+    account = answering.channel_account
+    if account is None:
+        raise ReplyNotPossible(f"Message {answering.pk} has no channel to answer on.")
+    check = platform_channel(account.platform).sender.check
+    if check is None:
+        return
+    last_customer_message_at = (
+        answering.case.messages.filter(
+            direction=Message.Direction.INBOUND,
+            channel=answering.channel,
+            author_identity=answering.author_identity,
+        )
+        .order_by("-sent_at")
+        .values_list("sent_at", flat=True)
+        .first()
+    ) or answering.sent_at
+    try:
+        check(answering.channel, signed, last_customer_message_at)
+    except PermanentSendError as exc:
+        raise ReplyNotPossible(str(exc)) from exc
 
 
 def _reply_subject(case: Case, answering: Message) -> str:

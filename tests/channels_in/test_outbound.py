@@ -88,19 +88,39 @@ def test_a_reply_whose_answer_was_lost_is_not_posted_twice(inbox, sandbox, agent
     assert reply.delivery_attempts == 2
 
 
-def test_a_reply_x_would_refuse_fails_with_the_reason_and_can_be_retried(inbox, sandbox, agent):
+def test_a_reply_too_long_for_x_is_refused_before_it_is_stored(inbox, sandbox, agent):
     mention = latest_inbound("x.mention")
 
-    reply = queue_reply(case=mention.case, agent=agent, text="x" * 278)
-
-    reply.refresh_from_db()
-    assert reply.delivery_status == "failed"
-    assert "282 of 280 characters" in reply.delivery_error
+    with pytest.raises(ReplyNotPossible, match="282 of 280 characters on X; shorten it by 2"):
+        queue_reply(case=mention.case, agent=agent, text="x" * 278)
+    assert not Message.objects.filter(direction="outbound").exists()
     assert sandbox.state.sent("x") == []
-    Message.objects.filter(pk=reply.pk).update(text="Shorter now. ^JL")
+
+
+def failed_reply(mention, agent):
+    """A reply X refuses when it is sent: the same text as a tweet already posted."""
+    queue_reply(case=mention.case, agent=agent, text="Checking.")
+    reply = queue_reply(case=mention.case, agent=agent, text="Checking.")
+    reply.refresh_from_db()
+    return reply
+
+
+def test_a_reply_the_platform_refuses_fails_with_the_reason_and_can_be_retried(
+    inbox, sandbox, agent
+):
+    mention = latest_inbound("x.mention")
+    reply = failed_reply(mention, agent)
+
+    assert reply.delivery_status == "failed"
+    assert "duplicate content" in reply.delivery_error
+    Message.objects.filter(pk=reply.pk).update(text="Checking again. ^JL")
     retry_reply(message_id=reply.pk)
     reply.refresh_from_db()
     assert reply.delivery_status == "sent"
+    assert [o.payload["text"] for o in sandbox.state.sent("x")] == [
+        "Checking. ^JL",
+        "Checking again. ^JL",
+    ]
 
 
 def test_an_empty_reply_is_refused_before_anything_is_stored(inbox, agent):
@@ -113,7 +133,7 @@ def test_an_empty_reply_is_refused_before_anything_is_stored(inbox, agent):
 
 def test_an_admin_retries_a_failed_reply_from_the_admin(inbox, sandbox, agent, client):
     mention = latest_inbound("x.mention")
-    reply = queue_reply(case=mention.case, agent=agent, text="x" * 278)
+    reply = failed_reply(mention, agent)
     Message.objects.filter(pk=reply.pk).update(text="Shorter now. ^JL")
     admin = get_user_model().objects.create_superuser("admin", password="pw")
     client.force_login(admin)
@@ -127,4 +147,4 @@ def test_an_admin_retries_a_failed_reply_from_the_admin(inbox, sandbox, agent, c
     assert "1 failed replies queued again." in response.content.decode()
     reply.refresh_from_db()
     assert reply.delivery_status == "sent"
-    assert [o.payload["text"] for o in sandbox.state.sent("x")] == ["Shorter now. ^JL"]
+    assert [o.payload["text"] for o in sandbox.state.sent("x")][-1] == "Shorter now. ^JL"

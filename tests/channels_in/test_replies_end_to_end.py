@@ -1,6 +1,7 @@
 """An agent's reply on each kind of channel reaches the sandbox signed, in the right thread."""
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
@@ -8,6 +9,7 @@ from django.utils import timezone
 
 from channels_in.sandbox import mail
 from tests.conftest import AGENT_SIGN_OFF
+from tickets.exceptions import ReplyNotPossible
 from tickets.models import Message
 from tickets.services import queue_reply
 
@@ -83,3 +85,18 @@ def test_a_mail_is_answered_in_its_thread_with_the_case_reference(inbox, agent, 
     assert answered.external_id in sent.payload["references"]
     assert f"[#{answered.case_id}]" in sent.payload["subject"]
     assert "Jo Lee" in sent.payload["data"]
+
+
+def test_a_messenger_reply_after_the_window_closed_is_refused_with_the_reason(
+    inbox, agent, sandbox
+):
+    answered = (
+        Message.objects.filter(direction="inbound", channel="facebook.message")
+        .select_related("case")
+        .latest("sent_at")
+    )
+    Message.objects.filter(case=answered.case).update(sent_at=timezone.now() - timedelta(days=9))
+
+    with pytest.raises(ReplyNotPossible, match="7-day window for human agents closed 2 days"):
+        queue_reply(case=answered.case, agent=agent, text="Sorry for the wait!")
+    assert sandbox.state.sent("facebook") == []
