@@ -1,3 +1,4 @@
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -52,11 +53,11 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database ready.")
         _create_demo_agents()
-        sandbox = Sandbox(
-            port=sandbox_port,
-            maildir=Path(settings.BASE_DIR) / "var" / "demo-maildir",
-            smtp_port=smtp_port,
-        ).start()
+        # The sandbox's mail spool starts empty like the rest of its state; what CareInbox
+        # already stored from an earlier demo is recognised and not stored again.
+        maildir = Path(settings.BASE_DIR) / "var" / "demo-maildir"
+        shutil.rmtree(maildir, ignore_errors=True)
+        sandbox = Sandbox(port=sandbox_port, maildir=maildir, smtp_port=smtp_port).start()
         sandbox.state.load(
             DEMO_TRAFFIC.read_bytes().splitlines(),
             speed=0 if no_serve else speed,
