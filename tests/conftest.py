@@ -2,10 +2,12 @@ import os
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import connection
 
 from careinbox.celery import app as celery_app
 from channels_in import sample
+from tickets import roles
 from tickets.models import AgentProfile
 
 # Tests run tasks where they are queued, as the embedded default does, even when REDIS_URL
@@ -40,11 +42,44 @@ def accounts(db):
 AGENT_SIGN_OFF = "Best wishes,\nJo Lee"
 
 
+def make_user(username: str, role: str | None, *, display_name: str = "", signature: str = ""):
+    """A user with a role (a group of ``tickets.roles``) and an agent profile; password
+    "pw"."""
+    user = get_user_model().objects.create_user(username, password="pw")
+    if role is not None:
+        user.groups.add(Group.objects.get(name=role))
+    AgentProfile.objects.create(
+        user=user,
+        display_name=display_name or username.title(),
+        signature=signature,
+        sign_off=f"Best wishes,\n{display_name or username.title()}",
+    )
+    return user
+
+
 @pytest.fixture
 def agent(db):
     """Jo, an agent who signs social replies "^JL" and other replies with a sign-off."""
-    user = get_user_model().objects.create_user("jo")
-    AgentProfile.objects.create(
-        user=user, display_name="Jo Lee", signature="^JL", sign_off=AGENT_SIGN_OFF
-    )
+    user = make_user("jo", roles.AGENT, display_name="Jo Lee", signature="^JL")
+    assert user.agent_profile.sign_off == AGENT_SIGN_OFF
     return user
+
+
+@pytest.fixture
+def other_agent(db):
+    return make_user("priya", roles.AGENT, display_name="Priya Shah", signature="^PS")
+
+
+@pytest.fixture
+def supervisor(db):
+    return make_user("sam", roles.SUPERVISOR, display_name="Sam Ortiz", signature="^SO")
+
+
+@pytest.fixture
+def manager(db):
+    return make_user("mo", roles.MANAGER, display_name="Mo Reyes")
+
+
+@pytest.fixture
+def admin_user(db):
+    return make_user("ada", roles.ADMIN, display_name="Ada Admin")

@@ -12,3 +12,12 @@ class MergeNotPermitted(Exception):
 
 class SuggestionClosed(Exception):
     """The suggestion was already dismissed or merged; nothing is left to decide."""
+
+
+class CaseTaken(Exception):
+    """Someone else holds the case: it was claimed, handed off or reassigned meanwhile. The
+    message names them."""
+
+
+class ActionNotAllowed(Exception):
+    """The user may not do this to this case; the message says why."""

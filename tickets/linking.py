@@ -32,7 +32,6 @@ from tickets.models import (
 
 logger = logging.getLogger(__name__)
 
-SUPERVISOR_GROUP = "supervisor"
 # Suggestions below this score are not worth an agent's attention.
 MIN_SUGGESTION_SCORE = 0.4
 SUGGESTIONS_SHOWN = 3
@@ -357,15 +356,13 @@ def open_suggestions(*, customer: Customer) -> list[MergeSuggestion]:
 
 
 def may_merge(user: User | AnonymousUser) -> bool:
-    """Whether ``user`` may merge customers: supervisors (the "supervisor" group) and
-    superusers always, other active users when ``CAREINBOX_AGENTS_MAY_MERGE`` is on."""
+    """Whether ``user`` may merge customers: those with the merge permission (supervisors,
+    admins) always, agents too when ``CAREINBOX_AGENTS_MAY_MERGE`` is on."""
     if not user.is_authenticated or not user.is_active:
         return False
-    if getattr(user, "is_superuser", False):
+    if settings.CAREINBOX_AGENTS_MAY_MERGE and user.has_perm("tickets.work_case"):
         return True
-    if settings.CAREINBOX_AGENTS_MAY_MERGE:
-        return True
-    return user.groups.filter(name=SUPERVISOR_GROUP).exists()
+    return user.has_perm("tickets.merge_customer")
 
 
 def dismiss_suggestion(*, suggestion_id: int, by: User) -> MergeSuggestion:

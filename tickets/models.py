@@ -117,6 +117,8 @@ class Case(models.Model):
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
     )
+    # Spam stays stored and visible in the Spam queue; it leaves every other queue.
+    spam = models.BooleanField(default=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     # Platform times of the customer's messages, so they do not depend on arrival order.
@@ -132,6 +134,13 @@ class Case(models.Model):
     resolution_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
+        # The roles (tickets/roles.py) are groups holding these.
+        permissions = [
+            ("work_case", "Can claim, reply to, note and hand off cases"),
+            ("reassign_case", "Can reassign anyone's cases and see every team's queue"),
+            ("merge_customer", "Can merge customers"),
+            ("view_dashboards", "Can view the dashboards"),
+        ]
         constraints = [
             # Ingest relies on one active case per customer; two racing ingests cannot both
             # open one.
@@ -261,6 +270,8 @@ class CaseEvent(models.Model):
         TAGS_CHANGED = "tags_changed", "Tags changed"
         CUSTOMERS_MERGED = "customers_merged", "Customers merged"
         SLA_BREACHED = "sla_breached", "SLA breached"
+        MARKED_SPAM = "marked_spam", "Marked as spam"
+        UNMARKED_SPAM = "unmarked_spam", "Marked as not spam"
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=32, choices=Kind)
@@ -365,3 +376,64 @@ class MergeSuggestion(models.Model):
 
     def __str__(self) -> str:
         return f"Customers {self.customer_a_id} and {self.customer_b_id} ({self.status})"
+
+
+class CannedResponse(models.Model):
+    """A reply template. Placeholders such as ``{first_name}`` and ``{agent_name}`` are filled
+    in (``tickets.actions.render_canned``) and the agent edits the text before sending."""
+
+    title = models.CharField(max_length=100, unique=True)
+    text = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Notification(models.Model):
+    """An in-app notice for one user: a hand-off to them, an @mention, a new message on their
+    case."""
+
+    class Kind(models.TextChoices):
+        HANDED_OFF = "handed_off", "Handed off to you"
+        MENTIONED = "mentioned", "Mentioned you"
+        NEW_MESSAGE = "new_message", "New message on your case"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=16, choices=Kind)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notifications")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    text = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The bell counts a user's unread notices on every page.
+            models.Index(
+                fields=["recipient", "created_at"],
+                condition=Q(read_at__isnull=True),
+                name="notification_unread",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: case {self.case_id}"

@@ -16,7 +16,17 @@ from channels_in.models import ChannelAccount
 from channels_in.platforms import platform_channel
 from tickets import linking
 from tickets.exceptions import MergeNotAllowed, ReplyNotPossible
-from tickets.models import Attachment, Case, CaseEvent, Customer, Identity, Message, Platform
+from tickets.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    Customer,
+    Identity,
+    Message,
+    Notification,
+    Platform,
+)
+from tickets.notify import notify
 from tickets.sanitise import sanitise_html
 
 SUBJECT_FROM_TEXT_CHARS = 120
@@ -172,7 +182,7 @@ def _case_for(customer: Customer, *, thread: Case | None, sent_at: datetime) -> 
         or sent_at - active.resolved_at <= settings.CAREINBOX_REOPEN_WINDOW
     ):
         return active, "reopened"
-    _change_status(
+    change_status(
         active,
         Case.Status.CLOSED,
         reason="The reopen window passed before the customer wrote again.",
@@ -199,7 +209,7 @@ def _open_case(customer: Customer, sent_at: datetime) -> Case:
     return Case.objects.create(customer=customer, opened_at=sent_at)
 
 
-def _change_status(
+def change_status(
     case: Case,
     status: str,
     *,
@@ -208,11 +218,14 @@ def _change_status(
     message: Message | None = None,
     at: datetime | None = None,
 ) -> None:
+    """Set the status of a case whose row the caller has locked, and write the history."""
     at = at or timezone.now()
     previous = case.status
     case.status = status
     if status == Case.Status.CLOSED:
         case.closed_at = at
+    elif status == Case.Status.RESOLVED:
+        case.resolved_at = at
     elif status in (Case.Status.OPEN, Case.Status.NEW):
         case.resolved_at = None
     case.save(update_fields=["status", "closed_at", "resolved_at"])
@@ -249,9 +262,9 @@ def _record_inbound(case: Case, message: Message, *, how: str) -> None:
         )
         return  # no clock, status or subject changes: nobody needs to answer a machine
     elif how in REOPEN_REASONS:
-        _change_status(case, Case.Status.OPEN, reason=REOPEN_REASONS[how], message=message, at=at)
+        change_status(case, Case.Status.OPEN, reason=REOPEN_REASONS[how], message=message, at=at)
     elif case.status == Case.Status.PENDING:
-        _change_status(
+        change_status(
             case, Case.Status.OPEN, reason="The customer answered.", message=message, at=at
         )
     CaseEvent.objects.create(
@@ -261,6 +274,15 @@ def _record_inbound(case: Case, message: Message, *, how: str) -> None:
         message=message,
         data={"channel": message.channel},
     )
+    if case.assignee_id is not None:
+        author = message.author_identity
+        notify(
+            recipient_id=case.assignee_id,
+            kind=Notification.Kind.NEW_MESSAGE,
+            case=case,
+            text=f"{author.display_name or author.handle if author else 'The customer'} wrote "
+            f"on case #{case.pk}: {message.text[:120]}",
+        )
     # Clocks and subject take the extremes of the platform times, so messages that arrive out
     # of order leave the same case behind as messages that arrive in order.
     if case.first_inbound_at is None or at < case.first_inbound_at:
@@ -394,7 +416,7 @@ def _fold_case(case: Case, *, into: Case, actor: User | None) -> None:
     into.tags.add(*case.tags.all())
     livelier = max(into.status, case.status, key=STATUS_LIVENESS.index)
     if livelier != into.status:
-        _change_status(
+        change_status(
             into, livelier, reason=f"Case {case.pk} was folded into this one.", actor=actor
         )
     case.status = Case.Status.CLOSED

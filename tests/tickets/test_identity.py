@@ -1,6 +1,4 @@
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 
 from tests.factories import AuthorFactory, InboundFactory
 from tickets import linking
@@ -25,13 +23,6 @@ def ingest(accounts, django_capture_on_commit_callbacks):
             return ingest_message(account=accounts[inbound.platform], inbound=inbound)
 
     return ingest
-
-
-@pytest.fixture
-def supervisor(db):
-    user = get_user_model().objects.create_user("sam")
-    user.groups.add(Group.objects.create(name="supervisor"))
-    return user
 
 
 def live_customers():

@@ -1,0 +1,3 @@
+"""Merging customers from the case page (being built)."""
+
+urlpatterns: list = []
