@@ -17,7 +17,7 @@ NOTIFICATIONS_SHOWN = 50
 @signed_in_required
 def notification_list(request: HttpRequest) -> HttpResponse:
     notifications = (
-        Notification.objects.filter(recipient=request.user)
+        Notification.objects.filter(recipient_id=request.user.pk)
         .select_related("case", "actor")
         .order_by("-created_at", "-pk")[:NOTIFICATIONS_SHOWN]
     )
@@ -34,7 +34,9 @@ def notification_bell(request: HttpRequest) -> HttpResponse:
 @signed_in_required
 def notification_open(request: HttpRequest, notification_id: int) -> HttpResponse:
     """Mark one notification read and go to its case."""
-    notification = get_object_or_404(Notification, pk=notification_id, recipient=request.user)
+    notification = get_object_or_404(
+        Notification, pk=notification_id, recipient_id=request.user.pk
+    )
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
@@ -44,7 +46,7 @@ def notification_open(request: HttpRequest, notification_id: int) -> HttpRespons
 @require_POST
 @signed_in_required
 def notification_read_all(request: HttpRequest) -> HttpResponse:
-    Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(
+    Notification.objects.filter(recipient_id=request.user.pk, read_at__isnull=True).update(
         read_at=timezone.now()
     )
     return redirect("tickets:notifications")
