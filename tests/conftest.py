@@ -1,4 +1,5 @@
 import os
+import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -31,6 +32,19 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(pytest.mark.skip(reason=POSTGRES_REASON))
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords_and_private_cache(settings):
+    """Hash test passwords cheaply, and give each test its own cache (presence lives there),
+    so nothing one test leaves behind is seen by the next."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"test-{uuid.uuid4()}",
+        }
+    }
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections, transaction
@@ -17,15 +17,18 @@ from channels_in.sample import DEMO_TRAFFIC
 from channels_in.sandbox import mail
 from channels_in.sandbox.server import Sandbox
 from channels_in.tasks import poll_due_accounts_task, retry_due_replies_task
+from tickets import roles
 from tickets.models import AgentProfile, Team
 
 # The demo runs on a developer's machine, on 127.0.0.1 only; these logins are printed for them.
 DEMO_PASSWORD = "careinbox-demo"
-DEMO_AGENTS = [
-    # username, display name, signature, superuser
-    ("admin", "Admin", "^AD", True),
-    ("priya", "Priya Shah", "^PS", False),
-    ("jo", "Jo Lee", "^JL", False),
+DEMO_USERS = [
+    # username, display name, signature, role
+    ("priya", "Priya Shah", "^PS", roles.AGENT),
+    ("jo", "Jo Lee", "^JL", roles.AGENT),
+    ("sam", "Sam Ortiz", "^SO", roles.SUPERVISOR),
+    ("mo", "Mo Reyes", "^MR", roles.MANAGER),
+    ("admin", "Admin", "^AD", roles.ADMIN),
 ]
 # The sample week replayed this many times faster than it happened: about ten minutes.
 DEMO_SPEED = 1000.0
@@ -52,7 +55,7 @@ class Command(BaseCommand):
     def handle(self, *args, port, sandbox_port, smtp_port, speed, no_serve, **options):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database ready.")
-        _create_demo_agents()
+        _create_demo_users()
         # The sandbox's mail spool starts empty like the rest of its state; what CareInbox
         # already stored from an earlier demo is recognised and not stored again.
         maildir = Path(settings.BASE_DIR) / "var" / "demo-maildir"
@@ -77,8 +80,11 @@ class Command(BaseCommand):
         url = f"http://127.0.0.1:{port}/"
         self.stdout.write(
             self.style.SUCCESS(f"\nCareInbox is at {url}  (stop with Ctrl-C)\n")
-            + "Demo logins (username / password):\n"
-            + "".join(f"  {username} / {DEMO_PASSWORD}\n" for username, *_ in DEMO_AGENTS)
+            + "Demo logins (username / password, role):\n"
+            + "".join(
+                f"  {username} / {DEMO_PASSWORD}  ({role})\n"
+                for username, _, _, role in DEMO_USERS
+            )
         )
         call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
 
@@ -93,23 +99,17 @@ def _poll_forever() -> None:
 
 
 @transaction.atomic
-def _create_demo_agents() -> None:
+def _create_demo_users() -> None:
     team, _ = Team.objects.get_or_create(name="Care team")
-    # Until the agent workspace lands, agents read cases in the admin.
-    agents, _ = Group.objects.get_or_create(name="Demo agents")
-    agents.permissions.set(
-        Permission.objects.filter(
-            content_type__app_label__in=["tickets", "channels_in"], codename__startswith="view_"
-        )
-    )
     User = get_user_model()
-    for username, display_name, signature, superuser in DEMO_AGENTS:
+    for username, display_name, signature, role in DEMO_USERS:
         user, created = User.objects.get_or_create(
-            username=username, defaults={"is_staff": True, "is_superuser": superuser}
+            username=username, defaults={"is_staff": role == roles.ADMIN}
         )
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save()
+        user.groups.add(Group.objects.get(name=role))
         profile, _ = AgentProfile.objects.get_or_create(
             user=user,
             defaults={
@@ -118,5 +118,5 @@ def _create_demo_agents() -> None:
                 "sign_off": f"Best wishes,\n{display_name}\nCare team",
             },
         )
-        profile.teams.add(team)
-        user.groups.add(agents)
+        if role != roles.MANAGER:
+            profile.teams.add(team)
