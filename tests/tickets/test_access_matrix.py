@@ -1,0 +1,145 @@
+"""For every URL of the workspace and every method, what each role gets.
+
+Generated from the URL conf: a route without a rule here fails ``test_every_route_has_a_rule``,
+so a new view cannot ship without someone deciding who may use it. "Allowed" means the view ran
+(not a sign-in redirect, not 403, not 405); "refused" means 403 for a signed-in user and a
+redirect to the sign-in page for an anonymous one.
+"""
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.conftest import make_user
+from tests.factories import InboundFactory
+from tickets import roles
+from tickets.models import Attachment, CannedResponse, Message, Notification
+from tickets.services import ingest_message
+
+ROLES = ["anonymous", roles.AGENT, roles.SUPERVISOR, roles.MANAGER, roles.ADMIN]
+
+# Who may use a route, by the permission its decorator requires.
+EVERYONE = set(ROLES)
+SIGNED_IN = {roles.AGENT, roles.SUPERVISOR, roles.MANAGER, roles.ADMIN}
+VIEWERS = SIGNED_IN
+WORKERS = {roles.AGENT, roles.SUPERVISOR, roles.ADMIN}
+SUPERVISORS = {roles.SUPERVISOR, roles.ADMIN}
+DASHBOARDS = {roles.MANAGER, roles.ADMIN}
+
+# Route name -> {method: roles allowed}. A method not listed answers 405 to everyone.
+RULES: dict[str, dict[str, set[str]]] = {
+    "login": {"GET": EVERYONE, "POST": EVERYONE},
+    "logout": {"POST": EVERYONE},
+    "password_change": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "password_change_done": {"GET": SIGNED_IN},
+    "tickets:inbox": {"GET": VIEWERS},
+    "tickets:queue-counts": {"GET": VIEWERS},
+    "tickets:case-detail": {"GET": VIEWERS},
+    "tickets:notifications": {"GET": SIGNED_IN},
+    "tickets:notification-bell": {"GET": SIGNED_IN},
+    "tickets:notification-open": {"POST": SIGNED_IN},
+    "tickets:notification-read-all": {"POST": SIGNED_IN},
+    "tickets:canned-list": {"GET": SUPERVISORS},
+}
+# Signing out lands on the sign-in page, whoever asks.
+ENDS_AT_SIGN_IN = {"logout"}
+# Routes with their own authentication: the admin site and the platforms' webhooks (signed).
+EXEMPT_PREFIXES = ("admin:", "channels_in:")
+METHODS = ["GET", "POST"]
+
+
+def routes(resolver: URLResolver | None = None, namespace: str = "") -> list[tuple[str, str]]:
+    """(route name, route pattern) of every named URL."""
+    found = []
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            found += routes(entry, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            found.append((f"{namespace}{entry.name}", str(entry.pattern)))
+    return found
+
+
+WORKSPACE_ROUTES = sorted({name for name, _ in routes() if not name.startswith(EXEMPT_PREFIXES)})
+
+
+def test_every_route_has_a_rule():
+    assert set(WORKSPACE_ROUTES) - set(RULES) == set(), "add the new routes to RULES"
+    assert set(RULES) - set(WORKSPACE_ROUTES) == set(), "RULES names routes that are gone"
+
+
+@pytest.fixture
+def world(accounts):
+    """One of everything a URL can name, belonging to (or visible to) every role's user."""
+    users = {role: make_user(f"user-{role}", role) for role in ROLES if role != "anonymous"}
+    first = ingest_message(account=accounts["x"], inbound=InboundFactory()).message
+    case = first.case
+    attachment = Attachment.objects.create(
+        message=first, filename="receipt.txt", content_type="text/plain", size=2, content=b"hi"
+    )
+    notifications = {
+        role: Notification.objects.create(recipient=user, kind="mentioned", case=case, text="x")
+        for role, user in users.items()
+    }
+    canned = CannedResponse.objects.create(title="Thanks", text="Thanks {first_name}!")
+    note = Message.objects.filter(case=case).first()
+    return {
+        "users": users,
+        "kwargs": {
+            "case_id": case.pk,
+            "attachment_id": attachment.pk,
+            "canned_id": canned.pk,
+            "message_id": note.pk if note else first.pk,
+        },
+        "notifications": notifications,
+    }
+
+
+def url_for(name: str, world: dict, role: str) -> str:
+    pattern = dict(routes())[name]
+    kwargs = {}
+    for param in _params(pattern):
+        if param == "notification_id":
+            owner = role if role != "anonymous" else roles.AGENT
+            kwargs[param] = world["notifications"][owner].pk
+        elif param in world["kwargs"]:
+            kwargs[param] = world["kwargs"][param]
+        else:
+            pytest.fail(f"{name}: give the access matrix a value for <{param}>")
+    return reverse(name, kwargs=kwargs)
+
+
+def _params(pattern: str) -> list[str]:
+    return re.findall(r"<(?:\w+:)?(\w+)>", pattern)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("name", WORKSPACE_ROUTES)
+def test_each_role_gets_what_the_rules_say(name, method, role, world):
+    client = Client()
+    if role != "anonymous":
+        client.force_login(world["users"][role])
+    url = url_for(name, world, role)
+
+    response = client.generic(method, url)
+
+    allowed_methods = RULES[name]
+    if method not in allowed_methods:
+        # Anonymous visitors may be sent to sign in before the method is looked at.
+        assert response.status_code == 405 or (
+            role == "anonymous" and _sent_to_sign_in(response)
+        ), f"{method} {url} as {role}"
+    elif role in allowed_methods[method]:
+        assert response.status_code not in (403, 405), f"{method} {url} as {role}"
+        assert _sent_to_sign_in(response) == (name in ENDS_AT_SIGN_IN), f"{method} {url} as {role}"
+    elif role == "anonymous":
+        assert _sent_to_sign_in(response), f"{method} {url} as {role}"
+    else:
+        assert response.status_code == 403, f"{method} {url} as {role}"
+
+
+def _sent_to_sign_in(response) -> bool:
+    return response.status_code == 302 and response["Location"].startswith(reverse("login"))
