@@ -1,0 +1,182 @@
+"""Browser journeys: Debian's Chromium, driven headless by Playwright, against a live server
+in this process (on the test database) and a platform sandbox connected through the real
+clients.
+
+Playwright's own browser builds are never used: CI installs Chromium with apt, and
+``playwright install`` is never run. Without Chromium these tests are skipped, unless
+``CAREINBOX_REQUIRE_SERVICES=1`` (CI), where they fail.
+"""
+
+import io
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+
+from channels_in.sandbox import mail
+from channels_in.sandbox.server import Sandbox
+from tests.channels_in.conftest import free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+# The README shows these; the story overwrites them on every run.
+README_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+VIEWPORT = {"width": 1366, "height": 900}
+# Long enough for a live server answer and an htmx polling round (the queue counts poll
+# every 10 s), short enough that a missing control fails fast.
+TIMEOUT_MS = 15_000
+PASSWORD = "pw"  # tests/conftest.py:make_user
+
+
+@pytest.fixture(scope="package")
+def playwright() -> Iterator[Playwright]:
+    if not CHROMIUM.exists():
+        reason = f"needs Chromium at {CHROMIUM} (Debian: apt-get install chromium)"
+        # CI sets this: there a browser test that cannot run fails the run instead.
+        if os.environ.get("CAREINBOX_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"CAREINBOX_REQUIRE_SERVICES=1, but the browser tests {reason}")
+        pytest.skip(reason)
+
+    # The sync API keeps an asyncio loop running in this thread, so Django takes the test
+    # code for async code and refuses ORM calls; the tests only call it synchronously. Only
+    # while the browser runs: later tests in the same process get Django's check back.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as running:
+            yield running
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="package")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    launched = playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+    )
+    yield launched
+    launched.close()
+
+
+@dataclass
+class Desk:
+    """One person signed in, in a browser context of their own, and what their page did
+    that it should not: dialogs it opened, errors it raised, policy violations it logged."""
+
+    user: Any
+    page: Page
+    dialogs: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    navigations: list[str] = field(default_factory=list)
+
+    @property
+    def csp_violations(self) -> list[str]:
+        return [e for e in self.console_errors if "Content Security Policy" in e]
+
+
+def _console(desk: Desk, msg: ConsoleMessage) -> None:
+    if msg.type != "error":
+        return
+    url = msg.location.get("url", "")
+    # Chromium asks every site for /favicon.ico on its own; no page of ours links to it.
+    if url.endswith("/favicon.ico"):
+        return
+    desk.console_errors.append(f"{msg.text} ({url})" if url else msg.text)
+
+
+@pytest.fixture
+def sign_in(browser, live_server, request, tmp_path) -> Iterator[Callable[[Any], Desk]]:
+    """``sign_in(user)``: a fresh browser context signed in through the login form, on the
+    inbox. On a failure, each open page's screenshot is saved under tmp_path."""
+    desks: list[Desk] = []
+
+    def open_desk(user: Any) -> Desk:
+        context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT)
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        desk = Desk(user=user, page=page)
+        page.on("dialog", lambda dialog: (desk.dialogs.append(dialog.message), dialog.dismiss()))
+        page.on("console", lambda msg: _console(desk, msg))
+        page.on("pageerror", lambda exc: desk.page_errors.append(str(exc)))
+        page.on(
+            "framenavigated",
+            lambda frame: desk.navigations.append(frame.url) if frame is page.main_frame else None,
+        )
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill(user.get_username())
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{live_server.url}/")
+        desks.append(desk)
+        return desk
+
+    yield open_desk
+
+    report = getattr(request.node, "e2e_call_report", None)
+    if report is not None and report.failed:
+        for desk in desks:
+            shot = tmp_path / f"failure-{desk.user.get_username()}.png"
+            desk.page.screenshot(path=shot, full_page=True)
+            print(f"Screenshot of {desk.user.get_username()}'s page at failure: {shot}")
+    for desk in desks:
+        desk.page.context.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.e2e_call_report = report
+    return report
+
+
+@pytest.fixture
+def screenshots() -> Path:
+    """The folder the README's screenshots are written to."""
+    README_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    print(f"Screenshots for the README: {README_SCREENSHOTS}")
+    return README_SCREENSHOTS
+
+
+@pytest.fixture
+def sandbox(tmp_path, transactional_db) -> Iterator[Sandbox]:
+    """A running platform sandbox with no traffic yet, its Maildir in tmp_path, and
+    CareInbox's X, Facebook and email accounts connected to it."""
+    running = Sandbox(maildir=tmp_path / "sandbox-maildir", smtp_port=free_port()).start()
+    call_command("connect_sandbox", url=running.url, stdout=io.StringIO())
+    yield running
+    running.stop()
+
+
+def poll() -> str:
+    """Poll every connected account once through the real clients, as beat would."""
+    out = io.StringIO()
+    call_command("poll", once=True, stdout=out)
+    return out.getvalue()
+
+
+def arrive(sandbox: Sandbox, **event: Any) -> dict[str, Any]:
+    """Make one customer event (the sample format: id, channel, author, text, ...) happen on
+    its platform now; an email is also delivered into the Maildir."""
+    event.setdefault("at", datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"))
+    sandbox.state.load([json.dumps(event)])
+    if event["channel"] == "email":
+        mail.deliver_visible(sandbox)
+    return event
