@@ -15,7 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from tests.conftest import make_user
 from tests.factories import InboundFactory
 from tickets import roles
-from tickets.models import Attachment, CannedResponse, Message, Notification
+from tickets.models import Attachment, CannedResponse, MergeSuggestion, Message, Notification
 from tickets.services import ingest_message
 
 ROLES = ["anonymous", roles.AGENT, roles.SUPERVISOR, roles.MANAGER, roles.ADMIN]
@@ -26,6 +26,8 @@ SIGNED_IN = {roles.AGENT, roles.SUPERVISOR, roles.MANAGER, roles.ADMIN}
 VIEWERS = SIGNED_IN
 WORKERS = {roles.AGENT, roles.SUPERVISOR, roles.ADMIN}
 SUPERVISORS = {roles.SUPERVISOR, roles.ADMIN}
+# Merging customers (unless CAREINBOX_AGENTS_MAY_MERGE lets agents too).
+MERGERS = SUPERVISORS
 DASHBOARDS = {roles.MANAGER, roles.ADMIN}
 
 # Route name -> {method: roles allowed}. A method not listed answers 405 to everyone.
@@ -42,6 +44,12 @@ RULES: dict[str, dict[str, set[str]]] = {
     "tickets:notification-open": {"POST": SIGNED_IN},
     "tickets:notification-read-all": {"POST": SIGNED_IN},
     "tickets:canned-list": {"GET": SUPERVISORS},
+    "tickets:case-suggestions": {"GET": VIEWERS},
+    "tickets:suggestion-dismiss": {"POST": WORKERS},
+    "tickets:suggestion-confirm": {"POST": MERGERS},
+    "tickets:merge-search": {"GET": MERGERS},
+    "tickets:merge-compare": {"GET": MERGERS},
+    "tickets:merge-confirm": {"POST": MERGERS},
 }
 # Signing out lands on the sign-in page, whoever asks.
 ENDS_AT_SIGN_IN = {"logout"}
@@ -71,10 +79,17 @@ def test_every_route_has_a_rule():
 
 
 @pytest.fixture
-def world(accounts):
+def world(accounts, django_capture_on_commit_callbacks):
     """One of everything a URL can name, belonging to (or visible to) every role's user."""
     users = {role: make_user(f"user-{role}", role) for role in ROLES if role != "anonymous"}
-    first = ingest_message(account=accounts["x"], inbound=InboundFactory()).message
+    with django_capture_on_commit_callbacks(execute=True):  # linking runs after commit
+        first = ingest_message(
+            account=accounts["x"], inbound=InboundFactory(channel="x.dm", text="Order AH-20931-UK")
+        ).message
+        other = ingest_message(
+            account=accounts["facebook"],
+            inbound=InboundFactory(channel="facebook.message", text="Order AH-20931-UK"),
+        ).message
     case = first.case
     attachment = Attachment.objects.create(
         message=first, filename="receipt.txt", content_type="text/plain", size=2, content=b"hi"
@@ -92,6 +107,8 @@ def world(accounts):
             "attachment_id": attachment.pk,
             "canned_id": canned.pk,
             "message_id": note.pk if note else first.pk,
+            "customer_id": other.case.customer_id,
+            "suggestion_id": MergeSuggestion.objects.get().pk,
         },
         "notifications": notifications,
     }
