@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tickets import services
@@ -24,6 +25,17 @@ MENTION = re.compile(r"(?<![\w@.])@([\w.+-]+)")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
+class CannedUnchanged(ActionNotAllowed):
+    """A canned response is being sent exactly as written; the agent confirms it first."""
+
+    def __init__(self, canned: CannedResponse) -> None:
+        super().__init__(
+            f"This is the canned response \u201c{canned.title}\u201d without a single edit. "
+            "Send it unchanged?"
+        )
+        self.canned = canned
+
+
 def display_name(user: User | None) -> str:
     if user is None:
         return "nobody"
@@ -32,7 +44,17 @@ def display_name(user: User | None) -> str:
 
 
 def _locked(case_id: int) -> Case:
-    return Case.objects.select_for_update().select_related("assignee").get(pk=case_id)
+    """The case row, locked until the transaction ends. Refuses a case folded into another by
+    a merge: its messages live on the case it points to."""
+    # The case row alone: joined rows (the assignee) would be read from the snapshot taken
+    # before waiting for the lock, so a loser of a claim race would see the winner's id but
+    # not their name. The holder is read afresh when needed.
+    case = Case.objects.select_for_update().get(pk=case_id)
+    if case.merged_into_id is not None:
+        raise ActionNotAllowed(
+            f"Case #{case.pk} was merged into case #{case.merged_into_id}; work on that one."
+        )
+    return case
 
 
 def _require(user: User, perm: str, doing: str) -> None:
@@ -182,11 +204,20 @@ def _move(
 
 
 def reply_to_case(
-    *, case_id: int, agent: User, text: str, answering_id: int | None = None
+    *,
+    case_id: int,
+    agent: User,
+    text: str,
+    answering_id: int | None = None,
+    canned_id: int | None = None,
+    send_unchanged: bool = False,
 ) -> Message:
     """Send a reply as ``agent``. An unassigned case is claimed by the reply; a case someone
-    else holds is refused (``CaseTaken``). Raises ``ReplyNotPossible`` as ``queue_reply``."""
+    else holds is refused (``CaseTaken``). A reply that is canned response ``canned_id``
+    without an edit raises ``CannedUnchanged`` unless ``send_unchanged``. Raises
+    ``ReplyNotPossible`` as ``queue_reply``."""
     _require(agent, "tickets.work_case", "reply to customers")
+    text = _plain(text)
     with transaction.atomic():
         case = _locked(case_id)
         _check_holder(case, agent, "reply on")
@@ -195,6 +226,10 @@ def reply_to_case(
             answering = Message.objects.filter(pk=answering_id, case=case).first()
             if answering is None:
                 raise ActionNotAllowed(f"Message {answering_id} is not on case #{case.pk}.")
+        if canned_id is not None and not send_unchanged:
+            canned = CannedResponse.objects.filter(pk=canned_id).first()
+            if canned and text.strip() == render_canned(canned=canned, case=case, agent=agent):
+                raise CannedUnchanged(canned)
         reply = services.queue_reply(case=case, agent=agent, text=text, answering=answering)
         if case.assignee_id is None:
             _set_assignee(case, agent)
@@ -202,11 +237,16 @@ def reply_to_case(
     return reply
 
 
+def _plain(text: str) -> str:
+    # Browsers send a textarea's line breaks as CRLF; platforms and X's length count want LF.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def add_note(*, case_id: int, author: User, text: str) -> Message:
     """An internal note, never sent to the customer. Colleagues @mentioned by username are
     notified."""
     _require(author, "tickets.work_case", "write notes")
-    text = text.strip()
+    text = _plain(text).strip()
     if not text:
         raise ActionNotAllowed("The note is empty.")
     with transaction.atomic():
@@ -239,25 +279,31 @@ def add_note(*, case_id: int, author: User, text: str) -> Message:
 
 
 def mentioned_users(text: str) -> list[User]:
-    """Active colleagues who work cases, named as ``@username`` in ``text``."""
-    names = {m.lower() for m in MENTION.findall(text)}
+    """Active colleagues who work cases, named as ``@username`` in ``text`` (any case; a full
+    stop or comma after the name ends it)."""
+    names = {m.rstrip(".+-").lower() for m in MENTION.findall(text)} - {""}
     if not names:
         return []
-    users = get_user_model().objects.filter(is_active=True, username__in=_spellings(names))
+    named = Q()
+    for name in names:
+        named |= Q(username__iexact=name)
+    users = get_user_model().objects.filter(named, is_active=True)
     return [u for u in users if u.has_perm("tickets.work_case")]
 
 
-def _spellings(names: Iterable[str]) -> set[str]:
-    # Usernames are matched case-insensitively without a per-name query.
-    return {v for n in names for v in (n, n.title(), n.upper())}
-
-
 def set_status(*, case_id: int, by: User, status: str) -> Case:
+    """Open, set pending on the customer, or resolve. Only the holder (or a supervisor)
+    changes the status of a held case: resolving it under them would lose their work."""
     _require(by, "tickets.work_case", "change a case's status")
     if status not in (Case.Status.OPEN, Case.Status.PENDING, Case.Status.RESOLVED):
-        raise ActionNotAllowed(f"A case cannot be set to {status!r} by hand.")
+        raise ActionNotAllowed(
+            f"A case cannot be set to {str(status) or 'no status'!r} by hand; "
+            "set it open, pending on the customer or resolved."
+        )
     with transaction.atomic():
         case = _locked(case_id)
+        if not by.has_perm("tickets.reassign_case"):
+            _check_holder(case, by, "change the status of")
         if case.status == Case.Status.CLOSED:
             raise ActionNotAllowed(
                 f"Case #{case.pk} is closed; the customer's next message opens a new one."
@@ -268,9 +314,12 @@ def set_status(*, case_id: int, by: User, status: str) -> Case:
 
 
 def set_priority(*, case_id: int, by: User, priority: str) -> Case:
+    """Anyone who works cases may raise or lower a case's priority, whoever holds it."""
     _require(by, "tickets.work_case", "change a case's priority")
     if priority not in Case.Priority.values:
-        raise ActionNotAllowed(f"There is no priority {priority!r}.")
+        raise ActionNotAllowed(
+            f"There is no priority {str(priority)!r}; choose low, normal, high or urgent."
+        )
     with transaction.atomic():
         case = _locked(case_id)
         if case.priority != priority:
@@ -297,10 +346,13 @@ def set_tags(*, case_id: int, by: User, names: Iterable[str]) -> Case:
 
 
 def set_spam(*, case_id: int, by: User, spam: bool) -> Case:
-    """Move a case to the Spam queue, or back. Nothing is deleted."""
+    """Move a case to the Spam queue, or back. Nothing is deleted. Like the status, only the
+    holder (or a supervisor) does this to a held case."""
     _require(by, "tickets.work_case", "mark spam")
     with transaction.atomic():
         case = _locked(case_id)
+        if not by.has_perm("tickets.reassign_case"):
+            _check_holder(case, by, "mark as spam")
         if case.spam != spam:
             case.spam = spam
             case.save(update_fields=["spam"])
@@ -312,13 +364,14 @@ def set_spam(*, case_id: int, by: User, spam: bool) -> Case:
 def render_canned(*, canned: CannedResponse, case: Case, agent: User) -> str:
     """The canned text with its placeholders filled in for this case; unknown placeholders
     stay as written, for the agent to see and fix."""
-    customer = case.customer
-    name = customer.display_name.strip()
+    name = case.customer.display_name.strip()
+    agent_name = display_name(agent).strip()
     values = {
         "first_name": name.split()[0] if name else "there",
         "customer_name": name or "there",
-        "agent_name": display_name(agent),
-        "agent_first_name": display_name(agent).split()[0],
+        "agent_name": agent_name,
+        "agent_first_name": agent_name.split()[0] if agent_name else "",
         "case_number": str(case.pk),
     }
-    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), canned.text)
+    text = _plain(canned.text).strip()
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
