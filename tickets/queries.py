@@ -1,19 +1,45 @@
 """Reads of the case record."""
 
-from collections.abc import Iterator
-from datetime import datetime
+import base64
+import binascii
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import Prefetch
+from django.contrib.auth.models import User
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connection
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, Left, NullIf
+from django.utils import timezone
 
+from channels_in.inbound import CHANNELS
 from tickets.models import (
     Attachment,
     Case,
     CaseEvent,
+    Customer,
     Identity,
     MergeSuggestion,
     Message,
     Platform,
+    Tag,
+    Team,
 )
 
 EXPORT_CHUNK = 500
@@ -166,3 +192,524 @@ def _event_row(event: CaseEvent) -> dict[str, Any]:
 
 def _time(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+# The inbox: queues, their counts, and one page of a queue's cases.
+
+# What every queue but Spam shows: no merge tombstones, no spam, nothing closed. The inbox
+# indexes (migration 0008) are partial on exactly these conditions, so a page reads only
+# the index range it shows; change both together.
+LIVE = Q(merged_into__isnull=True, spam=False) & ~Q(status=Case.Status.CLOSED)
+SPAM = Q(merged_into__isnull=True, spam=True)
+
+PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+SNIPPET_CHARS = 160
+SEARCH_WORDS = 5
+AVATAR_TONES = 6
+# Cases without an SLA due time sort after every due one.
+FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+
+PLATFORM_CHANNELS = {
+    platform: [channel for channel, of in CHANNELS.items() if of == platform]
+    for platform in Platform
+}
+
+
+class UnknownQueue(LookupError):
+    """The queue key names no queue this user has."""
+
+
+class InvalidCursor(ValueError):
+    """A page cursor that was not made by ``inbox_page`` for this sort order."""
+
+
+@dataclass(frozen=True)
+class Queue:
+    key: str  # "unassigned", "mine", "team:<id>", "all", "pending", "resolved" or "spam"
+    label: str
+    condition: Q
+    section: str  # the side bar's heading over it
+
+
+@dataclass(frozen=True)
+class QueueCount:
+    queue: Queue
+    count: int
+
+
+@dataclass(frozen=True)
+class Sort:
+    key: str
+    label: str
+    # The ORDER BY expression, id breaking ties. Nulls are folded into a value so one
+    # comparison pages through every case; the inbox indexes hold the same expressions.
+    expression: Callable[[], Coalesce]
+    descending: bool
+
+
+def _waiting_since() -> Coalesce:
+    # A case opened by an automated message only has no customer message to wait on.
+    return Coalesce("last_inbound_at", "opened_at")
+
+
+def _sla_due() -> Coalesce:
+    return Coalesce("next_response_due_at", Value(FAR_FUTURE, output_field=DateTimeField()))
+
+
+SORTS = {
+    sort.key: sort
+    for sort in [
+        Sort("waiting", "Oldest waiting", _waiting_since, descending=False),
+        Sort("sla", "SLA due", _sla_due, descending=False),
+        Sort("newest", "Newest", _waiting_since, descending=True),
+    ]
+}
+DEFAULT_SORT = "waiting"
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    """Narrowing within a queue; empty values filter nothing."""
+
+    platform: str = ""
+    status: str = ""
+    priority: str = ""
+    tag: int | None = None
+    team: int | None = None
+    assignee: int | None = None
+    # Words searched in message text and customer names, handles and addresses.
+    q: str = ""
+
+
+@dataclass(frozen=True)
+class HandOff:
+    """The latest hand-off or reassignment of a case to the reader."""
+
+    kind: str
+    by: str
+    note: str
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    id: int
+    customer: str
+    initials: str
+    tone: int  # which of the avatar colours
+    platforms: list[tuple[str, str]]  # (value, label) of each platform the case used
+    snippet: str
+    snippet_outbound: bool  # the latest message is our reply, not the customer's
+    waiting_since: datetime
+    waiting: str  # "12m", "3h", "2d"
+    status: str
+    status_label: str
+    priority: str
+    priority_label: str
+    assignee: str
+    mine: bool
+    team: str
+    tags: list[str]
+    sla_due: datetime | None
+    sla_overdue: bool
+    hand_off: HandOff | None
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    queue: Queue
+    sort: str
+    filters: InboxFilters
+    size: int
+    rows: list[InboxRow]
+    cursor: str | None  # this page's; None on the first
+    next_cursor: str | None  # None on the last page
+
+
+def inbox_queues(*, user: User) -> list[Queue]:
+    """The queues ``user`` sees, in side bar order. One query (the teams they see).
+
+    Agents see their own teams; whoever may reassign cases sees every team.
+    """
+    teams = [_team_queue(team) for team in _visible_teams(user)]
+    first, last = _fixed_queues(user)
+    return [*first, *teams, *last]
+
+
+def home_queue_key(*, user: User) -> str:
+    """Where the inbox opens: the unclaimed work for those who work cases, else all open."""
+    return "unassigned" if user.has_perm("tickets.work_case") else "all"
+
+
+def inbox_queue(*, user: User, key: str | None = None) -> Queue:
+    """The queue ``key`` names (by default the user's home queue). A team queue costs one
+    query. Raises ``UnknownQueue`` for a key this user has no queue for."""
+    key = key or home_queue_key(user=user)
+    if key.startswith("team:"):
+        team_id = key.removeprefix("team:")
+        team = _visible_teams(user).filter(pk=int(team_id)).first() if team_id.isdigit() else None
+        if team is not None:
+            return _team_queue(team)
+    first, last = _fixed_queues(user)
+    for queue in [*first, *last]:
+        if queue.key == key:
+            return queue
+    raise UnknownQueue(f"There is no queue {key!r} for {user.get_username()}; pick one listed.")
+
+
+def queue_counts(*, user: User) -> list[QueueCount]:
+    """Every queue of ``user`` with its number of cases, in two queries whatever the number
+    of queues: the user's teams, then one pass counting each queue's cases."""
+    queues = inbox_queues(user=user)
+    totals = Case.objects.filter(LIVE | SPAM).aggregate(
+        **{f"queue{n}": Count("pk", filter=queue.condition) for n, queue in enumerate(queues)}
+    )
+    return [QueueCount(queue, totals[f"queue{n}"]) for n, queue in enumerate(queues)]
+
+
+def _visible_teams(user: User) -> QuerySet[Team]:
+    teams = Team.objects.order_by("name", "pk")
+    if user.has_perm("tickets.reassign_case"):
+        return teams
+    return teams.filter(agents__user=user)
+
+
+def _team_queue(team: Team) -> Queue:
+    return Queue(f"team:{team.pk}", team.name, LIVE & Q(team=team.pk), "Teams")
+
+
+def _fixed_queues(user: User) -> tuple[list[Queue], list[Queue]]:
+    """The queues before and after the team queues."""
+    work = [Queue("unassigned", "Unassigned", LIVE & Q(assignee__isnull=True), "Queues")]
+    if user.has_perm("tickets.work_case"):
+        work.append(Queue("mine", "Mine", LIVE & Q(assignee=user.pk), "Queues"))
+    # "SLA at risk" joins `work` here once cases carry response due times: a Queue whose
+    # condition selects live cases with next_response_due_at within the warning window.
+    # queue_counts and inbox_page serve every queue listed, with no further change.
+    by_status = [
+        Queue(
+            "all",
+            "All open",
+            LIVE & Q(status__in=[Case.Status.NEW, Case.Status.OPEN]),
+            "By status",
+        ),
+        Queue("pending", "Pending on customer", LIVE & Q(status=Case.Status.PENDING), "By status"),
+        Queue("resolved", "Resolved", LIVE & Q(status=Case.Status.RESOLVED), "By status"),
+        Queue("spam", "Spam", SPAM, "By status"),
+    ]
+    return work, by_status
+
+
+def inbox_version() -> str:
+    """Changes whenever a queue may have changed: every change to a case appends a history
+    event. The minute is part of it so that waiting times shown stay current. One query."""
+    latest = CaseEvent.objects.aggregate(latest=Max("pk"))["latest"] or 0
+    return f"{latest}.{int(timezone.now().timestamp()) // 60}"
+
+
+def inbox_page(
+    *,
+    user: User,
+    queue: str | Queue | None = None,
+    filters: InboxFilters | None = None,
+    sort: str = DEFAULT_SORT,
+    cursor: str | None = None,
+    size: int = PAGE_SIZE,
+) -> InboxPage:
+    """One page of a queue's cases, after ``cursor`` (from ``next_cursor`` of the page
+    before). Page N costs what page 1 does: the cursor is a position in the sort order,
+    not an offset. Two or three queries whatever the page size (three in Mine).
+
+    Raises ``UnknownQueue``, ``InvalidCursor``, and ``KeyError`` for an unknown sort.
+    """
+    if not isinstance(queue, Queue):
+        queue = inbox_queue(user=user, key=queue)
+    filters = filters or InboxFilters()
+    order = SORTS[sort]
+    size = max(1, min(size, MAX_PAGE_SIZE))
+
+    cases = _filtered(Case.objects.filter(queue.condition), filters).annotate(
+        inbox_key=order.expression()
+    )
+    if cursor is not None:
+        key, pk = _decode_cursor(cursor, sort)
+        if order.descending:
+            cases = cases.filter(Q(inbox_key__lt=key) | Q(inbox_key=key, pk__lt=pk))
+        else:
+            cases = cases.filter(Q(inbox_key__gt=key) | Q(inbox_key=key, pk__gt=pk))
+        # The bound alone is an index range condition; the OR above only trims its start.
+        cases = cases.filter(**{"inbox_key__lte" if order.descending else "inbox_key__gte": key})
+    ordering = [F("inbox_key").desc(), F("pk").desc()] if order.descending else ["inbox_key", "pk"]
+    found = list(cases.order_by(*ordering).values(*ROW_FIELDS, **_row_annotations())[: size + 1])
+
+    rows = found[:size]
+    next_cursor = None
+    if len(found) > size:
+        next_cursor = _encode_cursor(sort, rows[-1]["inbox_key"], rows[-1]["pk"])
+    ids = [row["pk"] for row in rows]
+    tags = _tags_of(ids)
+    hand_offs = _hand_offs_to(user, ids) if queue.key == "mine" else {}
+    now = timezone.now()
+    return InboxPage(
+        queue=queue,
+        sort=sort,
+        filters=filters,
+        size=size,
+        rows=[_row(row, user, now, tags, hand_offs) for row in rows],
+        cursor=cursor,
+        next_cursor=next_cursor,
+    )
+
+
+ROW_FIELDS = [
+    "pk",
+    "inbox_key",
+    "customer_id",
+    "customer__display_name",
+    "status",
+    "priority",
+    "last_inbound_at",
+    "opened_at",
+    "next_response_due_at",
+    "assignee_id",
+    "assignee__username",
+    "assignee__agent_profile__display_name",
+    "team__name",
+]
+
+
+def _row_annotations() -> dict[str, Any]:
+    latest = (
+        Message.objects.filter(case=OuterRef("pk"))
+        .exclude(direction=Message.Direction.NOTE)
+        .order_by("-sent_at", "-pk")
+    )
+    return {
+        "snippet": Subquery(latest.values(text_start=Left("text", SNIPPET_CHARS))[:1]),
+        "snippet_direction": Subquery(latest.values("direction")[:1]),
+        **{
+            f"on_{platform}": Exists(
+                Message.objects.filter(case=OuterRef("pk"), channel__in=channels)
+            )
+            for platform, channels in PLATFORM_CHANNELS.items()
+        },
+    }
+
+
+def _filtered(cases: QuerySet[Case], filters: InboxFilters) -> QuerySet[Case]:
+    if filters.platform:
+        channels = PLATFORM_CHANNELS[Platform(filters.platform)]
+        cases = cases.filter(
+            Exists(Message.objects.filter(case=OuterRef("pk"), channel__in=channels))
+        )
+    if filters.status:
+        cases = cases.filter(status=filters.status)
+    if filters.priority:
+        cases = cases.filter(priority=filters.priority)
+    if filters.tag is not None:
+        cases = cases.filter(
+            Exists(Case.tags.through.objects.filter(case=OuterRef("pk"), tag=filters.tag))
+        )
+    if filters.team is not None:
+        cases = cases.filter(team=filters.team)
+    if filters.assignee is not None:
+        cases = cases.filter(assignee=filters.assignee)
+    if filters.q:
+        cases = _matching(cases, filters.q)
+    return cases
+
+
+def _matching(cases: QuerySet[Case], text: str) -> QuerySet[Case]:
+    """Cases in which each word appears: in one of their messages, the customer's name, or
+    one of their handles, names or addresses.
+
+    On PostgreSQL a word matches as the start of a word in full-text terms ("refun" finds
+    "refund", "AH-2093" finds "AH-20931-UK"), answered by the GIN indexes of migration 0008;
+    elsewhere it is looked for as is, anywhere.
+    """
+    words = [word for word in text.split() if re.search(r"\w", word)][:SEARCH_WORDS]
+    for word in words:
+        in_messages: QuerySet[Any]
+        in_names: QuerySet[Any]
+        in_identities: QuerySet[Any]
+        if connection.vendor == "postgresql":
+            query = SearchQuery(_prefix_query(word), search_type="raw", config="simple")
+            in_messages = Message.objects.alias(document=message_document()).filter(document=query)
+            in_names = Customer.objects.alias(document=customer_document()).filter(document=query)
+            in_identities = Identity.objects.alias(document=identity_document()).filter(
+                document=query
+            )
+        else:
+            word = word.removeprefix("@")
+            in_messages = Message.objects.filter(text__icontains=word)
+            in_names = Customer.objects.filter(display_name__icontains=word)
+            in_identities = Identity.objects.filter(
+                Q(handle__icontains=word)
+                | Q(display_name__icontains=word)
+                | Q(external_id__icontains=word)
+            )
+        cases = cases.filter(
+            Q(pk__in=in_messages.values("case_id"))
+            | Q(customer__in=in_names.values("pk"))
+            | Q(customer__in=in_identities.values("customer_id"))
+        )
+    return cases
+
+
+def _prefix_query(word: str) -> str:
+    """A tsquery matching what the document parser makes of ``word``, each part a prefix.
+
+    Quoted whole, the word is split as the documents were ("ann.lee@example.com" stays one
+    email token; "AH-20931" becomes "ah" followed by "-20931"), and nothing in it is read as
+    an operator.
+    """
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "':*"
+
+
+# The documents searched. Migration 0008 indexes these very expressions; PostgreSQL uses an
+# expression index only for a query with the identical expression.
+def message_document() -> SearchVector:
+    return SearchVector("text", config="simple")
+
+
+def customer_document() -> SearchVector:
+    return SearchVector("display_name", config="simple")
+
+
+def identity_document() -> SearchVector:
+    return SearchVector("handle", "display_name", "external_id", config="simple")
+
+
+def _tags_of(case_ids: list[int]) -> dict[int, list[str]]:
+    tags: dict[int, list[str]] = {}
+    for case_id, name in (
+        Case.tags.through.objects.filter(case__in=case_ids)
+        .order_by("tag__name")
+        .values_list("case_id", "tag__name")
+    ):
+        tags.setdefault(case_id, []).append(name)
+    return tags
+
+
+def _hand_offs_to(user: User, case_ids: list[int]) -> dict[int, HandOff]:
+    """The latest hand-off or reassignment to ``user`` of each case."""
+    found: dict[int, HandOff] = {}
+    events = (
+        CaseEvent.objects.filter(
+            case__in=case_ids,
+            kind__in=[CaseEvent.Kind.HANDED_OFF, CaseEvent.Kind.REASSIGNED],
+            data__to=user.pk,
+        )
+        .order_by("case_id", "-occurred_at", "-pk")
+        .values_list(
+            "case_id",
+            "kind",
+            "data__note",
+            "actor__agent_profile__display_name",
+            "actor__username",
+        )
+    )
+    for case_id, kind, note, by_name, by_username in events:
+        if case_id not in found:
+            found[case_id] = HandOff(kind=kind, by=by_name or by_username or "", note=note or "")
+    return found
+
+
+def _row(
+    row: dict[str, Any],
+    user: User,
+    now: datetime,
+    tags: dict[int, list[str]],
+    hand_offs: dict[int, HandOff],
+) -> InboxRow:
+    waiting_since = row["last_inbound_at"] or row["opened_at"]
+    name = row["customer__display_name"]
+    return InboxRow(
+        id=row["pk"],
+        customer=name,
+        initials=_initials(name),
+        tone=row["customer_id"] % AVATAR_TONES,
+        platforms=[(p.value, p.label) for p in Platform if row[f"on_{p.value}"]],
+        snippet=" ".join((row["snippet"] or "").split()),
+        snippet_outbound=row["snippet_direction"] == Message.Direction.OUTBOUND,
+        waiting_since=waiting_since,
+        waiting=_age(now - waiting_since),
+        status=row["status"],
+        status_label=Case.Status(row["status"]).label,
+        priority=row["priority"],
+        priority_label=Case.Priority(row["priority"]).label,
+        assignee=(row["assignee__agent_profile__display_name"] or row["assignee__username"] or ""),
+        mine=row["assignee_id"] == user.pk,
+        team=row["team__name"] or "",
+        tags=tags.get(row["pk"], []),
+        sla_due=row["next_response_due_at"],
+        sla_overdue=row["next_response_due_at"] is not None and row["next_response_due_at"] < now,
+        hand_off=hand_offs.get(row["pk"]),
+    )
+
+
+def _initials(name: str) -> str:
+    words = re.findall(r"\w+", name)
+    return "".join(word[0] for word in words[:2]).upper() or "?"
+
+
+def _age(elapsed: timedelta) -> str:
+    minutes = max(0, int(elapsed.total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes}m"
+    if minutes < 48 * 60:
+        return f"{minutes // 60}h"
+    return f"{minutes // (24 * 60)}d"
+
+
+def _encode_cursor(sort: str, key: datetime, pk: int) -> str:
+    raw = json.dumps([sort, key.isoformat(), pk], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        made_for, key, pk = json.loads(raw)
+        when = datetime.fromisoformat(key)
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise InvalidCursor(f"Page cursor {cursor[:40]!r} is damaged; start from page 1.") from exc
+    if made_for != sort or not isinstance(pk, int) or when.tzinfo is None:
+        raise InvalidCursor(f"Page cursor {cursor[:40]!r} is for another list; start from page 1.")
+    return when, pk
+
+
+@dataclass(frozen=True)
+class InboxFilterChoices:
+    """What the filter bar offers, as (id, name)."""
+
+    teams: list[tuple[int, str]]
+    tags: list[tuple[int, str]]
+    assignees: list[tuple[int, str]]  # everyone who may work cases
+
+
+def inbox_filter_choices() -> InboxFilterChoices:
+    """The teams, tags and people to filter by, in one query."""
+    works_cases = Exists(
+        User.groups.through.objects.filter(
+            user=OuterRef("pk"),
+            group__permissions__codename="work_case",
+            group__permissions__content_type__app_label="tickets",
+        )
+    )
+    people = User.objects.filter(Q(is_superuser=True) | works_cases, is_active=True).annotate(
+        label=Coalesce(NullIf("agent_profile__display_name", Value("")), "username"),
+        kind=Value("assignees"),
+    )
+    teams = Team.objects.annotate(label=F("name"), kind=Value("teams"))
+    tags = Tag.objects.annotate(label=F("name"), kind=Value("tags"))
+    found: dict[str, list[tuple[int, str]]] = {"teams": [], "tags": [], "assignees": []}
+    for pk, label, kind in teams.values_list("pk", "label", "kind").union(
+        tags.values_list("pk", "label", "kind"),
+        people.values_list("pk", "label", "kind"),
+        all=True,
+    ):
+        found[kind].append((pk, label))
+    return InboxFilterChoices(
+        **{kind: sorted(rows, key=lambda row: row[1].lower()) for kind, rows in found.items()}
+    )

@@ -1,23 +1,152 @@
-"""The inbox: queues, filters, search and the case list (being built)."""
+"""The inbox: queues with live counts, filters, search and the case list.
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.urls import path
+One URL serves the page and, to htmx, its case list alone: the filter bar swaps the list in
+place, and the list polls itself (first page only), answering 204 while nothing changed.
+"""
+
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.models import User
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.middleware import HtmxDetails
 
+from tickets import queries
+from tickets.models import Case, Platform
 from tickets.views.access import viewer_required
 
+# Seconds between two refreshes of the case list; base.html polls the queue counts alike.
+POLL_SECONDS = 10
+
+
+class WorkspaceRequest(HttpRequest):
+    user: User
+    htmx: HtmxDetails
+
+
+def _choices(blank: str, choices: Any) -> list[tuple[str, str]]:
+    return [("", blank), *choices]
+
+
+class InboxForm(forms.Form):
+    """The inbox's query string. A value that does not validate is ignored, not an error:
+    these come from links and bookmarks."""
+
+    queue = forms.CharField(required=False, max_length=40)
+    platform = forms.ChoiceField(required=False, choices=_choices("Any", Platform.choices))
+    status = forms.ChoiceField(required=False, choices=_choices("Any", Case.Status.choices))
+    priority = forms.ChoiceField(required=False, choices=_choices("Any", Case.Priority.choices))
+    tag = forms.IntegerField(required=False, min_value=1)
+    team = forms.IntegerField(required=False, min_value=1)
+    assignee = forms.IntegerField(required=False, min_value=1)
+    q = forms.CharField(required=False, max_length=200)
+    sort = forms.ChoiceField(
+        required=False, choices=[(key, sort.label) for key, sort in queries.SORTS.items()]
+    )
+    size = forms.IntegerField(required=False, min_value=1, max_value=queries.MAX_PAGE_SIZE)
+    cursor = forms.CharField(required=False, max_length=400)
+    since = forms.CharField(required=False, max_length=40)
+
+    def value(self, name: str) -> Any:
+        self.is_valid()
+        return self.cleaned_data.get(name) if name not in self.errors else None
+
+    def filters(self) -> queries.InboxFilters:
+        return queries.InboxFilters(
+            platform=self.value("platform") or "",
+            status=self.value("status") or "",
+            priority=self.value("priority") or "",
+            tag=self.value("tag"),
+            team=self.value("team"),
+            assignee=self.value("assignee"),
+            q=self.value("q") or "",
+        )
+
+
+def _inbox_url(page: queries.InboxPage, **extra: str) -> str:
+    """The inbox URL showing ``page``'s list, with ``extra`` parameters."""
+    params = {
+        "queue": page.queue.key,
+        **{name: value for name, value in vars(page.filters).items() if value not in ("", None)},
+        "sort": page.sort if page.sort != queries.DEFAULT_SORT else "",
+        "size": str(page.size) if page.size != queries.PAGE_SIZE else "",
+        **extra,
+    }
+    return f"{reverse('tickets:inbox')}?{urlencode({k: v for k, v in params.items() if v})}"
+
 
 @require_GET
 @viewer_required
-def inbox(request: HttpRequest) -> HttpResponse:
-    return render(request, "tickets/inbox.html")
+@vary_on_headers("HX-Request")
+def inbox(request: WorkspaceRequest) -> HttpResponse:
+    form = InboxForm(request.GET)
+    list_only = bool(request.htmx) and not request.htmx.history_restore_request
+    # Read before the page, so a change landing in between is seen by the next poll. A full
+    # page leaves it out: its first poll answers with the list and the version.
+    version = queries.inbox_version() if list_only else ""
+    if version and form.value("since") == version:
+        return HttpResponse(status=204)
+    try:
+        page = queries.inbox_page(
+            user=request.user,
+            queue=form.value("queue") or None,
+            filters=form.filters(),
+            sort=form.value("sort") or queries.DEFAULT_SORT,
+            cursor=form.value("cursor") or None,
+            size=form.value("size") or queries.PAGE_SIZE,
+        )
+    except queries.UnknownQueue as exc:
+        raise Http404(str(exc)) from exc
+    except queries.InvalidCursor as exc:
+        messages.warning(request, str(exc))
+        query = request.GET.copy()
+        query.pop("cursor", None)
+        return redirect(f"{reverse('tickets:inbox')}?{query.urlencode()}")
+
+    context = {
+        "page": page,
+        "poll_url": _inbox_url(page, since=version) if page.cursor is None else "",
+        "poll_seconds": POLL_SECONDS,
+        "first_url": _inbox_url(page),
+        "next_url": _inbox_url(page, cursor=page.next_cursor) if page.next_cursor else "",
+    }
+    if list_only:
+        return render(request, "tickets/inbox.html#rows", context)
+    context |= {
+        "form": form,
+        "choices": queries.inbox_filter_choices(),
+        "sorts": queries.SORTS.values(),
+        "clear_url": f"{reverse('tickets:inbox')}?{urlencode({'queue': page.queue.key})}",
+    }
+    return render(request, "tickets/inbox.html", context)
 
 
 @require_GET
 @viewer_required
-def queue_counts(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("")
+def queue_counts(request: WorkspaceRequest) -> HttpResponse:
+    """The side bar's queues with their counts; base.html polls it on every page."""
+    return render(
+        request,
+        "tickets/inbox.html#queues",
+        {
+            "queue_counts": queries.queue_counts(user=request.user),
+            "current_queue": _current_queue(request),
+        },
+    )
+
+
+def _current_queue(request: WorkspaceRequest) -> str:
+    """The queue the inbox shows, or "" on another page (nothing is marked current)."""
+    shown_at = request.htmx.current_url if request.htmx else None
+    if shown_at and urlsplit(shown_at).path != reverse("tickets:inbox"):
+        return ""
+    return request.GET.get("queue") or queries.home_queue_key(user=request.user)
 
 
 urlpatterns = [
