@@ -1,3 +1,4 @@
+import logging
 import shutil
 import threading
 import time
@@ -19,6 +20,9 @@ from channels_in.sandbox.server import Sandbox
 from channels_in.tasks import poll_due_accounts_task, retry_due_replies_task
 from tickets import roles
 from tickets.models import AgentProfile, Team
+from tickets.simulation import ReplayClock, Simulation
+
+logger = logging.getLogger(__name__)
 
 # The demo runs on a developer's machine, on 127.0.0.1 only; these logins are printed for them.
 DEMO_PASSWORD = "careinbox-demo"
@@ -51,8 +55,13 @@ class Command(BaseCommand):
             action="store_true",
             help="set up, poll everything once with the whole week visible, then exit",
         )
+        parser.add_argument(
+            "--no-agents",
+            action="store_true",
+            help="no simulated agents: leave every case for you to work",
+        )
 
-    def handle(self, *args, port, sandbox_port, smtp_port, speed, no_serve, **options):
+    def handle(self, *args, port, sandbox_port, smtp_port, speed, no_serve, no_agents, **options):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database ready.")
         _create_demo_users()
@@ -66,6 +75,10 @@ class Command(BaseCommand):
             speed=0 if no_serve else speed,
             rebase_to=timezone.now(),
         )
+        replay = ReplayClock(
+            first=sandbox.state.events[0].at, speed=speed, started=time.monotonic()
+        )
+        simulation = None if no_agents else Simulation()
         accounts = connect_sandbox(url=sandbox.url)
         ChannelAccount.objects.filter(pk__in=[a.pk for a in accounts]).update(
             poll_interval_seconds=DEMO_POLL_SECONDS
@@ -74,9 +87,17 @@ class Command(BaseCommand):
         if no_serve:
             mail.deliver_visible(sandbox)
             call_command("poll", once=True, stdout=self.stdout)
+            if simulation is not None:
+                done = simulation.step(until=timezone.now())
+                self.stdout.write(
+                    "Simulated agents: "
+                    + ", ".join(f"{n} {kind}" for kind, n in sorted(done.items()))
+                )
             sandbox.stop()
             return
-        threading.Thread(target=_poll_forever, name="demo-poller", daemon=True).start()
+        threading.Thread(
+            target=_poll_forever, args=(simulation, replay), name="demo-poller", daemon=True
+        ).start()
         url = f"http://127.0.0.1:{port}/"
         self.stdout.write(
             self.style.SUCCESS(f"\nCareInbox is at {url}  (stop with Ctrl-C)\n")
@@ -89,12 +110,19 @@ class Command(BaseCommand):
         call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
 
 
-def _poll_forever() -> None:
-    """Stand in for Celery beat: without Redis, tasks run here, in this process."""
+def _poll_forever(simulation: Simulation | None, replay: ReplayClock) -> None:
+    """Stand in for Celery beat: without Redis, tasks run here, in this process. The
+    simulated agents work what has arrived, up to the replay's clock."""
     while True:
         close_old_connections()
         poll_due_accounts_task.delay()
         retry_due_replies_task.delay()
+        if simulation is not None:
+            try:
+                simulation.step(until=replay.now(time.monotonic()))
+            except Exception:
+                # The demo keeps polling: a failing simulation must not stop the inbox.
+                logger.exception("The simulated agents failed; they try again in a second.")
         time.sleep(1)
 
 
