@@ -213,6 +213,36 @@ CAREINBOX_PHONE_REGION = os.environ.get("CAREINBOX_PHONE_REGION", "GB")
 # Whether agents may merge customers from a suggestion; otherwise only supervisors may.
 CAREINBOX_AGENTS_MAY_MERGE = envbool("CAREINBOX_AGENTS_MAY_MERGE", False)
 
+# Service levels (tickets/sla.py): the "SLA at risk" queue holds cases due within this many
+# minutes (or overdue); beat checks for breaches this often.
+CAREINBOX_SLA_AT_RISK_MINUTES = envint("CAREINBOX_SLA_AT_RISK_MINUTES", 60)
+CAREINBOX_SLA_CHECK_SECONDS = envint("CAREINBOX_SLA_CHECK_SECONDS", 60)
+# Where the workspace is served, for links in notification emails, e.g.
+# https://care.example.com; empty gives the path alone.
+CAREINBOX_SITE_URL = os.environ.get("CAREINBOX_SITE_URL", "")
+
+# Notification email (SLA breaches) goes through the default mailer: the SMTP server
+# EMAIL_HOST, or, with DEBUG on and no EMAIL_HOST, the console.
+MAILERS = {
+    "default": (
+        {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+        if DEBUG and not os.environ.get("EMAIL_HOST")
+        else {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ.get("EMAIL_HOST") or "localhost",
+                "port": envint("EMAIL_PORT", 25),
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": envsecret("EMAIL_HOST_PASSWORD") or "",
+                "use_tls": envbool("EMAIL_USE_TLS", False),
+                "use_ssl": envbool("EMAIL_USE_SSL", False),
+                "timeout": envint("EMAIL_TIMEOUT", 30),
+            },
+        }
+    )
+}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "CareInbox <careinbox@localhost>")
+
 # Beat looks for due channel accounts this often; each account's own interval decides.
 CELERY_BEAT_SCHEDULE = {
     "poll-due-accounts": {
@@ -222,6 +252,10 @@ CELERY_BEAT_SCHEDULE = {
     "retry-due-replies": {
         "task": "channels_in.tasks.retry_due_replies_task",
         "schedule": float(envint("CAREINBOX_POLL_TICK_SECONDS", 10)),
+    },
+    "check-sla-breaches": {
+        "task": "tickets.tasks.check_sla_breaches_task",
+        "schedule": float(CAREINBOX_SLA_CHECK_SECONDS),
     },
 }
 # How long a worker polling an account, or sending a reply, holds it: if the worker dies,

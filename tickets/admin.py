@@ -4,13 +4,18 @@ from channels_in.outbound import retry_reply
 from tickets.models import (
     AgentProfile,
     Attachment,
+    BusinessCalendar,
+    BusinessHours,
     Case,
     CaseEvent,
     Customer,
     Evidence,
+    Holiday,
     Identity,
     MergeSuggestion,
     Message,
+    SLABreach,
+    SLAPolicy,
     Tag,
     Team,
 )
@@ -194,4 +199,58 @@ class MergeSuggestionAdmin(admin.ModelAdmin):
     readonly_fields = ["customer_a", "customer_b", "score", "evidence", "status", "decided_by"]
 
     def has_add_permission(self, request):
+        return False
+
+
+# Service levels.
+
+
+class BusinessHoursInline(admin.TabularInline):
+    model = BusinessHours
+    extra = 0
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 0
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ["name", "time_zone"]
+    search_fields = ["name"]
+    inlines = [BusinessHoursInline, HolidayInline]
+
+
+@admin.register(SLAPolicy)
+class SLAPolicyAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "team",
+        "priority",
+        "calendar",
+        "first_response_minutes",
+        "next_response_minutes",
+        "resolution_minutes",
+        "escalate_to_priority",
+        "escalate_to_team",
+    ]
+    list_filter = ["team", "priority", "calendar"]
+    list_select_related = ["team", "calendar", "escalate_to_team"]
+    search_fields = ["name"]
+
+
+@admin.register(SLABreach)
+class SLABreachAdmin(admin.ModelAdmin):
+    """Written by the breach check only; its history event is on the case."""
+
+    list_display = ["recorded_at", "target", "case", "due_at", "policy"]
+    list_filter = ["target", "policy"]
+    list_select_related = ["case", "policy"]
+    search_fields = ["case__id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

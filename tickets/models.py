@@ -1,6 +1,9 @@
 """The shared case record: customers, their platform identities, cases, messages and history."""
 
+import zoneinfo
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -132,6 +135,13 @@ class Case(models.Model):
     first_response_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     next_response_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     resolution_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Service level (tickets/sla.py): the policy the due times follow, and the platform time
+    # of the oldest customer message still waiting for a reply (None once answered, or when
+    # nothing the customer wrote needs one).
+    sla_policy = models.ForeignKey(
+        "SLAPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    awaiting_reply_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         # The roles (tickets/roles.py) are groups holding these.
@@ -408,6 +418,7 @@ class Notification(models.Model):
         HANDED_OFF = "handed_off", "Handed off to you"
         MENTIONED = "mentioned", "Mentioned you"
         NEW_MESSAGE = "new_message", "New message on your case"
+        SLA_BREACHED = "sla_breached", "SLA breached"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -437,3 +448,167 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: case {self.case_id}"
+
+
+# Service levels (tickets/sla.py).
+
+
+def validate_time_zone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            f"{value!r} is not a time zone; use an IANA name such as Europe/London."
+        ) from None
+
+
+class BusinessCalendar(models.Model):
+    """Opening hours in one time zone, with holidays. SLA clocks on it run only while open."""
+
+    name = models.CharField(max_length=100, unique=True)
+    time_zone = models.CharField(
+        max_length=64, default="Europe/London", validators=[validate_time_zone]
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BusinessHours(models.Model):
+    """One opening period on one weekday, in the calendar's local time."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday)
+    opens = models.TimeField()
+    # At or before ``opens``, the period runs past midnight into the next day (a night
+    # shift); 00:00 to 00:00 is the whole day.
+    closes = models.TimeField(help_text="At or before the opening time: closes the next day.")
+
+    class Meta:
+        verbose_name_plural = "business hours"
+        ordering = ["weekday", "opens"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="businesshours_weekday"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M} to {self.closes:%H:%M}"
+
+
+class Holiday(models.Model):
+    """A local day the calendar is closed all day."""
+
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="holidays"
+    )
+    date = models.DateField()
+    name = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="holiday_unique_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name}".strip()
+
+
+class SLAPolicy(models.Model):
+    """Response and resolution targets for the cases of one priority (and optionally one
+    team), counted in business minutes of a calendar, or around the clock without one.
+
+    A case follows the most specific policy: its team and priority, its team, its priority,
+    then the policy for every case. The channel and the customer's followers never matter.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    priority = models.CharField(
+        max_length=16, choices=Case.Priority, blank=True, help_text="Empty: every priority."
+    )
+    team = models.ForeignKey(
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sla_policies",
+        help_text="Empty: every team, and cases without one.",
+    )
+    calendar = models.ForeignKey(
+        BusinessCalendar,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="policies",
+        help_text="Empty: the clock runs around the clock.",
+    )
+    first_response_minutes = models.PositiveIntegerField(null=True, blank=True)
+    next_response_minutes = models.PositiveIntegerField(null=True, blank=True)
+    resolution_minutes = models.PositiveIntegerField(null=True, blank=True)
+    # On a breach: raise the case to this priority (never lower it) and/or move it to a team.
+    escalate_to_priority = models.CharField(max_length=16, choices=Case.Priority, blank=True)
+    escalate_to_team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "SLA policy"
+        verbose_name_plural = "SLA policies"
+        constraints = [
+            # One policy per (team, priority), "every team" and "every priority" included.
+            models.UniqueConstraint(
+                fields=["team", "priority"],
+                condition=Q(team__isnull=False),
+                name="slapolicy_unique_team_priority",
+            ),
+            models.UniqueConstraint(
+                fields=["priority"],
+                condition=Q(team__isnull=True),
+                name="slapolicy_unique_priority",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SLABreach(models.Model):
+    """A target a case missed. The unique key is what makes the breach check idempotent:
+    each run of a case's clock breaches a target at most once, however many workers look."""
+
+    class Target(models.TextChoices):
+        FIRST_RESPONSE = "first_response", "First response"
+        NEXT_RESPONSE = "next_response", "Next response"
+        RESOLUTION = "resolution", "Resolution"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="sla_breaches")
+    target = models.CharField(max_length=16, choices=Target)
+    # When the missed clock started: the oldest unanswered customer message for a response,
+    # the first customer message for the resolution.
+    clock_started_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    policy = models.ForeignKey(
+        SLAPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="breaches"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "SLA breach"
+        verbose_name_plural = "SLA breaches"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "target", "clock_started_at"], name="slabreach_once_per_clock"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_target_display()} breached on case {self.case_id}"

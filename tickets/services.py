@@ -14,7 +14,7 @@ from channels_in.errors import PermanentSendError
 from channels_in.inbound import InboundAuthor, InboundMessage
 from channels_in.models import ChannelAccount
 from channels_in.platforms import platform_channel
-from tickets import linking
+from tickets import linking, sla
 from tickets.exceptions import MergeNotAllowed, ReplyNotPossible
 from tickets.models import (
     Attachment,
@@ -237,6 +237,7 @@ def change_status(
         message=message,
         data={"from": previous, "to": status, "reason": reason},
     )
+    sla.recompute(case)
 
 
 REOPEN_REASONS = {
@@ -291,6 +292,7 @@ def _record_inbound(case: Case, message: Message, *, how: str) -> None:
     case.opened_at = min(case.opened_at, at)
     case.last_inbound_at = max(case.last_inbound_at or at, at)
     case.save(update_fields=["first_inbound_at", "last_inbound_at", "opened_at", "subject"])
+    sla.customer_wrote(case=case, message=message)
 
 
 def _subject_of(message: Message) -> str:
@@ -484,6 +486,7 @@ def queue_reply(
         Case.objects.filter(pk=case.pk).filter(
             Q(first_response_at__isnull=True) | Q(first_response_at__gt=now)
         ).update(first_response_at=now)
+        sla.replied(case=case)
         transaction.on_commit(lambda: send_reply_task.delay(reply.pk))
     return reply
 
