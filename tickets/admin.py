@@ -14,8 +14,10 @@ from tickets.models import (
     Identity,
     MergeSuggestion,
     Message,
+    RoutingRule,
     SLABreach,
     SLAPolicy,
+    Store,
     Tag,
     Team,
 )
@@ -202,7 +204,7 @@ class MergeSuggestionAdmin(admin.ModelAdmin):
         return False
 
 
-# Service levels.
+# Service levels and routing.
 
 
 class BusinessHoursInline(admin.TabularInline):
@@ -254,3 +256,21 @@ class SLABreachAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Store)
+class StoreAdmin(admin.ModelAdmin):
+    list_display = ["city", "name", "aliases", "team"]
+    list_filter = ["team"]
+    list_select_related = ["team"]
+    search_fields = ["city", "name", "aliases"]
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    """Also managed, with a preview, at /rules/ in the workspace."""
+
+    list_display = ["name", "position", "enabled", "stop_processing", "updated_at"]
+    list_editable = ["position", "enabled"]
+    list_filter = ["enabled"]
+    search_fields = ["name", "keywords", "pattern"]

@@ -14,7 +14,7 @@ from channels_in.errors import PermanentSendError
 from channels_in.inbound import InboundAuthor, InboundMessage
 from channels_in.models import ChannelAccount
 from channels_in.platforms import platform_channel
-from tickets import linking, sla
+from tickets import linking, routing, sla
 from tickets.exceptions import MergeNotAllowed, ReplyNotPossible
 from tickets.models import (
     Attachment,
@@ -262,9 +262,11 @@ def _record_inbound(case: Case, message: Message, *, how: str) -> None:
             data={"channel": message.channel, "automated": message.automated},
         )
         return  # no clock, status or subject changes: nobody needs to answer a machine
-    elif how in REOPEN_REASONS:
+    routed = routing.route(message=message)
+    # A message that needs no reply (a closing "thanks!") leaves the status as it is.
+    if how in REOPEN_REASONS and message.needs_reply:
         change_status(case, Case.Status.OPEN, reason=REOPEN_REASONS[how], message=message, at=at)
-    elif case.status == Case.Status.PENDING:
+    elif case.status == Case.Status.PENDING and message.needs_reply:
         change_status(
             case, Case.Status.OPEN, reason="The customer answered.", message=message, at=at
         )
@@ -275,6 +277,7 @@ def _record_inbound(case: Case, message: Message, *, how: str) -> None:
         message=message,
         data={"channel": message.channel},
     )
+    routing.apply(case=case, message=message, outcome=routed)
     if case.assignee_id is not None:
         author = message.author_identity
         notify(

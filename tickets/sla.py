@@ -10,6 +10,7 @@ the clock without one):
 The clocks pause while the case is pending on the customer or resolved, and carry on when
 the customer writes: every due time moves later by the business time spent paused. Paused and
 closed cases have no due times, so a queue that sorts or filters by them needs no status test.
+A message that needs no reply (``Message.needs_reply``, set by routing rules) starts no clock.
 
 Due times are a function of the case's stored state and its status history, recomputed
 (``recompute``) whenever one of those changes, so they never depend on when a worker looked.
@@ -275,9 +276,9 @@ def recompute(case: Case) -> None:
 
 def customer_wrote(*, case: Case, message: Message) -> None:
     """After a customer message is recorded on the (locked) case: start the response clock
-    from it unless an older message is still waiting, then recompute."""
+    from it unless an older message is still waiting or it needs no reply, then recompute."""
     waiting = case.awaiting_reply_since
-    if waiting is None or message.sent_at < waiting:
+    if message.needs_reply and (waiting is None or message.sent_at < waiting):
         case.awaiting_reply_since = message.sent_at
         case.save(update_fields=["awaiting_reply_since"])
     recompute(case)
