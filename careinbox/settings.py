@@ -217,6 +217,10 @@ CAREINBOX_AGENTS_MAY_MERGE = envbool("CAREINBOX_AGENTS_MAY_MERGE", False)
 # minutes (or overdue); beat checks for breaches this often.
 CAREINBOX_SLA_AT_RISK_MINUTES = envint("CAREINBOX_SLA_AT_RISK_MINUTES", 60)
 CAREINBOX_SLA_CHECK_SECONDS = envint("CAREINBOX_SLA_CHECK_SECONDS", 60)
+# Auto-assignment (tickets/assignment.py): an agent is online for this long after their last
+# request; beat hands out waiting cases this often.
+CAREINBOX_AGENT_ONLINE_SECONDS = envint("CAREINBOX_AGENT_ONLINE_SECONDS", 120)
+CAREINBOX_AUTO_ASSIGN_TICK_SECONDS = envint("CAREINBOX_AUTO_ASSIGN_TICK_SECONDS", 30)
 # Where the workspace is served, for links in notification emails, e.g.
 # https://care.example.com; empty gives the path alone.
 CAREINBOX_SITE_URL = os.environ.get("CAREINBOX_SITE_URL", "")
@@ -256,6 +260,10 @@ CELERY_BEAT_SCHEDULE = {
     "check-sla-breaches": {
         "task": "tickets.tasks.check_sla_breaches_task",
         "schedule": float(CAREINBOX_SLA_CHECK_SECONDS),
+    },
+    "assign-waiting-cases": {
+        "task": "tickets.tasks.assign_waiting_cases_task",
+        "schedule": float(CAREINBOX_AUTO_ASSIGN_TICK_SECONDS),
     },
 }
 # How long a worker polling an account, or sending a reply, holds it: if the worker dies,

@@ -17,6 +17,11 @@ class Platform(models.TextChoices):
 
 class Team(models.Model):
     name = models.CharField(max_length=100, unique=True)
+    # New cases go round-robin to the team's online agents under capacity (tickets/assignment.py).
+    auto_assign = models.BooleanField(
+        default=False,
+        help_text="Give new cases to the team's online agents in turn, up to each one's capacity.",
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -32,6 +37,17 @@ class AgentProfile(models.Model):
     # Closes email and Facebook replies, e.g. "Best wishes,\nJo Lee\nAcme Home care team".
     sign_off = models.TextField(blank=True)
     teams = models.ManyToManyField(Team, blank=True, related_name="agents")
+    # Auto-assignment (tickets/assignment.py): the most cases held at once, a supervisor's
+    # pause, when the agent last used the workspace (online while recent), and whose turn it
+    # is: the agent with the lowest turn gets the next case, then goes to the back.
+    max_active_cases = models.PositiveSmallIntegerField(
+        default=8, help_text="Auto-assignment gives no more cases once this many are held."
+    )
+    assignment_paused = models.BooleanField(
+        default=False, help_text="Paused agents get no cases automatically; claiming still works."
+    )
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    assignment_turn = models.PositiveBigIntegerField(default=0, editable=False)
 
     def __str__(self) -> str:
         return self.display_name
@@ -288,6 +304,7 @@ class CaseEvent(models.Model):
         MARKED_SPAM = "marked_spam", "Marked as spam"
         UNMARKED_SPAM = "unmarked_spam", "Marked as not spam"
         ROUTED = "routed", "Routed by rules"
+        AUTO_ASSIGNED = "auto_assigned", "Assigned automatically"
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=32, choices=Kind)
@@ -425,6 +442,7 @@ class Notification(models.Model):
         MENTIONED = "mentioned", "Mentioned you"
         NEW_MESSAGE = "new_message", "New message on your case"
         SLA_BREACHED = "sla_breached", "SLA breached"
+        ASSIGNED = "assigned", "Assigned to you"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -456,7 +474,7 @@ class Notification(models.Model):
         return f"{self.get_kind_display()}: case {self.case_id}"
 
 
-# Service levels and routing (tickets/sla.py, tickets/routing.py).
+# Service levels, routing and auto-assignment (tickets/sla.py, routing.py, assignment.py).
 
 
 def validate_time_zone(value: str) -> None:

@@ -14,7 +14,7 @@ from channels_in.errors import PermanentSendError
 from channels_in.inbound import InboundAuthor, InboundMessage
 from channels_in.models import ChannelAccount
 from channels_in.platforms import platform_channel
-from tickets import linking, routing, sla
+from tickets import assignment, linking, routing, sla
 from tickets.exceptions import MergeNotAllowed, ReplyNotPossible
 from tickets.models import (
     Attachment,
@@ -296,6 +296,7 @@ def _record_inbound(case: Case, message: Message, *, how: str) -> None:
     case.last_inbound_at = max(case.last_inbound_at or at, at)
     case.save(update_fields=["first_inbound_at", "last_inbound_at", "opened_at", "subject"])
     sla.customer_wrote(case=case, message=message)
+    assignment.assign_new_case(case=case)
 
 
 def _subject_of(message: Message) -> str:
