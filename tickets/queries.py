@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -22,10 +23,11 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    StringAgg,
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce, Left, NullIf
+from django.db.models.functions import Coalesce, Concat, Left, NullIf
 from django.utils import timezone
 
 from channels_in.inbound import CHANNELS
@@ -206,11 +208,13 @@ PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 SNIPPET_CHARS = 160
 SEARCH_WORDS = 5
+# Between tag names aggregated in SQL: a character no one types into a tag.
+TAG_SEPARATOR = "\x1f"
 AVATAR_TONES = 6
 # Cases without an SLA due time sort after every due one.
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
-PLATFORM_CHANNELS = {
+PLATFORM_CHANNELS: dict[str, list[str]] = {
     platform: [channel for channel, of in CHANNELS.items() if of == platform]
     for platform in Platform
 }
@@ -293,6 +297,8 @@ class HandOff:
 
 @dataclass(frozen=True)
 class InboxRow:
+    """One case as the inbox lists it, with its labels ready to show."""
+
     id: int
     customer: str
     initials: str
@@ -306,13 +312,18 @@ class InboxRow:
     status_label: str
     priority: str
     priority_label: str
-    assignee: str
+    assignee: str  # "" when nobody holds it
     mine: bool
     team: str
     tags: list[str]
     sla_due: datetime | None
     sla_overdue: bool
     hand_off: HandOff | None
+    # Labels formatted here rather than by template filters: the list is long and hot.
+    waiting_title: str  # "Last customer message 3 Nov 2026, 09:14"
+    sla_label: str  # "SLA 3 Nov 2026, 17:14", or ""
+    assignee_label: str  # "You", "Jo Lee · Social", "Unassigned"
+    status_note: str  # the status where the queue does not already say it: not new or open
 
 
 @dataclass(frozen=True)
@@ -428,34 +439,29 @@ def inbox_page(
     order = SORTS[sort]
     size = max(1, min(size, MAX_PAGE_SIZE))
 
-    cases = _filtered(Case.objects.filter(queue.condition), filters).annotate(
-        inbox_key=order.expression()
-    )
+    where = [queue.condition, *_filter_conditions(filters)]
     if cursor is not None:
         key, pk = _decode_cursor(cursor, sort)
+        # The bound alone is an index range condition; the OR only trims the range's start.
         if order.descending:
-            cases = cases.filter(Q(inbox_key__lt=key) | Q(inbox_key=key, pk__lt=pk))
+            where += [Q(inbox_key__lte=key), Q(inbox_key__lt=key) | Q(inbox_key=key, pk__lt=pk)]
         else:
-            cases = cases.filter(Q(inbox_key__gt=key) | Q(inbox_key=key, pk__gt=pk))
-        # The bound alone is an index range condition; the OR above only trims its start.
-        cases = cases.filter(**{"inbox_key__lte" if order.descending else "inbox_key__gte": key})
-    ordering = [F("inbox_key").desc(), F("pk").desc()] if order.descending else ["inbox_key", "pk"]
-    found = list(cases.order_by(*ordering).values(*ROW_FIELDS, **_row_annotations())[: size + 1])
+            where += [Q(inbox_key__gte=key), Q(inbox_key__gt=key) | Q(inbox_key=key, pk__gt=pk)]
+    found = list(_inbox_rows(sort).filter(*where)[: size + 1])
 
     rows = found[:size]
     next_cursor = None
     if len(found) > size:
         next_cursor = _encode_cursor(sort, rows[-1]["inbox_key"], rows[-1]["pk"])
     ids = [row["pk"] for row in rows]
-    tags = _tags_of(ids)
     hand_offs = _hand_offs_to(user, ids) if queue.key == "mine" else {}
-    now = timezone.now()
+    now = timezone.localtime()
     return InboxPage(
         queue=queue,
         sort=sort,
         filters=filters,
         size=size,
-        rows=[_row(row, user, now, tags, hand_offs) for row in rows],
+        rows=[_row(row, user, now, hand_offs) for row in rows],
         cursor=cursor,
         next_cursor=next_cursor,
     )
@@ -478,82 +484,110 @@ ROW_FIELDS = [
 ]
 
 
+# Built once: these querysets are the same on every page, and building them is a good part
+# of a page's Python time. Each use works on a clone.
+@cache
+def _inbox_rows(sort: str) -> QuerySet[Case, dict[str, Any]]:
+    """Every case as a row of the inbox in ``sort`` order, to be filtered and sliced."""
+    order = SORTS[sort]
+    annotations = {"inbox_key": order.expression(), **_row_annotations()}
+    ordering = [F("inbox_key").desc(), F("pk").desc()] if order.descending else ["inbox_key", "pk"]
+    return (
+        Case.objects.annotate(**annotations).order_by(*ordering).values(*ROW_FIELDS, *annotations)
+    )
+
+
 def _row_annotations() -> dict[str, Any]:
-    latest = (
-        Message.objects.filter(case=OuterRef("pk"))
-        .exclude(direction=Message.Direction.NOTE)
-        .order_by("-sent_at", "-pk")
+    latest = Message.objects.filter(
+        Q(case=OuterRef("pk")) & ~Q(direction=Message.Direction.NOTE)
+    ).order_by("-sent_at", "-pk")
+    case_tags: QuerySet[Any] = Case.tags.through.objects.filter(case=OuterRef("pk"))
+    tags = (
+        case_tags.values("case")
+        .annotate(names=StringAgg("tag__name", Value(TAG_SEPARATOR)))
+        .values("names")
     )
     return {
-        "snippet": Subquery(latest.values(text_start=Left("text", SNIPPET_CHARS))[:1]),
-        "snippet_direction": Subquery(latest.values("direction")[:1]),
-        **{
-            f"on_{platform}": Exists(
-                Message.objects.filter(case=OuterRef("pk"), channel__in=channels)
-            )
-            for platform, channels in PLATFORM_CHANNELS.items()
-        },
+        # "<direction> <start of text>": one lookup of the latest message gives both.
+        "snippet": Subquery(
+            latest.values(start=Concat("direction", Value(" "), Left("text", SNIPPET_CHARS)))[:1]
+        ),
+        "tag_names": Subquery(tags),
+        **{f"on_{platform}": _on_platform(platform) for platform in Platform},
     }
 
 
-def _filtered(cases: QuerySet[Case], filters: InboxFilters) -> QuerySet[Case]:
+@cache
+def _on_platform(platform: str) -> Exists:
+    return Exists(
+        Message.objects.filter(case=OuterRef("pk"), channel__in=PLATFORM_CHANNELS[platform])
+    )
+
+
+def _filter_conditions(filters: InboxFilters) -> list[Q | Exists]:
+    where: list[Q | Exists] = []
     if filters.platform:
-        channels = PLATFORM_CHANNELS[Platform(filters.platform)]
-        cases = cases.filter(
-            Exists(Message.objects.filter(case=OuterRef("pk"), channel__in=channels))
-        )
+        where.append(_on_platform(filters.platform))
     if filters.status:
-        cases = cases.filter(status=filters.status)
+        where.append(Q(status=filters.status))
     if filters.priority:
-        cases = cases.filter(priority=filters.priority)
+        where.append(Q(priority=filters.priority))
     if filters.tag is not None:
-        cases = cases.filter(
+        where.append(
             Exists(Case.tags.through.objects.filter(case=OuterRef("pk"), tag=filters.tag))
         )
     if filters.team is not None:
-        cases = cases.filter(team=filters.team)
+        where.append(Q(team=filters.team))
     if filters.assignee is not None:
-        cases = cases.filter(assignee=filters.assignee)
+        where.append(Q(assignee=filters.assignee))
     if filters.q:
-        cases = _matching(cases, filters.q)
-    return cases
+        where += _matching(filters.q)
+    return where
 
 
-def _matching(cases: QuerySet[Case], text: str) -> QuerySet[Case]:
+def _matching(text: str) -> list[Q]:
     """Cases in which each word appears: in one of their messages, the customer's name, or
     one of their handles, names or addresses.
 
     On PostgreSQL a word matches as the start of a word in full-text terms ("refun" finds
     "refund", "AH-2093" finds "AH-20931-UK"), answered by the GIN indexes of migration 0008;
-    elsewhere it is looked for as is, anywhere.
+    elsewhere it is looked for as is, anywhere. The page walks its queue in order and tests
+    each case against the matches (hashed once), so a common word soon fills a page; a rare
+    one walks the whole queue, which costs what the queue's size does, never more.
     """
     words = [word for word in text.split() if re.search(r"\w", word)][:SEARCH_WORDS]
+    full_text = connection.vendor == "postgresql"
+    conditions = []
     for word in words:
-        in_messages: QuerySet[Any]
-        in_names: QuerySet[Any]
-        in_identities: QuerySet[Any]
-        if connection.vendor == "postgresql":
-            query = SearchQuery(_prefix_query(word), search_type="raw", config="simple")
-            in_messages = Message.objects.alias(document=message_document()).filter(document=query)
-            in_names = Customer.objects.alias(document=customer_document()).filter(document=query)
-            in_identities = Identity.objects.alias(document=identity_document()).filter(
-                document=query
-            )
-        else:
-            word = word.removeprefix("@")
-            in_messages = Message.objects.filter(text__icontains=word)
-            in_names = Customer.objects.filter(display_name__icontains=word)
-            in_identities = Identity.objects.filter(
-                Q(handle__icontains=word)
-                | Q(display_name__icontains=word)
-                | Q(external_id__icontains=word)
-            )
-        cases = cases.filter(
-            Q(pk__in=in_messages.values("case_id"))
-            | Q(customer__in=in_names.values("pk"))
-            | Q(customer__in=in_identities.values("customer_id"))
+        messages, customers, identities = _documents_matching(
+            word if full_text else word.removeprefix("@"), full_text=full_text
         )
-    return cases
+        conditions.append(
+            Q(pk__in=messages.values("case_id"))
+            | Q(customer__in=customers.values("pk"))
+            | Q(customer__in=identities.values("customer_id"))
+        )
+    return conditions
+
+
+def _documents_matching(word: str, *, full_text: bool) -> tuple[QuerySet[Any], ...]:
+    """Messages, customers and identities in which ``word`` appears."""
+    if full_text:
+        query = SearchQuery(_prefix_query(word), search_type="raw", config="simple")
+        return (
+            Message.objects.alias(document=message_document()).filter(document=query),
+            Customer.objects.alias(document=customer_document()).filter(document=query),
+            Identity.objects.alias(document=identity_document()).filter(document=query),
+        )
+    return (
+        Message.objects.filter(text__icontains=word),
+        Customer.objects.filter(display_name__icontains=word),
+        Identity.objects.filter(
+            Q(handle__icontains=word)
+            | Q(display_name__icontains=word)
+            | Q(external_id__icontains=word)
+        ),
+    )
 
 
 def _prefix_query(word: str) -> str:
@@ -578,17 +612,6 @@ def customer_document() -> SearchVector:
 
 def identity_document() -> SearchVector:
     return SearchVector("handle", "display_name", "external_id", config="simple")
-
-
-def _tags_of(case_ids: list[int]) -> dict[int, list[str]]:
-    tags: dict[int, list[str]] = {}
-    for case_id, name in (
-        Case.tags.through.objects.filter(case__in=case_ids)
-        .order_by("tag__name")
-        .values_list("case_id", "tag__name")
-    ):
-        tags.setdefault(case_id, []).append(name)
-    return tags
 
 
 def _hand_offs_to(user: User, case_ids: list[int]) -> dict[int, HandOff]:
@@ -619,38 +642,56 @@ def _row(
     row: dict[str, Any],
     user: User,
     now: datetime,
-    tags: dict[int, list[str]],
     hand_offs: dict[int, HandOff],
 ) -> InboxRow:
     waiting_since = row["last_inbound_at"] or row["opened_at"]
     name = row["customer__display_name"]
+    direction, _, text = (row["snippet"] or "").partition(" ")
+    status, sla_due, team = row["status"], row["next_response_due_at"], row["team__name"] or ""
+    assignee = row["assignee__agent_profile__display_name"] or row["assignee__username"] or ""
+    mine = row["assignee_id"] == user.pk
+    holder = "You" if mine else assignee or "Unassigned"
     return InboxRow(
         id=row["pk"],
         customer=name,
         initials=_initials(name),
         tone=row["customer_id"] % AVATAR_TONES,
         platforms=[(p.value, p.label) for p in Platform if row[f"on_{p.value}"]],
-        snippet=" ".join((row["snippet"] or "").split()),
-        snippet_outbound=row["snippet_direction"] == Message.Direction.OUTBOUND,
+        snippet=" ".join(text.split()),
+        snippet_outbound=direction == Message.Direction.OUTBOUND,
         waiting_since=waiting_since,
         waiting=_age(now - waiting_since),
-        status=row["status"],
-        status_label=Case.Status(row["status"]).label,
+        status=status,
+        status_label=Case.Status(status).label,
         priority=row["priority"],
         priority_label=Case.Priority(row["priority"]).label,
-        assignee=(row["assignee__agent_profile__display_name"] or row["assignee__username"] or ""),
-        mine=row["assignee_id"] == user.pk,
-        team=row["team__name"] or "",
-        tags=tags.get(row["pk"], []),
-        sla_due=row["next_response_due_at"],
-        sla_overdue=row["next_response_due_at"] is not None and row["next_response_due_at"] < now,
+        assignee=assignee,
+        mine=mine,
+        team=team,
+        tags=sorted(row["tag_names"].split(TAG_SEPARATOR), key=str.lower)
+        if row["tag_names"]
+        else [],
+        sla_due=sla_due,
+        sla_overdue=sla_due is not None and sla_due < now,
         hand_off=hand_offs.get(row["pk"]),
+        waiting_title=f"Last customer message {_when(waiting_since, now)}",
+        sla_label=f"SLA {_when(sla_due, now)}" if sla_due else "",
+        assignee_label=f"{holder} · {team}" if team else holder,
+        status_note=""
+        if status in (Case.Status.NEW, Case.Status.OPEN)
+        else Case.Status(status).label,
     )
 
 
 def _initials(name: str) -> str:
     words = re.findall(r"\w+", name)
     return "".join(word[0] for word in words[:2]).upper() or "?"
+
+
+def _when(moment: datetime, now: datetime) -> str:
+    """``moment`` in the zone of ``now`` (the current time zone's local time)."""
+    local = moment.astimezone(now.tzinfo)
+    return f"{local.day} {local:%b %Y, %H:%M}"
 
 
 def _age(elapsed: timedelta) -> str:
@@ -690,6 +731,17 @@ class InboxFilterChoices:
 
 def inbox_filter_choices() -> InboxFilterChoices:
     """The teams, tags and people to filter by, in one query."""
+    found: dict[str, list[tuple[int, str]]] = {"teams": [], "tags": [], "assignees": []}
+    for pk, label, kind in _filter_choices().all():
+        found[kind].append((pk, label))
+    return InboxFilterChoices(
+        **{kind: sorted(rows, key=lambda row: row[1].lower()) for kind, rows in found.items()}
+    )
+
+
+@cache
+def _filter_choices() -> QuerySet[Any, tuple[int, str, str]]:
+    """(id, name, kind) of every team, tag and person who may work cases."""
     works_cases = Exists(
         User.groups.through.objects.filter(
             user=OuterRef("pk"),
@@ -703,13 +755,8 @@ def inbox_filter_choices() -> InboxFilterChoices:
     )
     teams = Team.objects.annotate(label=F("name"), kind=Value("teams"))
     tags = Tag.objects.annotate(label=F("name"), kind=Value("tags"))
-    found: dict[str, list[tuple[int, str]]] = {"teams": [], "tags": [], "assignees": []}
-    for pk, label, kind in teams.values_list("pk", "label", "kind").union(
+    return teams.values_list("pk", "label", "kind").union(
         tags.values_list("pk", "label", "kind"),
         people.values_list("pk", "label", "kind"),
         all=True,
-    ):
-        found[kind].append((pk, label))
-    return InboxFilterChoices(
-        **{kind: sorted(rows, key=lambda row: row[1].lower()) for kind, rows in found.items()}
     )

@@ -405,7 +405,7 @@ def test_search_on_postgresql_matches_word_prefixes_in_any_order(accounts, agent
 @pytest.mark.postgres
 def test_search_on_postgresql_is_answered_by_the_full_text_indexes(accounts, agent):
     arrive(accounts, "Neil Carver", text="the dishwasher is leaking")
-    cases = queries._matching(Case.objects.all(), "dishwasher").values("pk")
+    cases = Case.objects.filter(*queries._matching("dishwasher")).values("pk")
     sql, params = cases.query.sql_with_params()
 
     with connection.cursor() as cursor:
@@ -420,15 +420,20 @@ def test_search_on_postgresql_is_answered_by_the_full_text_indexes(accounts, age
 @pytest.mark.postgres
 def test_inbox_pages_read_the_inbox_indexes_on_postgresql(accounts, agent):
     for n in range(3):
-        arrive(accounts, f"Customer {n}")
-    for sort, index in [
-        ("waiting", "case_inbox_waiting"),
-        ("newest", "case_inbox_waiting"),
-        ("sla", "case_inbox_sla_due"),
+        case = arrive(accounts, f"Customer {n}")
+        actions.claim_case(case_id=case.pk, agent=agent)
+    # On a few rows the planner may read Mine from the waiting index too; at scale (see
+    # bench/workspace.py) the assignee index wins. Either gives the order without a sort.
+    for queue, sort, index in [
+        ("all", "waiting", "case_inbox_waiting"),
+        ("all", "newest", "case_inbox_waiting"),
+        ("all", "sla", "case_inbox_sla_due"),
+        ("mine", "waiting", "case_inbox_(assignee|waiting)"),
+        ("spam", "newest", "case_inbox_spam"),
     ]:
         with CaptureQueriesContext(connection) as captured:
-            page = queries.inbox_page(user=agent, queue="all", sort=sort, size=1)
-            queries.inbox_page(user=agent, queue="all", sort=sort, cursor=page.next_cursor)
+            page = queries.inbox_page(user=agent, queue=queue, sort=sort, size=1)
+            queries.inbox_page(user=agent, queue=queue, sort=sort, cursor=page.next_cursor)
         statements = [q["sql"] for q in captured.captured_queries if "inbox_key" in q["sql"]]
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
@@ -436,7 +441,7 @@ def test_inbox_pages_read_the_inbox_indexes_on_postgresql(accounts, agent):
             for statement in statements:
                 cursor.execute(f"EXPLAIN {statement}")
                 plan = "\n".join(row[0] for row in cursor.fetchall())
-                assert index in plan, plan
+                assert re.search(f"{index} on tickets_case", plan), (queue, sort, plan)
 
 
 # Sorting and keyset paging.

@@ -4,6 +4,7 @@ One URL serves the page and, to htmx, its case list alone: the filter bar swaps 
 place, and the list polls itself (first page only), answering 204 while nothing changed.
 """
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -15,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import push_url
 from django_htmx.middleware import HtmxDetails
 
 from tickets import queries
@@ -30,18 +32,14 @@ class WorkspaceRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-def _choices(blank: str, choices: Any) -> list[tuple[str, str]]:
-    return [("", blank), *choices]
-
-
 class InboxForm(forms.Form):
     """The inbox's query string. A value that does not validate is ignored, not an error:
     these come from links and bookmarks."""
 
     queue = forms.CharField(required=False, max_length=40)
-    platform = forms.ChoiceField(required=False, choices=_choices("Any", Platform.choices))
-    status = forms.ChoiceField(required=False, choices=_choices("Any", Case.Status.choices))
-    priority = forms.ChoiceField(required=False, choices=_choices("Any", Case.Priority.choices))
+    platform = forms.ChoiceField(required=False, choices=Platform.choices)
+    status = forms.ChoiceField(required=False, choices=Case.Status.choices)
+    priority = forms.ChoiceField(required=False, choices=Case.Priority.choices)
     tag = forms.IntegerField(required=False, min_value=1)
     team = forms.IntegerField(required=False, min_value=1)
     assignee = forms.IntegerField(required=False, min_value=1)
@@ -109,22 +107,63 @@ def inbox(request: WorkspaceRequest) -> HttpResponse:
         query.pop("cursor", None)
         return redirect(f"{reverse('tickets:inbox')}?{query.urlencode()}")
 
+    first_url = _inbox_url(page)
     context = {
         "page": page,
+        # Rows link to "<case_path><id>/", reversed once rather than once a row.
+        "case_path": reverse("tickets:case-detail", kwargs={"case_id": 0}).removesuffix("0/"),
         "poll_url": _inbox_url(page, since=version) if page.cursor is None else "",
         "poll_seconds": POLL_SECONDS,
-        "first_url": _inbox_url(page),
+        "first_url": first_url,
         "next_url": _inbox_url(page, cursor=page.next_cursor) if page.next_cursor else "",
     }
     if list_only:
-        return render(request, "tickets/inbox.html#rows", context)
+        response = render(request, "tickets/inbox.html#rows", context)
+        if request.htmx.trigger == "inbox-filters":
+            # The filter bar sends every field, empty or not; the address bar gets the
+            # short form of the same list, to share or come back to.
+            response = push_url(response, first_url)
+        return response
     context |= {
-        "form": form,
-        "choices": queries.inbox_filter_choices(),
-        "sorts": queries.SORTS.values(),
+        "selects": _filter_selects(page, queries.inbox_filter_choices()),
         "clear_url": f"{reverse('tickets:inbox')}?{urlencode({'queue': page.queue.key})}",
     }
     return render(request, "tickets/inbox.html", context)
+
+
+@dataclass(frozen=True)
+class FilterSelect:
+    """One labelled select of the filter bar; options are (value, label, selected)."""
+
+    name: str
+    label: str
+    options: list[tuple[Any, str, bool]]
+
+
+def _filter_selects(
+    page: queries.InboxPage, choices: queries.InboxFilterChoices
+) -> list[FilterSelect]:
+    chosen = page.filters
+
+    def select(name: str, label: str, blank: str, options: Any, value: Any) -> FilterSelect:
+        listed = [("", blank, value in ("", None))] if blank else []
+        return FilterSelect(name, label, listed + [(v, text, v == value) for v, text in options])
+
+    return [
+        select("platform", "Channel", "Any", Platform.choices, chosen.platform),
+        select("status", "Status", "Any", Case.Status.choices, chosen.status),
+        select("priority", "Priority", "Any", Case.Priority.choices, chosen.priority),
+        select("tag", "Tag", "Any", choices.tags, chosen.tag),
+        select("team", "Team", "Any", choices.teams, chosen.team),
+        select("assignee", "Assignee", "Anyone", choices.assignees, chosen.assignee),
+        select(
+            "sort",
+            "Sort by",
+            "",
+            [(key, sort.label) for key, sort in queries.SORTS.items()],
+            page.sort,
+        ),
+    ]
 
 
 @require_GET
