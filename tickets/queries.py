@@ -638,6 +638,13 @@ def _hand_offs_to(user: User, case_ids: list[int]) -> dict[int, HandOff]:
     return found
 
 
+# Plain dicts: looking labels up through the enums costs more than the rest of a row.
+STATUS_LABELS: dict[str, str] = dict(Case.Status.choices)
+PRIORITY_LABELS: dict[str, str] = dict(Case.Priority.choices)
+PLATFORM_COLUMNS = [(f"on_{value}", value, label) for value, label in Platform.choices]
+STATUSES_UNSAID = {Case.Status.NEW.value, Case.Status.OPEN.value}
+
+
 def _row(
     row: dict[str, Any],
     user: User,
@@ -651,35 +658,32 @@ def _row(
     assignee = row["assignee__agent_profile__display_name"] or row["assignee__username"] or ""
     mine = row["assignee_id"] == user.pk
     holder = "You" if mine else assignee or "Unassigned"
+    tag_names = row["tag_names"]
     return InboxRow(
         id=row["pk"],
         customer=name,
         initials=_initials(name),
         tone=row["customer_id"] % AVATAR_TONES,
-        platforms=[(p.value, p.label) for p in Platform if row[f"on_{p.value}"]],
+        platforms=[(value, label) for column, value, label in PLATFORM_COLUMNS if row[column]],
         snippet=" ".join(text.split()),
-        snippet_outbound=direction == Message.Direction.OUTBOUND,
+        snippet_outbound=direction == "outbound",
         waiting_since=waiting_since,
         waiting=_age(now - waiting_since),
         status=status,
-        status_label=Case.Status(status).label,
+        status_label=STATUS_LABELS[status],
         priority=row["priority"],
-        priority_label=Case.Priority(row["priority"]).label,
+        priority_label=PRIORITY_LABELS[row["priority"]],
         assignee=assignee,
         mine=mine,
         team=team,
-        tags=sorted(row["tag_names"].split(TAG_SEPARATOR), key=str.lower)
-        if row["tag_names"]
-        else [],
+        tags=sorted(tag_names.split(TAG_SEPARATOR), key=str.lower) if tag_names else [],
         sla_due=sla_due,
         sla_overdue=sla_due is not None and sla_due < now,
         hand_off=hand_offs.get(row["pk"]),
         waiting_title=f"Last customer message {_when(waiting_since, now)}",
         sla_label=f"SLA {_when(sla_due, now)}" if sla_due else "",
         assignee_label=f"{holder} · {team}" if team else holder,
-        status_note=""
-        if status in (Case.Status.NEW, Case.Status.OPEN)
-        else Case.Status(status).label,
+        status_note="" if status in STATUSES_UNSAID else STATUS_LABELS[status],
     )
 
 
