@@ -3,6 +3,7 @@ card, the channels a reply can go out on, and the version marker live updates co
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import quote
@@ -476,7 +477,8 @@ def composer_status(*, answering: Message | None, text: str, agent: User) -> Com
         profile = getattr(agent, "agent_profile", None)
         signature = profile.signature if profile else ""
         if channel == "x.dm":
-            return ComposerStatus(channel, len(signed), MAX_DM_LENGTH, signature)
+            length = len(unicodedata.normalize("NFC", signed))  # as channels_in.x.length
+            return ComposerStatus(channel, length, MAX_DM_LENGTH, signature)
         return ComposerStatus(channel, weighted_length(signed), MAX_TWEET_LENGTH, signature)
     if channel == "facebook.message":
         return ComposerStatus(channel, window=messaging_window(answering.sent_at, timezone.now()))
