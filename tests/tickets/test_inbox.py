@@ -124,6 +124,14 @@ def test_the_inbox_opens_on_unassigned_for_agents_and_all_open_for_managers(desk
     assert names(signed_in(manager).get("/")) == ["Una New", "Mia Claimed", "Otto Other"]
 
 
+def test_a_manager_reads_the_same_queues_but_has_no_mine(desk, manager, agent):
+    mo, jo = signed_in(manager), signed_in(agent)
+
+    for queue in ["unassigned", "all", "pending", "resolved", "spam"]:
+        assert queue_names(mo, queue) == queue_names(jo, queue)
+    assert mo.get("/", {"queue": "mine"}).status_code == 404
+
+
 def test_closed_cases_and_merged_tombstones_show_in_no_queue(desk, supervisor, teams):
     sam = signed_in(supervisor)
     queues = ["unassigned", "mine", "all", "pending", "resolved", "spam"]
