@@ -1,6 +1,15 @@
 """The agent workspace. Each views module lists its own routes."""
 
-from tickets.views import canned, case, inbox, merge, notifications
+from tickets.views import (
+    availability,
+    canned,
+    case,
+    dashboards,
+    inbox,
+    merge,
+    notifications,
+    rules,
+)
 
 app_name = "tickets"
 
@@ -10,4 +19,7 @@ urlpatterns = [
     *merge.urlpatterns,
     *canned.urlpatterns,
     *notifications.urlpatterns,
+    *dashboards.urlpatterns,
+    *rules.urlpatterns,
+    *availability.urlpatterns,
 ]
