@@ -277,6 +277,12 @@ def test_a_supervisor_reassigns_over_http(case, agent, other_agent, supervisor):
 # Claiming
 
 
+def test_an_action_on_a_case_that_does_not_exist_is_404(agent):
+    response = client_for(agent).post(reverse("tickets:case-claim", kwargs={"case_id": 999}))
+
+    assert response.status_code == 404
+
+
 def test_claiming_with_htmx_updates_the_header_and_refreshes_the_timeline(case, agent):
     response = client_for(agent).post(url("case-claim", case), headers=HTMX)
 

@@ -1,10 +1,10 @@
 """The case page and the actions on it.
 
 Each action view calls one service of ``tickets.actions``. For htmx it answers with the
-fragment it changed, the page header out of band, and a ``case-changed`` event that makes the
-timeline refresh; a plain form post is redirected back to the page with the outcome as a
-message. A refusal (someone else claimed the case first, a reply the platform would refuse)
-is shown to the agent in the service's words.
+fragment it changed, the header and the case details out of band, and a ``case-changed``
+event that makes the timeline refresh; a plain form post is redirected back to the page with
+the outcome as a message. A refusal (someone else claimed the case first, a reply the
+platform would refuse) is shown to the agent in the service's words.
 """
 
 import io
@@ -96,6 +96,7 @@ def _act(
     notice: str,
 ) -> HttpResponse:
     """Run one service and answer with ``fragment`` (and the header), or the refusal."""
+    _case(case_id)  # 404 for a case that does not exist, before any service looks for it
     error = ""
     try:
         action()
@@ -161,6 +162,7 @@ def _int(value: str | None) -> int | None:
 def case_reply(request: WorkspaceRequest, case_id: int) -> HttpResponse:
     """Send the composer's reply. A canned response sent without an edit comes back with a
     confirmation prompt instead of going out."""
+    _case(case_id)
     text = request.POST.get("text", "")
     error, confirm = "", ""
     try:
