@@ -10,15 +10,28 @@ Playwright's own browser builds are never used: CI installs Chromium with apt, a
 import io
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
+from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.management import call_command
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+from django.db import connections
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
+from pytest_django.live_server_helper import LiveServer
 
 from channels_in.sandbox import mail
 from channels_in.sandbox.server import Sandbox
@@ -41,6 +54,50 @@ TIMEOUT_MS = 15_000
 PASSWORD = "pw"  # tests/conftest.py:make_user
 
 
+# On the embedded SQLite default the test database lives in memory, and the live server's
+# threads use the test thread's one connection to it (as Django's LiveServerThread does).
+# Queries from two threads at once on that connection fail at random ("database table is
+# locked"), as Django's LiveServerTestCase documentation warns. So there the server serves
+# one request at a time, and the test's own database work waits for its turn (``db_turn``).
+# PostgreSQL gives each thread its own connection and needs none of this.
+_ONE_AT_A_TIME = threading.RLock()
+
+
+def _shares_one_connection() -> bool:
+    return any(c.vendor == "sqlite" and c.is_in_memory_db() for c in connections.all())
+
+
+@contextmanager
+def db_turn() -> Iterator[None]:
+    """Hold the database alone while inside: no request is served meanwhile (SQLite only)."""
+    if _shares_one_connection():
+        with _ONE_AT_A_TIME:
+            yield
+    else:
+        yield
+
+
+class _TakingTurns(StaticFilesHandler):
+    def __call__(self, environ, start_response):
+        with db_turn():
+            return super().__call__(environ, start_response)
+
+
+@pytest.fixture(scope="session")
+def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """pytest-django's live server, taking turns with the test on SQLite (see db_turn)."""
+    addr = (
+        request.config.getvalue("liveserver")
+        or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+        or "localhost"
+    )
+    server = LiveServer(addr, start=False)
+    server.thread.static_handler = _TakingTurns
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     if not CHROMIUM.exists():
@@ -49,6 +106,7 @@ def playwright() -> Iterator[Playwright]:
         if os.environ.get("CAREINBOX_REQUIRE_SERVICES") == "1":
             pytest.fail(f"CAREINBOX_REQUIRE_SERVICES=1, but the browser tests {reason}")
         pytest.skip(reason)
+    expect.set_options(timeout=TIMEOUT_MS)
 
     # The sync API keeps an asyncio loop running in this thread, so Django takes the test
     # code for async code and refuses ORM calls; the tests only call it synchronously. Only
@@ -79,12 +137,11 @@ class Desk:
     """One person signed in, in a browser context of their own, and what their page did
     that it should not: dialogs it opened, errors it raised, policy violations it logged."""
 
-    user: Any
+    user: User
     page: Page
     dialogs: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
-    navigations: list[str] = field(default_factory=list)
 
     @property
     def csp_violations(self) -> list[str]:
@@ -98,16 +155,24 @@ def _console(desk: Desk, msg: ConsoleMessage) -> None:
     # Chromium asks every site for /favicon.ico on its own; no page of ours links to it.
     if url.endswith("/favicon.ico"):
         return
-    desk.console_errors.append(f"{msg.text} ({url})" if url else msg.text)
+    desk.console_errors.append(f"{msg.text} (from {url or 'the page'} on {desk.page.url})")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    # Each sign-in checks a password in the live server, and each user fixture hashes one;
+    # the default PBKDF2 takes seconds on a busy CI machine. What a browser sees is the same.
+    # https://docs.djangoproject.com/en/stable/topics/testing/overview/#password-hashing
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
-def sign_in(browser, live_server, request, tmp_path) -> Iterator[Callable[[Any], Desk]]:
+def sign_in(browser, live_server, request, tmp_path) -> Iterator[Callable[[User], Desk]]:
     """``sign_in(user)``: a fresh browser context signed in through the login form, on the
     inbox. On a failure, each open page's screenshot is saved under tmp_path."""
     desks: list[Desk] = []
 
-    def open_desk(user: Any) -> Desk:
+    def open_desk(user: User) -> Desk:
         context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT)
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
@@ -115,10 +180,6 @@ def sign_in(browser, live_server, request, tmp_path) -> Iterator[Callable[[Any],
         page.on("dialog", lambda dialog: (desk.dialogs.append(dialog.message), dialog.dismiss()))
         page.on("console", lambda msg: _console(desk, msg))
         page.on("pageerror", lambda exc: desk.page_errors.append(str(exc)))
-        page.on(
-            "framenavigated",
-            lambda frame: desk.navigations.append(frame.url) if frame is page.main_frame else None,
-        )
         page.goto("/accounts/login/")
         page.get_by_label("Username").fill(user.get_username())
         page.get_by_label("Password").fill(PASSWORD)
@@ -160,7 +221,8 @@ def sandbox(tmp_path, transactional_db) -> Iterator[Sandbox]:
     """A running platform sandbox with no traffic yet, its Maildir in tmp_path, and
     CareInbox's X, Facebook and email accounts connected to it."""
     running = Sandbox(maildir=tmp_path / "sandbox-maildir", smtp_port=free_port()).start()
-    call_command("connect_sandbox", url=running.url, stdout=io.StringIO())
+    with db_turn():
+        call_command("connect_sandbox", url=running.url, stdout=io.StringIO())
     yield running
     running.stop()
 
@@ -168,7 +230,8 @@ def sandbox(tmp_path, transactional_db) -> Iterator[Sandbox]:
 def poll() -> str:
     """Poll every connected account once through the real clients, as beat would."""
     out = io.StringIO()
-    call_command("poll", once=True, stdout=out)
+    with db_turn():
+        call_command("poll", once=True, stdout=out)
     return out.getvalue()
 
 
