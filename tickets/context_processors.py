@@ -1,7 +1,10 @@
-"""What every workspace page shows around its content: the user's roles and unread count."""
+"""What every workspace page shows around its content: the user's rights, name and unread
+count. Each is looked up at most once per page, and only if the page shows it."""
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
+from tickets.actions import display_name
 from tickets.models import Notification
 
 
@@ -12,9 +15,12 @@ def workspace(request: HttpRequest) -> dict:
     return {
         "can_work": user.has_perm("tickets.work_case"),
         "can_reassign": user.has_perm("tickets.reassign_case"),
-        "can_see_dashboards": user.has_perm("tickets.view_dashboards"),
+        "can_see_dashboards": user.has_perm("tickets.view_dashboards")
+        or user.has_perm("tickets.reassign_case"),
         "can_manage_canned": user.has_perm("tickets.change_cannedresponse"),
-        "unread_notifications": Notification.objects.filter(
-            recipient=user, read_at__isnull=True
-        ).count,
+        "can_manage_rules": user.has_perm("tickets.change_routingrule"),
+        "my_name": SimpleLazyObject(lambda: display_name(user)),  # type: ignore[arg-type]
+        "unread_notifications": SimpleLazyObject(
+            lambda: Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).count()
+        ),
     }

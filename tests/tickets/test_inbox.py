@@ -35,6 +35,8 @@ def arrive(accounts, name: str, text: str = "", **fields) -> Case:
 def signed_in(user) -> Client:
     client = Client()
     client.force_login(user)
+    # The session's first request also marks the agent online; later ones only read.
+    client.get("/notifications/bell/")
     return client
 
 
