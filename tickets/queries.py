@@ -31,6 +31,7 @@ from django.db.models.functions import Coalesce, Concat, Left, NullIf
 from django.utils import timezone
 
 from channels_in.inbound import CHANNELS
+from tickets import sla
 from tickets.models import (
     Attachment,
     Case,
@@ -394,9 +395,7 @@ def _fixed_queues(user: User) -> tuple[list[Queue], list[Queue]]:
     work = [Queue("unassigned", "Unassigned", LIVE & Q(assignee__isnull=True), "Queues")]
     if user.has_perm("tickets.work_case"):
         work.append(Queue("mine", "Mine", LIVE & Q(assignee=user.pk), "Queues"))
-    # "SLA at risk" joins `work` here once cases carry response due times: a Queue whose
-    # condition selects live cases with next_response_due_at within the warning window.
-    # queue_counts and inbox_page serve every queue listed, with no further change.
+    work.append(Queue("sla", "SLA at risk", LIVE & sla.at_risk_q(timezone.now()), "Queues"))
     by_status = [
         Queue(
             "all",

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tests.conftest import make_user
 from tests.factories import T0, AuthorFactory, InboundFactory
@@ -146,6 +147,22 @@ def test_closed_cases_and_merged_tombstones_show_in_no_queue(desk, supervisor, t
     assert Case.objects.filter(merged_into__isnull=False).count() == 1
 
 
+def test_sla_at_risk_lists_cases_due_within_the_window_or_overdue(accounts, agent, settings):
+    settings.CAREINBOX_SLA_AT_RISK_MINUTES = 30
+    now = timezone.now()
+    due = {"Soon Sue": 20, "Late Lou": -5, "Calm Cal": 120}
+    for name, minutes in due.items():
+        case = arrive(accounts, name)
+        Case.objects.filter(pk=case.pk).update(
+            next_response_due_at=now + timedelta(minutes=minutes)
+        )
+    arrive(accounts, "No Sla Noel")
+
+    shown = names(signed_in(agent).get("/?queue=sla&sort=sla"))
+
+    assert shown == ["Late Lou", "Soon Sue"]
+
+
 def test_spam_shows_only_in_the_spam_queue(desk, supervisor, teams):
     sam = signed_in(supervisor)
     for queue in ["unassigned", "all", f"team:{teams['social'].pk}"]:
@@ -161,12 +178,12 @@ def test_side_bar_lists_an_agents_own_teams_and_every_team_for_supervisors(
             name for name, _ in QUEUE.findall(signed_in(user).get("/queues/").content.decode())
         ]
 
-    fixed_before, fixed_after = ["Unassigned", "Mine"], ["All open", "Pending on customer"]
-    fixed_after += ["Resolved", "Spam"]
+    fixed_before = ["Unassigned", "Mine", "SLA at risk"]
+    fixed_after = ["All open", "Pending on customer", "Resolved", "Spam"]
     assert side_bar(agent) == [*fixed_before, "Social", *fixed_after]
     assert side_bar(supervisor) == [*fixed_before, "Email", "Social", *fixed_after]
     # Managers hold no cases: no Mine, and they are in no team.
-    assert side_bar(manager) == ["Unassigned", *fixed_after]
+    assert side_bar(manager) == ["Unassigned", "SLA at risk", *fixed_after]
 
 
 def test_another_teams_queue_is_not_found_for_an_agent(desk, agent, supervisor, teams):
@@ -184,6 +201,7 @@ def test_queue_counts_show_each_queues_size_and_mark_the_current_one(desk, agent
     assert dict(QUEUE.findall(html)) == {
         "Unassigned": "1",
         "Mine": "2",
+        "SLA at risk": "0",
         "Social": "4",
         "All open": "3",
         "Pending on customer": "1",
