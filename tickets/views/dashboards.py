@@ -25,6 +25,8 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
 from tickets import reports
@@ -32,6 +34,7 @@ from tickets.models import Case, Team
 from tickets.reports import Cell, Column, Filters, Table
 
 CASES_PER_PAGE = 100
+NUMERIC = {"count", "duration", "percent"}
 # A charted table longer than this starts folded under its chart.
 FOLD_ROWS = 12
 DASHBOARD_PERMS = ("tickets.view_dashboards", "tickets.reassign_case")
@@ -91,21 +94,14 @@ class FilterForm(forms.Form):
 
 
 @dataclass(frozen=True)
-class ShownCell:
-    text: str
-    # What the CSV holds, and the cell's data-value.
-    value: str
-    url: str | None
-    numeric: bool
-
-
-@dataclass(frozen=True)
 class ShownTable:
     key: str
     title: str
     note: str
     headers: list[str]
-    rows: list[list[ShownCell]]
+    # Each row's cells as HTML: built here, as a template spends several times longer on
+    # the thousands of small cells of a long table.
+    rows: list[SafeString]
     csv_url: str
     # (canvas id, caption) of the charts of this table.
     charts: list[tuple[str, str]]
@@ -157,27 +153,44 @@ def _text(cell: Cell, column: Column) -> str:
     return str(value)
 
 
-def cases_url(filters: Filters, selection: reports.Selection) -> str:
-    return f"{reverse('tickets:dashboard-cases')}?{urlencode({**filters.query(), **selection})}"
+class Links:
+    """Where cells lead: a case, the inbox, the hand-off log, or the cases behind a figure
+    under ``filters``.
+    Each route is reversed once, not once a cell."""
+
+    # A case id no case has, replaced in the reversed URL by each cell's.
+    SENTINEL = 987654321
+
+    def __init__(self, filters: Filters) -> None:
+        self.filters = filters.query()
+        self.case = reverse("tickets:case-detail", args=[self.SENTINEL])
+        self.inbox = reverse("tickets:inbox")
+        self.cases = reverse("tickets:dashboard-cases")
+        self.log = reverse("tickets:dashboard-handoffs")
+
+    def __call__(self, cell: Cell) -> str | None:
+        if cell.case_id is not None:
+            return self.case.replace(str(self.SENTINEL), str(cell.case_id))
+        if cell.inbox is not None:
+            return f"{self.inbox}?{urlencode(cell.inbox)}"
+        if cell.log is not None:
+            return f"{self.log}?{urlencode({**self.filters, **cell.log})}"
+        if cell.selection is not None:
+            return f"{self.cases}?{urlencode({**self.filters, **cell.selection})}"
+        return None
 
 
-def _url(cell: Cell, filters: Filters) -> str | None:
-    if cell.case_id is not None:
-        return reverse("tickets:case-detail", args=[cell.case_id])
-    if cell.inbox is not None:
-        return f"{reverse('tickets:inbox')}?{urlencode(cell.inbox)}"
-    if cell.selection is not None:
-        return cases_url(filters, cell.selection)
-    return None
-
-
-def _shown_cell(cell: Cell, column: Column, filters: Filters) -> ShownCell:
-    return ShownCell(
-        text=_text(cell, column),
-        value=csv_value(cell, column),
-        url=_url(cell, filters),
-        numeric=column.kind in ("count", "duration", "percent"),
-    )
+def _row_html(row: list[Cell], columns: list[Column], link: Links) -> SafeString:
+    """``<td>`` elements: the cell's text, linked where it leads somewhere, with its CSV
+    value as ``data-value``."""
+    cells = []
+    for cell, column in zip(row, columns, strict=True):
+        text, url = escape(_text(cell, column)), link(cell)
+        content = f'<a href="{escape(url)}">{text}</a>' if url else text
+        numeric = ' class="num"' if column.kind in NUMERIC else ""
+        cells.append(f'<td data-value="{escape(csv_value(cell, column))}"{numeric}>{content}</td>')
+    # Every part is escaped above.
+    return mark_safe("".join(cells))
 
 
 def export_url(request: HttpRequest, key: str) -> str:
@@ -190,18 +203,13 @@ def export_url(request: HttpRequest, key: str) -> str:
 def show(
     table: Table, filters: Filters, request: HttpRequest, charts: Iterable[dict[str, Any]] = ()
 ) -> ShownTable:
+    link = Links(filters)
     return ShownTable(
         key=table.key,
         title=table.title,
         note=table.note,
         headers=[c.title for c in table.columns],
-        rows=[
-            [
-                _shown_cell(cell, column, filters)
-                for cell, column in zip(row, table.columns, strict=True)
-            ]
-            for row in table.rows
-        ],
+        rows=[_row_html(row, table.columns, link) for row in table.rows],
         csv_url=export_url(request, table.key),
         charts=[(spec["id"], spec["caption"]) for spec in charts if spec["table"] == table.key],
         folded=len(table.rows) > FOLD_ROWS and any(spec["table"] == table.key for spec in charts),
@@ -267,6 +275,7 @@ def chart(
     """A chart of the table's columns ``values`` against its first column (or ``label``).
     Each point links where its table cell does; durations are charted in hours."""
     label_cells = table.column(label or table.columns[0].title)
+    link = Links(filters)
     first = table.columns[0]
     columns = {c.title: c for c in table.columns}
     datasets = []
@@ -276,7 +285,7 @@ def chart(
             {
                 "label": title,
                 "data": [_chart_value(cell, column) for cell in cells],
-                "links": [_url(cell, filters) for cell in cells],
+                "links": [link(cell) for cell in cells],
             }
         )
     unit = {"duration": "hours", "percent": "%"}.get(columns[values[0]].kind, "cases")
@@ -308,6 +317,7 @@ TABS = [
     ("tickets:dashboard-times", "Response times"),
     ("tickets:dashboard-agents", "Agents"),
     ("tickets:dashboard-handoffs", "Hand-offs"),
+    ("tickets:dashboard-sla", "Service levels"),
 ]
 
 
@@ -410,6 +420,9 @@ def agents(request: HttpRequest) -> HttpResponseBase:
 @require_GET
 @dashboard_viewer_required
 def handoffs(request: HttpRequest) -> HttpResponseBase:
+    """Where hand-offs end up, and the log: a page of it, those with one outcome, or a
+    random sample of ten for quality review (``sample=new`` picks a seed and redirects, so
+    the sample can be shown, shared and exported again)."""
     form, filters = _filtered(request)
     sample_param = request.GET.get("sample")
     if sample_param == "new":
@@ -417,28 +430,57 @@ def handoffs(request: HttpRequest) -> HttpResponseBase:
         fresh["sample"] = str(secrets.randbelow(1_000_000))
         return redirect(f"{request.path}?{fresh.urlencode()}")
     sample = int(sample_param) if sample_param and sample_param.isdigit() else None
+    outcome = request.GET.get("outcome") or None
+    if outcome is not None and outcome not in reports.OUTCOME_LABELS:
+        raise Http404(f"No hand-off outcome {outcome!r}.")
     page = request.GET.get("page", "1")
-    log = reports.handoff_log(filters, page=int(page) if page.isdigit() else 1, sample=sample)
+    log = reports.handoff_log(
+        filters, page=int(page) if page.isdigit() else 1, sample=sample, outcome=outcome
+    )
     if request.GET.get("export") == log.table.key:
-        rows = log.table.rows if sample is not None else reports.all_handoff_rows(filters)
-        name = "handoffs-sample" if sample is not None else "handoffs"
-        return csv_response(name, filters, log.table.columns, rows)
-    if response := _export(request, filters, []):
+        if sample is not None:
+            return csv_response("handoffs-sample", filters, log.table.columns, log.table.rows)
+        rows = reports.all_handoff_rows(filters, outcome)
+        return csv_response("handoffs", filters, log.table.columns, rows)
+    outcomes = reports.handoff_outcomes(filters)
+    if response := _export(request, filters, [outcomes]):
         return response
-    query = urlencode(filters.query())
+    charts = [
+        chart(outcomes, values=["Hand-offs"], horizontal=True, filters=filters),
+    ]
+    base = {**filters.query(), **({"outcome": outcome} if outcome else {})}
+    query = urlencode(base)
     return _page(
         request,
         "tickets/dashboard_handoffs.html",
         form,
         filters,
-        [log.table],
-        [],
+        [outcomes, log.table],
+        charts,
         log=log,
+        outcome=reports.OUTCOME_LABELS.get(outcome or ""),
         previous_url=f"?{query}&page={log.page - 1}" if log.page > 1 else "",
         next_url=f"?{query}&page={log.page + 1}" if log.page < log.pages else "",
         sample_url=f"?{query}&sample=new",
         log_url=f"?{query}",
+        all_url=f"?{urlencode(filters.query())}",
     )
+
+
+@require_GET
+@dashboard_viewer_required
+def service_levels(request: HttpRequest) -> HttpResponseBase:
+    form, filters = _filtered(request)
+    table = reports.sla_attainment(filters)
+    if response := _export(request, filters, [table]):
+        return response
+    met = [column.title for column in table.columns if column.kind == "percent"]
+    charts = [
+        chart(
+            table, values=met, caption="Share of cases that met each target (%)", filters=filters
+        )
+    ]
+    return _page(request, "tickets/dashboard_sla.html", form, filters, [table], charts)
 
 
 CASE_COLUMNS = [
@@ -528,5 +570,6 @@ urlpatterns = [
     path("dashboards/response-times/", response_times, name="dashboard-times"),
     path("dashboards/agents/", agents, name="dashboard-agents"),
     path("dashboards/hand-offs/", handoffs, name="dashboard-handoffs"),
+    path("dashboards/service-levels/", service_levels, name="dashboard-sla"),
     path("dashboards/cases/", cases, name="dashboard-cases"),
 ]
