@@ -24,36 +24,44 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Count, IntegerField, Max, OuterRef, Subquery
+from django.db.models import Count, IntegerField, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from tickets import actions, roles
+from tickets import actions, roles, sla
 from tickets.exceptions import ActionNotAllowed, CaseTaken, ReplyNotPossible
-from tickets.models import Case, CaseEvent, Message
+from tickets.models import Case, CaseEvent, Message, SLAPolicy
 
 logger = logging.getLogger(__name__)
 
 ACTIVE = [Case.Status.NEW, Case.Status.OPEN, Case.Status.PENDING]
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Median minutes to the first answer, by the platform the customer wrote on.
-MEDIAN_ANSWER_MINUTES = {"x": 20, "facebook": 60, "email": 180}
+MEDIAN_ANSWER_MINUTES = {"x": 15, "facebook": 40, "email": 90}
 # The night shift is thin: most answers due at night wait for the morning.
-NIGHT_STARTS, MORNING = time(21, 0), time(8, 0)
-NIGHT_WAITS_SHARE = 0.7
+NIGHT_STARTS, MORNING = time(22, 0), time(7, 0)
+NIGHT_WAITS_SHARE = 0.5
 # Now and then a case sits unnoticed for most of a day.
-FORGOTTEN_SHARE = 0.08
+FORGOTTEN_SHARE = 0.05
 # What an agent does after answering: resolve, wait for the customer, hand off or leave it.
 RESOLVE_SHARE, PENDING_SHARE, HAND_OFF_SHARE = 0.55, 0.2, 0.15
 MAX_HAND_OFFS = 2
 TRIAGE_SHARE = 0.3
 # A case pending on the customer is resolved when they stay silent this long.
 PENDING_HOURS = (20, 40)
+# Without a policy nothing can breach: the demo's, when it has none, for every case.
+DEMO_POLICY = {
+    "name": "Standard (demo)",
+    "first_response_minutes": 120,
+    "next_response_minutes": 240,
+    "resolution_minutes": 48 * 60,
+}
 
 
 # The clock.
@@ -102,6 +110,13 @@ class ReplayClock:
         return min(replayed, _real_now())
 
 
+def ensure_sla_policy() -> None:
+    """Give an installation without SLA policies ``DEMO_POLICY``, around the clock, so the
+    simulated agents' slow answers show as breaches. Call it before ingesting."""
+    if not SLAPolicy.objects.exists():
+        SLAPolicy.objects.create(**DEMO_POLICY)
+
+
 # The cases' state, as the agents read it.
 
 
@@ -112,22 +127,17 @@ class CaseState:
     assignee_id: int | None
     team_id: int | None
     customer_name: str
-    last_inbound_at: datetime | None
     last_reply_at: datetime | None
+    # The customer's oldest message after our last reply that needs one, and its platform
+    # ("x", "facebook" or "email"). Messages may be stored before the time they were sent
+    # comes round in the simulation (the demo's --no-serve stores the week at once).
+    unanswered_at: datetime | None
+    platform: str
     replies: int
     hand_offs: int
     last_hand_off_at: datetime | None
-    last_event_at: datetime
-    # The platform of the customer's latest message ("x", "facebook" or "email").
-    platform: str
-
-    @property
-    def awaiting_answer(self) -> bool:
-        return (
-            self.status != Case.Status.PENDING
-            and self.last_inbound_at is not None
-            and (self.last_reply_at is None or self.last_inbound_at > self.last_reply_at)
-        )
+    # The latest thing a person did on the case: the next thing comes after it.
+    last_action_at: datetime | None
 
 
 def _count(model: Any, **where: Any) -> Coalesce:
@@ -150,31 +160,38 @@ def case_states(case_ids: list[int] | None = None) -> list[CaseState]:
         cases = cases.filter(pk__in=case_ids)
     outbound = {"direction": Message.Direction.OUTBOUND}
     handed = {"kind": CaseEvent.Kind.HANDED_OFF}
-    latest_channel = (
-        Message.objects.filter(case_id=OuterRef("pk"), direction=Message.Direction.INBOUND)
-        .order_by("-sent_at", "-pk")
-        .values("channel")[:1]
-    )
-    rows = cases.annotate(
-        last_reply_at=_latest(Message, "sent_at", **outbound),
-        replies=_count(Message, **outbound),
-        hand_offs=_count(CaseEvent, **handed),
-        last_hand_off_at=_latest(CaseEvent, "occurred_at", **handed),
-        last_event_at=_latest(CaseEvent, "occurred_at"),
-        latest_channel=Subquery(latest_channel),
-    ).values(
-        "pk",
-        "status",
-        "assignee_id",
-        "team_id",
-        "customer__display_name",
-        "last_inbound_at",
-        "last_reply_at",
-        "replies",
-        "hand_offs",
-        "last_hand_off_at",
-        "last_event_at",
-        "latest_channel",
+    unanswered = Message.objects.filter(
+        case_id=OuterRef("pk"),
+        direction=Message.Direction.INBOUND,
+        automated="",
+        needs_reply=True,
+        sent_at__gt=OuterRef("replied_floor"),
+    ).order_by("sent_at", "pk")
+    rows = (
+        cases.annotate(last_reply_at=_latest(Message, "sent_at", **outbound))
+        .annotate(replied_floor=Coalesce("last_reply_at", Value(EPOCH)))
+        .annotate(
+            unanswered_at=Subquery(unanswered.values("sent_at")[:1]),
+            unanswered_channel=Subquery(unanswered.values("channel")[:1]),
+            replies=_count(Message, **outbound),
+            hand_offs=_count(CaseEvent, **handed),
+            last_hand_off_at=_latest(CaseEvent, "occurred_at", **handed),
+            last_action_at=_latest(CaseEvent, "occurred_at", actor__isnull=False),
+        )
+        .values(
+            "pk",
+            "status",
+            "assignee_id",
+            "team_id",
+            "customer__display_name",
+            "last_reply_at",
+            "unanswered_at",
+            "unanswered_channel",
+            "replies",
+            "hand_offs",
+            "last_hand_off_at",
+            "last_action_at",
+        )
     )
     return [
         CaseState(
@@ -183,16 +200,15 @@ def case_states(case_ids: list[int] | None = None) -> list[CaseState]:
             assignee_id=row["assignee_id"],
             team_id=row["team_id"],
             customer_name=row["customer__display_name"],
-            last_inbound_at=row["last_inbound_at"],
             last_reply_at=row["last_reply_at"],
+            unanswered_at=row["unanswered_at"],
+            platform=(row["unanswered_channel"] or "email").split(".")[0],
             replies=row["replies"],
             hand_offs=row["hand_offs"],
             last_hand_off_at=row["last_hand_off_at"],
-            last_event_at=row["last_event_at"],
-            platform=(row["latest_channel"] or "email").split(".")[0],
+            last_action_at=row["last_action_at"],
         )
         for row in rows
-        if row["last_event_at"] is not None
     ]
 
 
@@ -279,7 +295,7 @@ class Simulation:
         self.seed = seed
         self.staff = Staff.load()
         # Cases whose next step failed in this state (someone took the case, say).
-        self.failed: set[tuple[int, datetime]] = set()
+        self.failed: set[tuple[int, datetime | None]] = set()
 
     def _rng(self, state: CaseState, what: str) -> random.Random:
         return random.Random(f"{self.seed}:{state.id}:{state.replies}:{state.hand_offs}:{what}")
@@ -288,24 +304,16 @@ class Simulation:
         """What happens next on the case, and when; ``None`` while nothing will until the
         customer writes."""
         staff = self.staff
-        if not staff.everyone or (state.id, state.last_event_at) in self.failed:
+        if not staff.everyone or (state.id, state.last_action_at) in self.failed:
             return None
         # Two minutes: an answer to an unassigned case is claimed a minute before it is sent.
-        after = state.last_event_at + timedelta(minutes=2)
-        if state.status == Case.Status.PENDING:
-            if state.assignee_id is None:
-                return None
-            wait = timedelta(hours=self._rng(state, "pending").uniform(*PENDING_HOURS))
-            return Step(
-                max(after, state.last_event_at + wait), state.id, "resolve", state.assignee_id
-            )
-        if state.awaiting_answer:
-            assert state.last_inbound_at is not None
+        after = (state.last_action_at or EPOCH) + timedelta(minutes=2)
+        if state.unanswered_at is not None:
+            # The customer is waiting: answer, whatever the status (their message reopened
+            # a pending case).
             rng = self._rng(state, "answer")
-            at = max(
-                after,
-                state.last_inbound_at + _answer_delay(rng, state.platform, state.last_inbound_at),
-            )
+            delay = _answer_delay(rng, state.platform, state.unanswered_at)
+            at = max(after, state.unanswered_at + delay)
             if state.assignee_id is not None:
                 return Step(at, state.id, "answer", state.assignee_id)
             agent = min(staff.everyone, key=lambda u: (load[u.pk], rng.random()))
@@ -319,6 +327,10 @@ class Simulation:
             )
         if state.assignee_id is None or state.last_reply_at is None:
             return None
+        if state.status == Case.Status.PENDING:
+            assert state.last_action_at is not None
+            wait = timedelta(hours=self._rng(state, "pending").uniform(*PENDING_HOURS))
+            return Step(state.last_action_at + wait, state.id, "resolve", state.assignee_id)
         rng = self._rng(state, "then")
         if state.last_hand_off_at and state.last_hand_off_at > state.last_reply_at:
             # The colleague who received the case introduces themselves to the customer.
@@ -351,7 +363,8 @@ class Simulation:
         )
 
     def step(self, *, until: datetime) -> Counter:
-        """Do every step due by ``until``, in time order. Returns what was done, by kind."""
+        """Do every step due by ``until``, in time order, with the SLA breach check running
+        before each, as beat runs it every minute. Returns what was done, by kind."""
         done: Counter = Counter()
         states = case_states()
         load: Counter = Counter(s.assignee_id for s in states if s.assignee_id)
@@ -360,11 +373,13 @@ class Simulation:
             self._push(due, self.next_step(state, load), until)
         while due:
             _, _, step = heapq.heappop(due)
+            done["sla_breached"] += _check_breaches(step.at)
             self._do(step, done, load)
             fresh = case_states([step.case_id])
             if fresh:
                 self._push(due, self.next_step(fresh[0], load), until)
-        return done
+        done["sla_breached"] += _check_breaches(until)
+        return +done
 
     @staticmethod
     def _push(due: list, step: Step | None, until: datetime) -> None:
@@ -405,7 +420,7 @@ class Simulation:
             logger.info("Simulated %s on case %s skipped: %s", step.kind, step.case_id, exc)
             state = case_states([step.case_id])
             if state:
-                self.failed.add((step.case_id, state[0].last_event_at))
+                self.failed.add((step.case_id, state[0].last_action_at))
 
     def _answer(self, step: Step, agent: User, done: Counter) -> bool:
         """Reply, first claiming the case (or having a supervisor assign it) if nobody has
@@ -433,11 +448,28 @@ class Simulation:
                 )
                 done["claimed"] += 1
         text = _reply_text(state, agent)
+        # The customer's latest message by then: later ones are not there yet.
+        answering = (
+            Message.objects.filter(
+                case_id=step.case_id, direction=Message.Direction.INBOUND, sent_at__lte=step.at
+            )
+            .order_by("-sent_at", "-pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
         act_at(
-            step.at, lambda: actions.reply_to_case(case_id=step.case_id, agent=agent, text=text)
+            step.at,
+            lambda: actions.reply_to_case(
+                case_id=step.case_id, agent=agent, text=text, answering_id=answering
+            ),
         )
         done["replied"] += 1
         return taking
+
+
+def _check_breaches(at: datetime) -> int:
+    with clock_at(at):
+        return sla.record_breaches(now=at)
 
 
 def _first_name(name: str) -> str:

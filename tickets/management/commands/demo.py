@@ -20,7 +20,7 @@ from channels_in.sandbox.server import Sandbox
 from channels_in.tasks import poll_due_accounts_task, retry_due_replies_task
 from tickets import roles
 from tickets.models import AgentProfile, Team
-from tickets.simulation import ReplayClock, Simulation
+from tickets.simulation import ReplayClock, Simulation, ensure_sla_policy
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,10 @@ class Command(BaseCommand):
         replay = ReplayClock(
             first=sandbox.state.events[0].at, speed=speed, started=time.monotonic()
         )
-        simulation = None if no_agents else Simulation()
+        simulation = None
+        if not no_agents:
+            ensure_sla_policy()
+            simulation = Simulation()
         accounts = connect_sandbox(url=sandbox.url)
         ChannelAccount.objects.filter(pk__in=[a.pk for a in accounts]).update(
             poll_interval_seconds=DEMO_POLL_SECONDS
