@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from tickets import services
+from tickets import services, sla
 from tickets.exceptions import ActionNotAllowed, CaseTaken
 from tickets.models import CannedResponse, Case, CaseEvent, Message, Notification, Tag, Team
 from tickets.notify import notify
@@ -175,6 +175,7 @@ def _move(
     if team is not None:
         case.team = team
         case.save(update_fields=["team"])
+        sla.recompute(case)  # a team may have its own policy
     _set_assignee(case, to_user)
     _event(
         case,
@@ -325,6 +326,7 @@ def set_priority(*, case_id: int, by: User, priority: str) -> Case:
         if case.priority != priority:
             previous, case.priority = case.priority, priority
             case.save(update_fields=["priority"])
+            sla.recompute(case)  # targets are per priority
             _event(case, CaseEvent.Kind.PRIORITY_CHANGED, by, **{"from": previous, "to": priority})
     return case
 

@@ -415,10 +415,15 @@ def _fold_case(case: Case, *, into: Case, actor: User | None) -> None:
         filter(None, [into.first_response_at, case.first_response_at]), default=None
     )
     into.opened_at = min(into.opened_at, case.opened_at)
+    # The folded case's unanswered customer message is still waiting for an answer.
+    into.awaiting_reply_since = min(
+        filter(None, [into.awaiting_reply_since, case.awaiting_reply_since]), default=None
+    )
     into.priority = max(into.priority, case.priority, key=PRIORITY_RANK.index)
     into.assignee_id = into.assignee_id or case.assignee_id
     into.team_id = into.team_id or case.team_id
     into.save()
+    sla.recompute(into)
     into.tags.add(*case.tags.all())
     livelier = max(into.status, case.status, key=STATUS_LIVENESS.index)
     if livelier != into.status:
