@@ -266,11 +266,39 @@ def describe(event: CaseEvent, names: dict[int, str]) -> str:
         if folded and folded != event.case_id:
             text += f"; case #{folded} was folded into this one"
         return text + (f" — {data['reason']}" if data.get("reason") else "")
+    if kind == CaseEvent.Kind.ROUTED:
+        return _routed(data)
+    if kind == CaseEvent.Kind.AUTO_ASSIGNED:
+        return f"Assigned automatically to {data.get('to_name') or 'an agent'}"
+    if kind == CaseEvent.Kind.SLA_BREACHED:
+        target = str(data.get("target", "")).replace("_", " ")
+        policy = f" of {data['policy_name']}" if data.get("policy_name") else ""
+        return f"SLA breached: the {target} target{policy} was missed"
     if kind == CaseEvent.Kind.MARKED_SPAM:
         return f"{actor} marked the case as spam"
     if kind == CaseEvent.Kind.UNMARKED_SPAM:
         return f"{actor} marked the case as not spam"
     return str(event.get_kind_display())
+
+
+def _routed(data: dict) -> str:
+    """What routing rules did, naming the rules."""
+    done = []
+    if team := data.get("team"):
+        store = f" (store: {data['store']})" if data.get("store") else ""
+        done.append(f"team {team['name']}{store}")
+    if priority := data.get("priority"):
+        done.append(f"priority {_label(Case.Priority, priority.get('to'))}")
+    if tags := data.get("tags"):
+        done.append("tags " + ", ".join(tags))
+    if reason := data.get("no_reply"):
+        done.append(f"no reply needed: {reason}")
+    rules = ", ".join(str(r) for r in data.get("rules", []))
+    return (
+        f"Routing rules ({rules}) set " + "; ".join(done)
+        if done
+        else f"Routing rules ({rules}) matched"
+    )
 
 
 def _label(choices: type[Case.Status] | type[Case.Priority], value: object) -> str:

@@ -21,6 +21,7 @@ from tickets.models import (
     CaseEvent,
     Message,
     Notification,
+    RoutingRule,
     Team,
 )
 from tickets.services import ingest_message, merge_customers
@@ -787,3 +788,23 @@ def test_the_case_page_takes_the_same_few_queries_however_long_the_case(
         counts.append(len(queries))
 
     assert counts[0] == counts[1] <= CASE_PAGE_QUERIES, counts
+
+
+def test_routing_and_a_closing_thanks_show_in_the_timeline(client, accounts, agent):
+    leeds = Team.objects.create(name="Leeds")
+    RoutingRule.objects.create(name="Leeds words", keywords="leeds", set_team=leeds)
+    RoutingRule.objects.create(name="Thanks", closing_thanks=True, mark_no_reply=True, position=1)
+    author = AuthorFactory()
+    case = ingest_message(
+        account=accounts["x"],
+        inbound=InboundFactory(author=author, text="@acme_care the Leeds store lost my order"),
+    ).message.case
+    ingest_message(
+        account=accounts["x"], inbound=InboundFactory(author=author, text="Thanks so much!")
+    )
+    client.force_login(agent)
+
+    html = client.get(f"/cases/{case.pk}/").content.decode()
+
+    assert "Routing rules (Leeds words) set team Leeds" in html
+    assert html.count('data-testid="no-reply"') == 1
