@@ -26,6 +26,8 @@ supervisor_required = _requires("tickets.reassign_case")
 canned_manager_required = _requires("tickets.change_cannedresponse")
 # Dashboards: managers, admins.
 dashboards_required = _requires("tickets.view_dashboards")
+# Routing rules: admins (who hold the routing rule permissions).
+rules_admin_required = _requires("tickets.change_routingrule")
 # Anyone signed in (their own notifications).
 signed_in_required = login_required
 

@@ -1,12 +1,10 @@
 """Routing rules, managed by admins: list, create, edit, reorder, enable and disable, and
 "test this rule against recent messages" before saving (``tickets.routing``)."""
 
-from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,15 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from tickets import routing
 from tickets.models import RoutingRule
-
-
-def rules_admin_required(view: Callable) -> Callable:
-    """Admins only: the role holding the routing rule permissions. Anonymous visitors are
-    sent to sign in; others get 403."""
-    return login_required(
-        permission_required("tickets.change_routingrule", raise_exception=True)(view)
-    )
-
+from tickets.views.access import rules_admin_required
 
 CONDITION_FIELDS = [
     "channel_account",
