@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import wraps
+from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,7 +26,6 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
@@ -182,7 +182,8 @@ class Links:
 
 def _row_html(row: list[Cell], columns: list[Column], link: Links) -> SafeString:
     """``<td>`` elements: the cell's text, linked where it leads somewhere, with its CSV
-    value as ``data-value``."""
+    value as ``data-value``. The standard library's ``escape`` (quotes included) is a
+    fraction of the cost of Django's here, called for every cell."""
     cells = []
     for cell, column in zip(row, columns, strict=True):
         text, url = escape(_text(cell, column)), link(cell)
