@@ -6,11 +6,24 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from urllib.parse import quote
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission, User
-from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    Count,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    StringAgg,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -30,7 +43,7 @@ from tickets.models import (
     Platform,
     Team,
 )
-from tickets.queries import folded_case_ids
+from tickets.queries import TAG_SEPARATOR
 from tickets.services import sign_reply
 
 EARLIER_CASES_SHOWN = 10
@@ -71,10 +84,28 @@ def initials(name: str) -> str:
 
 
 def page_cases() -> QuerySet[Case]:
-    """Cases with what the page header shows."""
+    """Cases with what the page header shows, their tag names (``tag_names``) included."""
+    case_tags: QuerySet[Any] = Case.tags.through.objects.filter(case=OuterRef("pk"))
+    names = (
+        case_tags.values("case")
+        .annotate(names=StringAgg("tag__name", Value(TAG_SEPARATOR)))
+        .values("names")
+    )
     return Case.objects.select_related(
         "customer", "assignee__agent_profile", "team", "merged_into"
-    ).prefetch_related("tags")
+    ).annotate(tag_names=Subquery(names))
+
+
+def _folded_case_ids(case: Case) -> RawSQL:
+    """The case and every case folded into it by merges, at any depth, as a subquery: one
+    recursive statement, however deep the merges go."""
+    table = Case._meta.db_table
+    return RawSQL(
+        f"WITH RECURSIVE folded(id) AS (SELECT id FROM {table} WHERE id = %s "
+        f"UNION SELECT c.id FROM {table} c JOIN folded f ON c.merged_into_id = f.id) "
+        "SELECT id FROM folded",
+        (case.pk,),
+    )
 
 
 @dataclass(frozen=True)
@@ -148,7 +179,7 @@ def _messages(case: Case) -> list[Message]:
 def _events(case: Case) -> list[CaseEvent]:
     # The history of cases folded into this one by merges belongs to it too.
     events = (
-        CaseEvent.objects.filter(case__in=folded_case_ids(case))
+        CaseEvent.objects.filter(case__in=_folded_case_ids(case))
         .exclude(kind__in=MESSAGE_EVENTS)
         .select_related("actor__agent_profile")
         .order_by("occurred_at", "pk")
@@ -329,7 +360,7 @@ def timeline_version(case: Case) -> str:
         **states,
     )
     last_event = (
-        CaseEvent.objects.filter(case__in=folded_case_ids(case))
+        CaseEvent.objects.filter(case__in=_folded_case_ids(case))
         .exclude(kind__in=MESSAGE_EVENTS)
         .aggregate(last=Max("pk"))["last"]
     )
@@ -662,4 +693,6 @@ class CasePage:
 
     @cached_property
     def tag_names(self) -> list[str]:
-        return sorted(t.name for t in self.case.tags.all())
+        if not hasattr(self.case, "tag_names"):  # a case not read through page_cases()
+            return sorted(self.case.tags.values_list("name", flat=True))
+        return sorted(self.case.tag_names.split(TAG_SEPARATOR)) if self.case.tag_names else []

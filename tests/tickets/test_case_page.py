@@ -542,6 +542,49 @@ def test_a_hand_off_to_a_team(case, agent):
     assert "Jo Lee handed the case off to team Returns" in page(agent, case)
 
 
+def test_the_hand_off_lists_are_fetched_when_the_panel_opens(case, agent, other_agent):
+    team = Team.objects.create(name="Returns")
+    fields = url("case-hand-off-fields", case)
+
+    html = page(agent, case)
+    panel = html[html.index('id="hand-off"') :]
+    assert (
+        f'hx-get="{fields}" hx-trigger="toggle once from:closest details" hx-target="this"'
+        in panel
+    )
+    assert "Priya Shah" not in panel
+
+    response = client_for(agent).get(fields, headers=HTMX)
+    listed = response.content.decode()
+    assert f'<option value="{other_agent.pk}">Priya Shah</option>' in listed
+    assert f'<option value="{team.pk}">Returns</option>' in listed
+    assert "Jo Lee" not in listed  # not to oneself
+
+
+def test_the_reassign_lists_are_for_supervisors_only(case, agent, other_agent, supervisor):
+    fields = url("case-reassign-fields", case)
+
+    assert client_for(agent).get(fields).status_code == 403
+    listed = client_for(supervisor).get(fields).content.decode()
+    assert '<label for="reassign-user">Reassign to</label>' in listed
+    assert f'<option value="{other_agent.pk}">Priya Shah</option>' in listed
+
+
+def test_the_canned_picker_is_fetched_when_opened(case, agent, canned):
+    picker = url("case-canned-picker", case)
+
+    assert f'hx-get="{picker}"' in page(agent, case)
+    listed = client_for(agent).get(picker).content.decode()
+    assert f'<option value="{canned.pk}">Restart</option>' in listed
+
+
+@pytest.mark.parametrize(
+    "name", ["case-hand-off-fields", "case-reassign-fields", "case-canned-picker"]
+)
+def test_a_manager_cannot_fetch_the_action_panels(case, manager, name):
+    assert client_for(manager).get(url(name, case)).status_code == 403
+
+
 def test_resolving_from_the_header(case, agent):
     actions.claim_case(case_id=case.pk, agent=agent)
 
@@ -765,9 +808,10 @@ def grown_case(accounts, agent, other_agent, *, rounds):
     return case
 
 
-# The page frame (session, user, permissions, the bell, the user menu) takes 8 of these, the
-# merge suggestions panel 1; the case page's own reads take the rest.
-CASE_PAGE_QUERIES = 20
+# The page frame (session, user, two permission lookups, the bell, the user menu) takes 6 of
+# these, the merge suggestions panel 1; the case page's own reads take the other 6: the case with
+# its tags, messages, attachments, history (with merged-in cases), identities, other cases.
+CASE_PAGE_QUERIES = 13
 
 
 def test_the_case_page_takes_the_same_few_queries_however_long_the_case(

@@ -236,6 +236,30 @@ def case_canned(request: WorkspaceRequest, case_id: int) -> HttpResponse:
     return _fragments(request, ["composer_text", "composer_status_oob"], context)
 
 
+def _panel(request: WorkspaceRequest, case_id: int, fragment: str) -> HttpResponse:
+    """The body of a side panel, fetched when the agent first opens it."""
+    case = _case(case_id)
+    return render(request, f"{PAGE}#{fragment}", {"case": case, "page": _page(request, case)})
+
+
+@require_GET
+@worker_required
+def case_canned_picker(request: WorkspaceRequest, case_id: int) -> HttpResponse:
+    return _panel(request, case_id, "canned_picker")
+
+
+@require_GET
+@worker_required
+def case_hand_off_fields(request: WorkspaceRequest, case_id: int) -> HttpResponse:
+    return _panel(request, case_id, "hand_off_fields")
+
+
+@require_GET
+@supervisor_required
+def case_reassign_fields(request: WorkspaceRequest, case_id: int) -> HttpResponse:
+    return _panel(request, case_id, "reassign_fields")
+
+
 @require_POST
 @worker_required
 def case_note(request: WorkspaceRequest, case_id: int) -> HttpResponse:
@@ -371,9 +395,16 @@ urlpatterns = [
     path("cases/<int:case_id>/reply/", case_reply, name="case-reply"),
     path("cases/<int:case_id>/reply/length/", case_reply_length, name="case-reply-length"),
     path("cases/<int:case_id>/canned/", case_canned, name="case-canned"),
+    path("cases/<int:case_id>/canned/picker/", case_canned_picker, name="case-canned-picker"),
     path("cases/<int:case_id>/note/", case_note, name="case-note"),
     path("cases/<int:case_id>/hand-off/", case_hand_off, name="case-hand-off"),
+    path(
+        "cases/<int:case_id>/hand-off/fields/", case_hand_off_fields, name="case-hand-off-fields"
+    ),
     path("cases/<int:case_id>/reassign/", case_reassign, name="case-reassign"),
+    path(
+        "cases/<int:case_id>/reassign/fields/", case_reassign_fields, name="case-reassign-fields"
+    ),
     path("cases/<int:case_id>/status/", case_status, name="case-status"),
     path("cases/<int:case_id>/priority/", case_priority, name="case-priority"),
     path("cases/<int:case_id>/tags/", case_tags, name="case-tags"),
