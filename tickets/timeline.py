@@ -110,7 +110,10 @@ def _folded_case_ids(case: Case) -> RawSQL:
 
 @dataclass(frozen=True)
 class Entry:
-    """One line of the timeline: a message (inbound, outbound or note) or a history event."""
+    """One line of the timeline: a message (inbound, outbound or note) or a history event.
+
+    What the template shows is worked out once per entry: it asks for most of it several times.
+    """
 
     at: datetime
     message: Message | None = None
@@ -122,23 +125,23 @@ class Entry:
     quoted: str = ""
     attachments: list[Attachment] = field(default_factory=list)
 
-    @property
+    @cached_property
     def kind(self) -> str:
         return self.message.direction if self.message else "event"
 
-    @property
+    @cached_property
     def platform(self) -> str:
         return CHANNELS.get(self.message.channel, "") if self.message else ""
 
-    @property
+    @cached_property
     def platform_label(self) -> str:
         return Platform(self.platform).label if self.platform else ""
 
-    @property
+    @cached_property
     def channel_label(self) -> str:
         return CHANNEL_LABELS.get(self.message.channel, "") if self.message else ""
 
-    @property
+    @cached_property
     def author(self) -> str:
         if self.message is None:
             return display_name(self.event.actor) if self.event and self.event.actor else ""
@@ -147,18 +150,18 @@ class Entry:
             return identity.display_name or identity.handle or identity.external_id
         return display_name(self.message.author_user)
 
-    @property
+    @cached_property
     def author_handle(self) -> str:
         identity = self.message.author_identity if self.message else None
         if identity is None or not identity.handle or identity.platform == Platform.EMAIL:
             return ""
         return f"@{identity.handle}" if identity.platform == Platform.X else identity.handle
 
-    @property
+    @cached_property
     def initials(self) -> str:
         return initials(self.author)
 
-    @property
+    @cached_property
     def anchor(self) -> str:
         return f"message-{self.message.pk}" if self.message else f"event-{self.event.pk}"  # type: ignore[union-attr]
 
