@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -238,7 +238,9 @@ def poll() -> str:
 def arrive(sandbox: Sandbox, **event: Any) -> dict[str, Any]:
     """Make one customer event (the sample format: id, channel, author, text, ...) happen on
     its platform now; an email is also delivered into the Maildir."""
-    event.setdefault("at", datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"))
+    # Mail dates have whole seconds: rounded up, an event stays after what happened just before.
+    at = (datetime.now(UTC) + timedelta(seconds=1)).replace(microsecond=0)
+    event.setdefault("at", at.isoformat().replace("+00:00", "Z"))
     sandbox.state.load([json.dumps(event)])
     if event["channel"] == "email":
         mail.deliver_visible(sandbox)
