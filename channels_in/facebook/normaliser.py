@@ -74,7 +74,7 @@ def _feed_change(change: dict[str, Any], page_id: str, raw: bytes) -> InboundMes
         parent_id = _id(value, "parent_id", what) if value.get("parent_id") else post_id
         channel = "facebook.comment"
         in_reply_to: tuple[str, ...] = tuple(dict.fromkeys((parent_id, post_id)))
-    elif item in POST_ITEMS:
+    elif isinstance(item, str) and item in POST_ITEMS:
         external_id = _id(value, "post_id", f"A feed {item}")
         what = f"Post {external_id}"
         channel = "facebook.post"

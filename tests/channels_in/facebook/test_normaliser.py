@@ -275,3 +275,13 @@ def test_any_json_is_read_or_refused_with_a_payload_error(value):
 @given(page_bodies)
 def test_any_page_webhook_shape_is_read_or_refused_with_a_payload_error(body):
     reads_or_refuses(json.dumps(body).encode())
+
+
+def test_a_feed_item_that_is_not_a_word_is_refused_with_its_reason():
+    body = {
+        "object": "page",
+        "entry": [{"id": 0, "changes": [{"field": "feed", "value": {"item": []}}]}],
+    }
+
+    with pytest.raises(UnsupportedEvent, match="is not a post or comment"):
+        normalise(json.dumps(body).encode())
