@@ -45,7 +45,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-# The README shows these; the story overwrites them on every run.
+# The README shows the screenshots the e2e tests take; they are written there only when
+# CAREINBOX_README_SCREENSHOTS=1, so a test run leaves the checkout as it was.
 README_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 VIEWPORT = {"width": 1366, "height": 900}
 # Long enough for a live server answer and an htmx polling round (the queue counts poll
@@ -209,11 +210,16 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture
-def screenshots() -> Path:
-    """The folder the README's screenshots are written to."""
-    README_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    print(f"Screenshots for the README: {README_SCREENSHOTS}")
-    return README_SCREENSHOTS
+def screenshots(tmp_path_factory) -> Path:
+    """The folder the screenshots are written to: the README's with
+    CAREINBOX_README_SCREENSHOTS=1, otherwise a temporary one. Its path is printed."""
+    if os.environ.get("CAREINBOX_README_SCREENSHOTS") == "1":
+        folder = README_SCREENSHOTS
+        folder.mkdir(parents=True, exist_ok=True)
+    else:
+        folder = tmp_path_factory.mktemp("screenshots")
+    print(f"Screenshots: {folder}")
+    return folder
 
 
 @pytest.fixture
