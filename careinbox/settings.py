@@ -177,6 +177,9 @@ REDIS_URL = os.environ.get("REDIS_URL") or None
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
 CELERY_TASK_EAGER_PROPAGATES = True
+if CELERY_TASK_ALWAYS_EAGER:
+    # Tasks run inside the web process; a line per task would drown its request log.
+    LOGGING["loggers"] = {"celery.app.trace": {"level": "WARNING"}}
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
