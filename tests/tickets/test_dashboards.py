@@ -12,7 +12,9 @@ from html.parser import HTMLParser
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from channels_in.sandbox import mail
 from channels_in.sandbox.server import Sandbox
@@ -510,6 +512,24 @@ def test_charts_are_data_for_the_script_not_inline_code(week, client):
     assert all(
         "src=" in tag or 'type="application/json"' in tag for tag in html.split("<script")[1:]
     )
+
+
+@pytest.mark.postgres
+def test_the_dashboards_plan_without_jit_for_their_own_queries_only(staff, client):
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        before = cursor.fetchone()[0]
+
+    with CaptureQueriesContext(connection) as captured:
+        get(client, "/dashboards/response-times/", **RANGE)
+
+    statements = [q["sql"] for q in captured.captured_queries]
+    report = next(i for i, sql in enumerate(statements) if "percentile_cont" in sql)
+    assert "SET jit = off" in statements[:report]
+    assert "RESET jit" in statements[report:]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == before
 
 
 # Who may see them.
