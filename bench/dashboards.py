@@ -205,26 +205,8 @@ def report_slowest(results: Sequence[workspace.PageTimes], *, every: bool) -> No
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", type=int, default=200_000)
-    parser.add_argument("--messages", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=9, help="timed requests per dashboard")
-    parser.add_argument(
-        "--keep",
-        action="store_true",
-        help="keep the data set, and reuse one of the same sizes and seed",
-    )
-    parser.add_argument("--explain", action="store_true", help="EXPLAIN every page's slowest")
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("DATABASE_URL", ""),
-        help="postgres://USER:PASSWORD@HOST:PORT/NAME (default: $DATABASE_URL); "
-        "the data set lives in NAME_bench_dash",
-    )
-    args = parser.parse_args(argv)
-    if args.messages < args.cases or args.cases < 1:
-        parser.error("--messages must be at least --cases, which must be positive.")
-    return args
+    return workspace.parse_data_set_args(parser, argv, suffix="_bench_dash")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

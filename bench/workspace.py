@@ -1079,12 +1079,19 @@ def report_slowest(client, results: Iterable[PageTimes], *, every: bool) -> None
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", type=int, default=200_000)
-    parser.add_argument("--messages", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=21, help="timed requests per page")
     parser.add_argument("--depth", type=int, default=1000, help="the deep page's number")
     parser.add_argument("--search", default="dishwasher", help="the full-text search term")
+    return parse_data_set_args(parser, argv, suffix="_bench_ws")
+
+
+def parse_data_set_args(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None, *, suffix: str
+) -> argparse.Namespace:
+    """Add the options every benchmark on the generated data set shares, and parse."""
+    parser.add_argument("--cases", type=int, default=200_000)
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=5)
     parser.add_argument(
         "--keep",
         action="store_true",
@@ -1095,7 +1102,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--database-url",
         default=os.environ.get("DATABASE_URL", ""),
         help="postgres://USER:PASSWORD@HOST:PORT/NAME (default: $DATABASE_URL); "
-        "the data set lives in NAME_bench_ws",
+        f"the data set lives in NAME{suffix}",
     )
     args = parser.parse_args(argv)
     if args.messages < args.cases or args.cases < 1:
