@@ -135,7 +135,7 @@ def add_history(config: dict[str, Any], sizes: workspace.Sizes) -> dict[str, int
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from tickets.models import SLAPolicy
+    from sla.models import SLAPolicy
 
     started = time.monotonic()
     with transaction.atomic(), connection.cursor() as cursor:

@@ -1,6 +1,6 @@
 """Identity linking against labelled traffic: how often one customer is one person.
 
-Ingests a sample traffic file (default ``channels_in/sample_data/traffic.jsonl``) with the
+Ingests a sample traffic file (default ``demo/sample_data/traffic.jsonl``) with the
 ``ingest_sample`` command into a fresh SQLite database (or the one ``DATABASE_URL`` names,
 which must be empty), reads the result back with ``export_cases``, and scores it against the
 file's ``truth.person`` labels, which only this scorer reads:
@@ -25,7 +25,7 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-SAMPLE_TRAFFIC = Path(__file__).resolve().parent.parent / "channels_in/sample_data/traffic.jsonl"
+SAMPLE_TRAFFIC = Path(__file__).resolve().parent.parent / "demo/sample_data/traffic.jsonl"
 TOP_SUGGESTIONS = 3
 
 IdentityKey = tuple[str, str]
@@ -50,7 +50,7 @@ def _ingest_and_export(traffic: Path) -> list[dict[str, Any]]:
     django.setup()
     from django.core.management import call_command
 
-    from tickets.queries import export_cases
+    from cases.selectors import export_cases
 
     call_command("migrate", verbosity=0)
     call_command("ingest_sample", str(traffic), stdout=io.StringIO())

@@ -1,7 +1,7 @@
 """Ingest throughput on PostgreSQL: a synthetic burst through the real ingest path.
 
 Measures messages per second for
-  (a) one process calling ``channels_in.services.ingest_payloads`` on the burst, 1,000
+  (a) one process calling ``intake.services.ingest_payloads`` on the burst, 1,000
       payloads a call, as a poll batch would;
   (b) two processes side by side, each ingesting the messages of half the customers;
   (c) a plain ``Message.objects.bulk_create`` of the same message rows: the machine's ceiling.
@@ -9,7 +9,7 @@ and prints each ingest rate as a ratio of (c), with the SQL statements per messa
 included; the implicit BEGIN and the COMMIT of each transaction are not). Compare the ratios
 within one run: absolute rates move with the machine's load.
 
-The burst is ``channels_in/sample_data/traffic.jsonl`` replicated until it holds ``--messages``
+The burst is ``demo/sample_data/traffic.jsonl`` replicated until it holds ``--messages``
 events from exactly ``--customers`` authors. Each replica gets its own message ids (reply_to
 chains stay inside the replica) and is shifted a minute later than the one before. Every
 sample author stands for a fixed set of customer numbers, used in turn by the replicas, so
@@ -47,8 +47,10 @@ import dj_database_url
 import psycopg2
 from psycopg2 import sql
 
+from bench import PRODUCT_CODE
+
 PROJECT = Path(__file__).resolve().parent.parent
-SAMPLE_TRAFFIC = PROJECT / "channels_in/sample_data/traffic.jsonl"
+SAMPLE_TRAFFIC = PROJECT / "demo/sample_data/traffic.jsonl"
 BATCH_SIZE = 1000
 REPLICA_SHIFT = timedelta(minutes=1)
 # The sample's attachments add up to 59 MB of stored content per replica, 14 GB at full
@@ -58,7 +60,6 @@ ATTACHMENT_SCALE = 1024
 AUTHOR_ID_BASE = 7_000_000_000
 POSTGRESQL_ENGINE = "django.db.backends.postgresql"
 CHILD_START_TIMEOUT_SECONDS = 600
-CODE_DIRS = ("careinbox", "channels_in", "tickets")
 
 
 class BenchmarkFailed(Exception):
@@ -68,7 +69,7 @@ class BenchmarkFailed(Exception):
 def code_fingerprint() -> str:
     """A digest of the project's Python source, migrations included."""
     digest = hashlib.sha256()
-    for path in sorted(p for name in CODE_DIRS for p in (PROJECT / name).rglob("*.py")):
+    for path in sorted(p for name in PRODUCT_CODE for p in (PROJECT / name).rglob("*.py")):
         digest.update(str(path.relative_to(PROJECT)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -264,7 +265,7 @@ def fresh_database(config: dict[str, Any]) -> None:
     """Drop, create and migrate the bench database, and connect the sample's accounts."""
     from django.core.management import call_command
 
-    from channels_in import sample
+    from demo import sample
 
     check_code_unchanged()
     drop_database(config)
@@ -311,8 +312,8 @@ def counting_queries() -> Iterator[QueryCounter]:
 
 def ingest_all(payloads: Sequence[bytes]) -> Tally:
     """Ingest the payloads through the service, one poll-sized batch a call."""
-    from channels_in import sample
-    from channels_in.services import ingest_payloads
+    from demo import sample
+    from intake.services import ingest_payloads
 
     accounts = sample.accounts()
     tally = Tally()
@@ -327,8 +328,9 @@ def ingest_all(payloads: Sequence[bytes]) -> Tally:
 
 
 def verify_ingest(name: str, tally: Tally, *, messages: int, customers: int) -> None:
-    from channels_in.models import QuarantinedPayload
-    from tickets.models import Identity, Message
+    from cases.models import Message
+    from customers.models import Identity
+    from intake.models import QuarantinedPayload
 
     found = {
         "messages reported stored": tally.stored,
@@ -445,9 +447,10 @@ def _message_rows(burst: Sequence[BurstEvent]) -> list:
 
     ``parent`` stays empty: it needs the ids of rows not inserted yet.
     """
-    from channels_in import sample
-    from tickets.models import Case, Customer, Identity, Message
-    from tickets.sanitise import sanitise_html
+    from cases.models import Case, Message
+    from cases.sanitise import sanitise_html
+    from customers.models import Customer, Identity
+    from demo import sample
 
     accounts = sample.accounts()
     inbounds = [sample.normalise(event.payload) for event in burst]
@@ -502,7 +505,7 @@ def _message_rows(burst: Sequence[BurstEvent]) -> list:
 
 def measure_bulk_insert(config: dict[str, Any], burst: Sequence[BurstEvent]) -> Measurement:
     """Only the message INSERTs are timed, in batches of the ingest's size."""
-    from tickets.models import Message
+    from cases.models import Message
 
     fresh_database(config)
     rows = _message_rows(burst)

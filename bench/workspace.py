@@ -52,6 +52,7 @@ from typing import Any
 import psycopg2
 from psycopg2 import sql
 
+from bench import PRODUCT_CODE
 from bench.ingest import (
     PROJECT,
     BenchmarkFailed,
@@ -70,7 +71,6 @@ COPY_CHUNK_ROWS = 50_000
 MAX_EXPLAIN_LINES = 40
 PROFILE_TOP = 6
 STATEMENT_CHARS = 140  # of each statement listed for a page over the query target
-SERVED_CODE = ("careinbox", "channels_in", "tickets", "templates")
 
 
 def _words(text: str, sep: str = " ") -> tuple[str, ...]:
@@ -395,9 +395,10 @@ def create_staff(now: datetime) -> Staff:
     from django.contrib.auth.hashers import make_password
     from django.contrib.auth.models import Group
 
-    from channels_in import sample
-    from tickets import roles
-    from tickets.models import AgentProfile, Tag, Team
+    from cases.models import Tag
+    from demo import sample
+    from staff import roles
+    from staff.models import AgentProfile, Team
 
     user_model = get_user_model()
     password = make_password(None)
@@ -441,7 +442,8 @@ class Generator:
     """
 
     def __init__(self, cursor, sizes: Sizes, staff: Staff, now: datetime) -> None:
-        from tickets.models import Case, CaseEvent, Customer, Identity, Message
+        from cases.models import Case, CaseEvent, Message
+        from customers.models import Customer, Identity
 
         self.rng = random.Random(sizes.seed)
         self.sizes, self.staff, self.now = sizes, staff, now
@@ -661,7 +663,7 @@ class Generator:
 
 
 def _signatures() -> dict[int | None, str]:
-    from tickets.models import AgentProfile
+    from staff.models import AgentProfile
 
     return {p.user_id: p.signature for p in AgentProfile.objects.all()}
 
@@ -705,7 +707,8 @@ def migrate() -> None:
 
 
 def _loaded_tables() -> list[str]:
-    from tickets.models import Case, CaseEvent, Customer, Identity, Message
+    from cases.models import Case, CaseEvent, Message
+    from customers.models import Customer, Identity
 
     return [
         m._meta.db_table for m in (Customer, Identity, Case, Case.tags.through, Message, CaseEvent)
@@ -958,7 +961,7 @@ def code_version() -> str:
 
     try:
         commit = git("rev-parse", "--short", "HEAD")
-        changed = git("status", "--porcelain", "--", *SERVED_CODE).splitlines()
+        changed = git("status", "--porcelain", "--", *PRODUCT_CODE).splitlines()
     except (OSError, subprocess.CalledProcessError):
         return "code: not a git checkout"
     if not changed:

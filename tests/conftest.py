@@ -1,4 +1,5 @@
 import os
+import socket
 import uuid
 
 import pytest
@@ -7,9 +8,11 @@ from django.contrib.auth.models import Group
 from django.db import connection
 
 from careinbox.celery import app as celery_app
-from channels_in import sample
-from tickets import roles
-from tickets.models import AgentProfile
+from demo import sample
+from demo.sample import DEMO_TRAFFIC
+from demo.sandbox.server import Sandbox
+from staff import roles
+from staff.models import AgentProfile
 
 # Tests run tasks where they are queued, as the embedded default does, even when REDIS_URL
 # is set for the locks: there is no worker to hand them to.
@@ -57,7 +60,7 @@ AGENT_SIGN_OFF = "Best wishes,\nJo Lee"
 
 
 def make_user(username: str, role: str | None, *, display_name: str = "", signature: str = ""):
-    """A user with a role (a group of ``tickets.roles``) and an agent profile; password
+    """A user with a role (a group of ``staff.roles``) and an agent profile; password
     "pw"."""
     user = get_user_model().objects.create_user(username, password="pw")
     if role is not None:
@@ -97,3 +100,22 @@ def manager(db):
 @pytest.fixture
 def admin_user(db):
     return make_user("ada", roles.ADMIN, display_name="Ada Admin")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def sandbox(tmp_path):
+    """A running platform sandbox on 127.0.0.1 with an empty state, its Maildir in tmp_path."""
+    running = Sandbox(maildir=tmp_path / "sandbox-maildir", smtp_port=free_port()).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def demo_traffic_lines():
+    return DEMO_TRAFFIC.read_bytes().splitlines()

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import factory
 
-from channels_in.inbound import InboundAuthor, InboundMessage
+from channels.inbound import InboundAuthor, InboundMessage
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 

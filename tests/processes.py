@@ -77,8 +77,8 @@ def run_together(jobs: Sequence[tuple[str, Path]], *, database_url: str) -> list
 def _ingest(mode: str, file: Path) -> dict[str, int]:
     from django.core.management import call_command
 
-    from channels_in import sample
-    from channels_in.services import BatchResult, ingest_payloads
+    from demo import sample
+    from intake.services import BatchResult, ingest_payloads
 
     accounts = sample.accounts()  # also opens the connection before the start
     lines = [line for line in file.read_bytes().splitlines() if line.strip()]

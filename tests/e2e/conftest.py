@@ -33,9 +33,9 @@ from playwright.sync_api import (
 )
 from pytest_django.live_server_helper import LiveServer
 
-from channels_in.sandbox import mail
-from channels_in.sandbox.server import Sandbox
-from tests.channels_in.conftest import free_port
+from demo.sandbox import mail
+from demo.sandbox.server import Sandbox
+from tests.conftest import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -5,11 +5,11 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from channels_in.sample import DEMO_TRAFFIC
-from channels_in.sandbox import mail
+from demo.sample import DEMO_TRAFFIC
+from demo.sandbox import mail
+from demo.simulation import Simulation, ensure_sla_policy
+from staff.models import AgentProfile, Team
 from tests.e2e.conftest import db_turn, poll
-from tickets.models import AgentProfile, Team
-from tickets.simulation import Simulation, ensure_sla_policy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

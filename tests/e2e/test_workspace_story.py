@@ -9,10 +9,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, Route, expect
 
-from channels_in.sample import DEMO_TRAFFIC
-from channels_in.sandbox import mail
+from cases.models import CaseEvent, Message
+from demo.sample import DEMO_TRAFFIC
+from demo.sandbox import mail
 from tests.e2e.conftest import Desk, arrive, db_turn, poll
-from tickets.models import CaseEvent, Message
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -1,0 +1,586 @@
+"""The inbox's reads: queues and their counts, filters, search and cursor pages of cases."""
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connection
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    StringAgg,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, Concat, Left, NullIf
+from django.utils import timezone
+
+from cases import clocks
+from cases.models import Case, CaseEvent, Message, Tag
+from channels.kinds import kinds_on
+from channels.models import Platform
+from customers.models import Customer, Identity
+from staff.models import Team
+from staff.names import initials
+from staff.selectors import case_workers
+
+LIVE = Q(merged_into__isnull=True, spam=False) & ~Q(status=Case.Status.CLOSED)
+SPAM = Q(merged_into__isnull=True, spam=True)
+
+PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+SNIPPET_CHARS = 160
+SEARCH_WORDS = 5
+# Between tag names aggregated in SQL: a character no one types into a tag.
+TAG_SEPARATOR = "\x1f"
+AVATAR_TONES = 6
+# Cases without an SLA due time sort after every due one.
+FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+
+PLATFORM_CHANNELS: dict[str, list[str]] = {platform: kinds_on(platform) for platform in Platform}
+
+
+class UnknownQueue(LookupError):
+    """The queue key names no queue this user has."""
+
+
+class InvalidCursor(ValueError):
+    """A page cursor that was not made by ``inbox_page`` for this sort order."""
+
+
+@dataclass(frozen=True)
+class Queue:
+    key: str  # "unassigned", "mine", "team:<id>", "all", "pending", "resolved" or "spam"
+    label: str
+    condition: Q
+    section: str  # the side bar's heading over it
+
+
+@dataclass(frozen=True)
+class QueueCount:
+    queue: Queue
+    count: int
+
+
+@dataclass(frozen=True)
+class Sort:
+    key: str
+    label: str
+    # The ORDER BY expression, id breaking ties. Nulls are folded into a value so one
+    # comparison pages through every case; the inbox indexes hold the same expressions.
+    expression: Callable[[], Coalesce]
+    descending: bool
+
+
+def _waiting_since() -> Coalesce:
+    # A case opened by an automated message only has no customer message to wait on.
+    return Coalesce("last_inbound_at", "opened_at")
+
+
+def _sla_due() -> Coalesce:
+    return Coalesce("next_response_due_at", Value(FAR_FUTURE, output_field=DateTimeField()))
+
+
+SORTS = {
+    sort.key: sort
+    for sort in [
+        Sort("waiting", "Oldest waiting", _waiting_since, descending=False),
+        Sort("sla", "SLA due", _sla_due, descending=False),
+        Sort("newest", "Newest", _waiting_since, descending=True),
+    ]
+}
+DEFAULT_SORT = "waiting"
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    """Narrowing within a queue; empty values filter nothing."""
+
+    platform: str = ""
+    status: str = ""
+    priority: str = ""
+    tag: int | None = None
+    team: int | None = None
+    assignee: int | None = None
+    # Words searched in message text and customer names, handles and addresses.
+    q: str = ""
+
+
+@dataclass(frozen=True)
+class HandOff:
+    """The latest hand-off or reassignment of a case to the reader."""
+
+    kind: str
+    by: str
+    note: str
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """One case as the inbox lists it, with its labels ready to show."""
+
+    id: int
+    customer: str
+    initials: str
+    tone: int  # which of the avatar colours
+    platforms: list[tuple[str, str]]  # (value, label) of each platform the case used
+    snippet: str
+    snippet_outbound: bool  # the latest message is our reply, not the customer's
+    waiting_since: datetime
+    waiting: str  # "12m", "3h", "2d"
+    status: str
+    status_label: str
+    priority: str
+    priority_label: str
+    assignee: str  # "" when nobody holds it
+    mine: bool
+    team: str
+    tags: list[str]
+    sla_due: datetime | None
+    sla_overdue: bool
+    hand_off: HandOff | None
+    # Labels formatted here rather than by template filters: the list is long and hot.
+    waiting_title: str  # "Last customer message 3 Nov 2026, 09:14"
+    sla_label: str  # "SLA 3 Nov 2026, 17:14", or ""
+    assignee_label: str  # "You", "Jo Lee · Social", "Unassigned"
+    status_note: str  # the status where the queue does not already say it: not new or open
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    queue: Queue
+    sort: str
+    filters: InboxFilters
+    size: int
+    rows: list[InboxRow]
+    cursor: str | None  # this page's; None on the first
+    next_cursor: str | None  # None on the last page
+
+
+def inbox_queues(*, user: User) -> list[Queue]:
+    """The queues ``user`` sees, in side bar order. One query (the teams they see).
+
+    Agents see their own teams; whoever may reassign cases sees every team.
+    """
+    teams = [_team_queue(team) for team in _visible_teams(user)]
+    first, last = _fixed_queues(user)
+    return [*first, *teams, *last]
+
+
+def home_queue_key(*, user: User) -> str:
+    """Where the inbox opens: the unclaimed work for those who work cases, else all open."""
+    return "unassigned" if user.has_perm("cases.work_case") else "all"
+
+
+def inbox_queue(*, user: User, key: str | None = None) -> Queue:
+    """The queue ``key`` names (by default the user's home queue). A team queue costs one
+    query. Raises ``UnknownQueue`` for a key this user has no queue for."""
+    key = key or home_queue_key(user=user)
+    if key.startswith("team:"):
+        team_id = key.removeprefix("team:")
+        team = _visible_teams(user).filter(pk=int(team_id)).first() if team_id.isdigit() else None
+        if team is not None:
+            return _team_queue(team)
+    first, last = _fixed_queues(user)
+    for queue in [*first, *last]:
+        if queue.key == key:
+            return queue
+    raise UnknownQueue(f"There is no queue {key!r} for {user.get_username()}; pick one listed.")
+
+
+def queue_counts(*, user: User) -> list[QueueCount]:
+    """Every queue of ``user`` with its number of cases, in two queries whatever the number
+    of queues: the user's teams, then one pass counting each queue's cases."""
+    queues = inbox_queues(user=user)
+    totals = Case.objects.filter(LIVE | SPAM).aggregate(
+        **{f"queue{n}": Count("pk", filter=queue.condition) for n, queue in enumerate(queues)}
+    )
+    return [QueueCount(queue, totals[f"queue{n}"]) for n, queue in enumerate(queues)]
+
+
+def _visible_teams(user: User) -> QuerySet[Team]:
+    teams = Team.objects.order_by("name", "pk")
+    if user.has_perm("cases.reassign_case"):
+        return teams
+    return teams.filter(agents__user=user)
+
+
+def _team_queue(team: Team) -> Queue:
+    return Queue(f"team:{team.pk}", team.name, LIVE & Q(team=team.pk), "Teams")
+
+
+def _fixed_queues(user: User) -> tuple[list[Queue], list[Queue]]:
+    """The queues before and after the team queues."""
+    work = [Queue("unassigned", "Unassigned", LIVE & Q(assignee__isnull=True), "Queues")]
+    if user.has_perm("cases.work_case"):
+        work.append(Queue("mine", "Mine", LIVE & Q(assignee=user.pk), "Queues"))
+    work.append(Queue("sla", "SLA at risk", LIVE & clocks.at_risk_q(timezone.now()), "Queues"))
+    by_status = [
+        Queue(
+            "all",
+            "All open",
+            LIVE & Q(status__in=[Case.Status.NEW, Case.Status.OPEN]),
+            "By status",
+        ),
+        Queue("pending", "Pending on customer", LIVE & Q(status=Case.Status.PENDING), "By status"),
+        Queue("resolved", "Resolved", LIVE & Q(status=Case.Status.RESOLVED), "By status"),
+        Queue("spam", "Spam", SPAM, "By status"),
+    ]
+    return work, by_status
+
+
+def inbox_version() -> str:
+    """Changes whenever a queue may have changed: every change to a case appends a history
+    event. The minute is part of it so that waiting times shown stay current. One query."""
+    latest = CaseEvent.objects.aggregate(latest=Max("pk"))["latest"] or 0
+    return f"{latest}.{int(timezone.now().timestamp()) // 60}"
+
+
+def inbox_page(
+    *,
+    user: User,
+    queue: str | Queue | None = None,
+    filters: InboxFilters | None = None,
+    sort: str = DEFAULT_SORT,
+    cursor: str | None = None,
+    size: int = PAGE_SIZE,
+) -> InboxPage:
+    """One page of a queue's cases, after ``cursor`` (from ``next_cursor`` of the page
+    before). Page N costs what page 1 does: the cursor is a position in the sort order,
+    not an offset. Two or three queries whatever the page size (three in Mine).
+
+    Raises ``UnknownQueue``, ``InvalidCursor``, and ``KeyError`` for an unknown sort.
+    """
+    if not isinstance(queue, Queue):
+        queue = inbox_queue(user=user, key=queue)
+    filters = filters or InboxFilters()
+    order = SORTS[sort]
+    size = max(1, min(size, MAX_PAGE_SIZE))
+
+    where = [queue.condition, *_filter_conditions(filters)]
+    if cursor is not None:
+        key, pk = _decode_cursor(cursor, sort)
+        # The bound alone is an index range condition; the OR only trims the range's start.
+        if order.descending:
+            where += [Q(inbox_key__lte=key), Q(inbox_key__lt=key) | Q(inbox_key=key, pk__lt=pk)]
+        else:
+            where += [Q(inbox_key__gte=key), Q(inbox_key__gt=key) | Q(inbox_key=key, pk__gt=pk)]
+    found = list(_inbox_rows(sort).filter(*where)[: size + 1])
+
+    rows = found[:size]
+    next_cursor = None
+    if len(found) > size:
+        next_cursor = _encode_cursor(sort, rows[-1]["inbox_key"], rows[-1]["pk"])
+    ids = [row["pk"] for row in rows]
+    hand_offs = _hand_offs_to(user, ids) if queue.key == "mine" else {}
+    now = timezone.localtime()
+    return InboxPage(
+        queue=queue,
+        sort=sort,
+        filters=filters,
+        size=size,
+        rows=[_row(row, user, now, hand_offs) for row in rows],
+        cursor=cursor,
+        next_cursor=next_cursor,
+    )
+
+
+ROW_FIELDS = [
+    "pk",
+    "inbox_key",
+    "customer_id",
+    "customer__display_name",
+    "status",
+    "priority",
+    "last_inbound_at",
+    "opened_at",
+    "next_response_due_at",
+    "assignee_id",
+    "assignee__username",
+    "assignee__agent_profile__display_name",
+    "team__name",
+]
+
+
+# Built once: these querysets are the same on every page, and building them is a good part
+# of a page's Python time. Each use works on a clone.
+@cache
+def _inbox_rows(sort: str) -> QuerySet[Case, dict[str, Any]]:
+    """Every case as a row of the inbox in ``sort`` order, to be filtered and sliced."""
+    order = SORTS[sort]
+    annotations = {"inbox_key": order.expression(), **_row_annotations()}
+    ordering = [F("inbox_key").desc(), F("pk").desc()] if order.descending else ["inbox_key", "pk"]
+    return (
+        Case.objects.annotate(**annotations).order_by(*ordering).values(*ROW_FIELDS, *annotations)
+    )
+
+
+def _row_annotations() -> dict[str, Any]:
+    latest = Message.objects.filter(
+        Q(case=OuterRef("pk")) & ~Q(direction=Message.Direction.NOTE)
+    ).order_by("-sent_at", "-pk")
+    case_tags: QuerySet[Any] = Case.tags.through.objects.filter(case=OuterRef("pk"))
+    tags = (
+        case_tags.values("case")
+        .annotate(names=StringAgg("tag__name", Value(TAG_SEPARATOR)))
+        .values("names")
+    )
+    return {
+        # "<direction> <start of text>": one lookup of the latest message gives both.
+        "snippet": Subquery(
+            latest.values(start=Concat("direction", Value(" "), Left("text", SNIPPET_CHARS)))[:1]
+        ),
+        "tag_names": Subquery(tags),
+        **{f"on_{platform}": _on_platform(platform) for platform in Platform},
+    }
+
+
+@cache
+def _on_platform(platform: str) -> Exists:
+    return Exists(
+        Message.objects.filter(case=OuterRef("pk"), channel__in=PLATFORM_CHANNELS[platform])
+    )
+
+
+def _filter_conditions(filters: InboxFilters) -> list[Q | Exists]:
+    where: list[Q | Exists] = []
+    if filters.platform:
+        where.append(_on_platform(filters.platform))
+    if filters.status:
+        where.append(Q(status=filters.status))
+    if filters.priority:
+        where.append(Q(priority=filters.priority))
+    if filters.tag is not None:
+        where.append(
+            Exists(Case.tags.through.objects.filter(case=OuterRef("pk"), tag=filters.tag))
+        )
+    if filters.team is not None:
+        where.append(Q(team=filters.team))
+    if filters.assignee is not None:
+        where.append(Q(assignee=filters.assignee))
+    if filters.q:
+        where += _matching(filters.q)
+    return where
+
+
+def _matching(text: str) -> list[Q]:
+    """Cases in which each word appears: in one of their messages, the customer's name, or
+    one of their handles, names or addresses.
+
+    On PostgreSQL a word matches as the start of a word in full-text terms ("refun" finds
+    "refund", "AH-2093" finds "AH-20931-UK"), answered by the GIN indexes of migration 0008;
+    elsewhere it is looked for as is, anywhere. The page walks its queue in order and tests
+    each case against the matches (hashed once), so a common word soon fills a page; a rare
+    one walks the whole queue, which costs what the queue's size does, never more.
+    """
+    words = [word for word in text.split() if re.search(r"\w", word)][:SEARCH_WORDS]
+    full_text = connection.vendor == "postgresql"
+    conditions = []
+    for word in words:
+        messages, customers, identities = _documents_matching(
+            word if full_text else word.removeprefix("@"), full_text=full_text
+        )
+        conditions.append(
+            Q(pk__in=messages.values("case_id"))
+            | Q(customer__in=customers.values("pk"))
+            | Q(customer__in=identities.values("customer_id"))
+        )
+    return conditions
+
+
+def _documents_matching(word: str, *, full_text: bool) -> tuple[QuerySet[Any], ...]:
+    """Messages, customers and identities in which ``word`` appears."""
+    if full_text:
+        query = SearchQuery(_prefix_query(word), search_type="raw", config="simple")
+        return (
+            Message.objects.alias(document=message_document()).filter(document=query),
+            Customer.objects.alias(document=customer_document()).filter(document=query),
+            Identity.objects.alias(document=identity_document()).filter(document=query),
+        )
+    return (
+        Message.objects.filter(text__icontains=word),
+        Customer.objects.filter(display_name__icontains=word),
+        Identity.objects.filter(
+            Q(handle__icontains=word)
+            | Q(display_name__icontains=word)
+            | Q(external_id__icontains=word)
+        ),
+    )
+
+
+def _prefix_query(word: str) -> str:
+    """A tsquery matching what the document parser makes of ``word``, each part a prefix.
+
+    Quoted whole, the word is split as the documents were ("ann.lee@example.com" stays one
+    email token; "AH-20931" becomes "ah" followed by "-20931"), and nothing in it is read as
+    an operator.
+    """
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "':*"
+
+
+# The documents searched. Migration 0008 indexes these very expressions; PostgreSQL uses an
+# expression index only for a query with the identical expression.
+def message_document() -> SearchVector:
+    return SearchVector("text", config="simple")
+
+
+def customer_document() -> SearchVector:
+    return SearchVector("display_name", config="simple")
+
+
+def identity_document() -> SearchVector:
+    return SearchVector("handle", "display_name", "external_id", config="simple")
+
+
+def _hand_offs_to(user: User, case_ids: list[int]) -> dict[int, HandOff]:
+    """The latest hand-off or reassignment to ``user`` of each case."""
+    found: dict[int, HandOff] = {}
+    events = (
+        CaseEvent.objects.filter(
+            case__in=case_ids,
+            kind__in=[CaseEvent.Kind.HANDED_OFF, CaseEvent.Kind.REASSIGNED],
+            data__to=user.pk,
+        )
+        .order_by("case_id", "-occurred_at", "-pk")
+        .values_list(
+            "case_id",
+            "kind",
+            "data__note",
+            "actor__agent_profile__display_name",
+            "actor__username",
+        )
+    )
+    for case_id, kind, note, by_name, by_username in events:
+        if case_id not in found:
+            found[case_id] = HandOff(kind=kind, by=by_name or by_username or "", note=note or "")
+    return found
+
+
+# Plain dicts: looking labels up through the enums costs more than the rest of a row.
+STATUS_LABELS: dict[str, str] = dict(Case.Status.choices)
+PRIORITY_LABELS: dict[str, str] = dict(Case.Priority.choices)
+PLATFORM_COLUMNS = [(f"on_{value}", value, label) for value, label in Platform.choices]
+STATUSES_UNSAID = {Case.Status.NEW.value, Case.Status.OPEN.value}
+
+
+def _row(
+    row: dict[str, Any],
+    user: User,
+    now: datetime,
+    hand_offs: dict[int, HandOff],
+) -> InboxRow:
+    waiting_since = row["last_inbound_at"] or row["opened_at"]
+    name = row["customer__display_name"]
+    direction, _, text = (row["snippet"] or "").partition(" ")
+    status, sla_due, team = row["status"], row["next_response_due_at"], row["team__name"] or ""
+    assignee = row["assignee__agent_profile__display_name"] or row["assignee__username"] or ""
+    mine = row["assignee_id"] == user.pk
+    holder = "You" if mine else assignee or "Unassigned"
+    tag_names = row["tag_names"]
+    return InboxRow(
+        id=row["pk"],
+        customer=name,
+        initials=initials(name),
+        tone=row["customer_id"] % AVATAR_TONES,
+        platforms=[(value, label) for column, value, label in PLATFORM_COLUMNS if row[column]],
+        snippet=" ".join(text.split()),
+        snippet_outbound=direction == "outbound",
+        waiting_since=waiting_since,
+        waiting=_age(now - waiting_since),
+        status=status,
+        status_label=STATUS_LABELS[status],
+        priority=row["priority"],
+        priority_label=PRIORITY_LABELS[row["priority"]],
+        assignee=assignee,
+        mine=mine,
+        team=team,
+        tags=sorted(tag_names.split(TAG_SEPARATOR), key=str.lower) if tag_names else [],
+        sla_due=sla_due,
+        sla_overdue=sla_due is not None and sla_due < now,
+        hand_off=hand_offs.get(row["pk"]),
+        waiting_title=f"Last customer message {_when(waiting_since, now)}",
+        sla_label=f"SLA {_when(sla_due, now)}" if sla_due else "",
+        assignee_label=f"{holder} · {team}" if team else holder,
+        status_note="" if status in STATUSES_UNSAID else STATUS_LABELS[status],
+    )
+
+
+def _when(moment: datetime, now: datetime) -> str:
+    """``moment`` in the zone of ``now`` (the current time zone's local time)."""
+    local = moment.astimezone(now.tzinfo)
+    return f"{local.day} {local:%b %Y, %H:%M}"
+
+
+def _age(elapsed: timedelta) -> str:
+    minutes = max(0, int(elapsed.total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes}m"
+    if minutes < 48 * 60:
+        return f"{minutes // 60}h"
+    return f"{minutes // (24 * 60)}d"
+
+
+def _encode_cursor(sort: str, key: datetime, pk: int) -> str:
+    raw = json.dumps([sort, key.isoformat(), pk], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        made_for, key, pk = json.loads(raw)
+        when = datetime.fromisoformat(key)
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise InvalidCursor(f"Page cursor {cursor[:40]!r} is damaged; start from page 1.") from exc
+    if made_for != sort or not isinstance(pk, int) or when.tzinfo is None:
+        raise InvalidCursor(f"Page cursor {cursor[:40]!r} is for another list; start from page 1.")
+    return when, pk
+
+
+@dataclass(frozen=True)
+class InboxFilterChoices:
+    """What the filter bar offers, as (id, name)."""
+
+    teams: list[tuple[int, str]]
+    tags: list[tuple[int, str]]
+    assignees: list[tuple[int, str]]  # everyone who may work cases
+
+
+def inbox_filter_choices() -> InboxFilterChoices:
+    """The teams, tags and people to filter by, in one query."""
+    found: dict[str, list[tuple[int, str]]] = {"teams": [], "tags": [], "assignees": []}
+    for pk, label, kind in _filter_choices().all():
+        found[kind].append((pk, label))
+    return InboxFilterChoices(
+        **{kind: sorted(rows, key=lambda row: row[1].lower()) for kind, rows in found.items()}
+    )
+
+
+@cache
+def _filter_choices() -> QuerySet[Any, tuple[int, str, str]]:
+    """(id, name, kind) of every team, tag and person who may work cases."""
+    people = case_workers().annotate(
+        label=Coalesce(NullIf("agent_profile__display_name", Value("")), "username"),
+        kind=Value("assignees"),
+    )
+    teams = Team.objects.annotate(label=F("name"), kind=Value("teams"))
+    tags = Tag.objects.annotate(label=F("name"), kind=Value("tags"))
+    return teams.values_list("pk", "label", "kind").union(
+        tags.values_list("pk", "label", "kind"),
+        people.values_list("pk", "label", "kind"),
+        all=True,
+    )

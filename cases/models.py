@@ -1,0 +1,321 @@
+"""The shared case record: cases, their messages and attachments, the append-only history,
+tags, canned responses and SLA breaches."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from channels.models import ChannelAccount
+from customers.models import Customer, Identity
+from sla.models import Priority, SLAPolicy
+from staff.models import Team
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+
+    class Meta:
+        db_table = "tickets_tag"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Case(models.Model):
+    """The shared record of one customer's conversation with the brand, across channels."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        OPEN = "open", "Open"
+        PENDING = "pending", "Pending on customer"
+        RESOLVED = "resolved", "Resolved"
+        CLOSED = "closed", "Closed"
+
+    Priority = Priority
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="cases")
+    status = models.CharField(max_length=16, choices=Status, default=Status.NEW)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_cases",
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
+    priority = models.CharField(max_length=16, choices=Priority, default=Priority.NORMAL)
+    tags = models.ManyToManyField(
+        Tag, blank=True, related_name="cases", db_table="tickets_case_tags"
+    )
+    subject = models.CharField(max_length=300, blank=True)
+    # Set on a case folded into another by a customer merge; it is then closed.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
+    )
+    # Spam stays stored and visible in the Spam queue; it leaves every other queue.
+    spam = models.BooleanField(default=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Platform times of the customer's messages, so they do not depend on arrival order.
+    opened_at = models.DateTimeField()
+    first_inbound_at = models.DateTimeField(null=True, blank=True)
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    first_response_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    next_response_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Service level (tickets/sla.py): the policy the due times follow, and the platform time
+    # of the oldest customer message still waiting for a reply (None once answered, or when
+    # nothing the customer wrote needs one).
+    sla_policy = models.ForeignKey(
+        SLAPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    awaiting_reply_since = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "tickets_case"
+        # The roles (tickets/roles.py) are groups holding these.
+        permissions = [
+            ("work_case", "Can claim, reply to, note and hand off cases"),
+            ("reassign_case", "Can reassign anyone's cases and see every team's queue"),
+            ("merge_customer", "Can merge customers"),
+            ("view_dashboards", "Can view the dashboards"),
+        ]
+        constraints = [
+            # Ingest relies on one active case per customer; two racing ingests cannot both
+            # open one.
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=~Q(status="closed"),
+                name="case_one_active_per_customer",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "last_inbound_at"], name="case_status_last_inbound"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Case #{self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != self.Status.CLOSED
+
+
+class Message(models.Model):
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "Inbound"
+        OUTBOUND = "outbound", "Outbound"
+        NOTE = "note", "Internal note"
+
+    class Delivery(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        # Handed to the platform; if the worker died here, the platform may have it already.
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="messages")
+    direction = models.CharField(max_length=16, choices=Direction)
+    channel_account = models.ForeignKey(
+        ChannelAccount,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="messages",
+    )
+    # The platform's kind of message, e.g. "x.mention", "facebook.comment", "email".
+    channel = models.CharField(max_length=32, blank=True)
+    # NULL, not "", for notes and unsent replies: NULLs never collide in the unique key below.
+    external_id = models.CharField(max_length=500, null=True, blank=True)  # noqa: DJ001
+    # Threading: the external id this message answers, and the stored message it points to
+    # (which may belong to another customer's case, e.g. a bystander's reply).
+    in_reply_to_external_id = models.CharField(max_length=500, blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    author_identity = models.ForeignKey(
+        Identity, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+    )
+    author_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="messages",
+    )
+    text = models.TextField(blank=True)
+    html = models.TextField(blank=True, help_text="Sanitised HTML (email).")
+    # "auto-reply" or "bounce": sent by a machine, shown but never reopening a case.
+    automated = models.CharField(max_length=16, blank=True)
+    # A customer message a routing rule found needs no answer (a closing "thanks!"): still
+    # shown, with the reason, but it starts no response clock and reopens nothing.
+    needs_reply = models.BooleanField(default=True)
+    no_reply_reason = models.CharField(max_length=300, blank=True)
+    subject = models.CharField(max_length=500, blank=True)
+    sent_at = models.DateTimeField(help_text="When the platform says it was sent.")
+    received_at = models.DateTimeField(auto_now_add=True)
+    raw_payload = models.BinaryField(blank=True, default=b"")
+
+    delivery_status = models.CharField(max_length=16, choices=Delivery, blank=True)
+    delivery_error = models.TextField(blank=True)
+    delivery_attempts = models.PositiveIntegerField(default=0)
+    # When a queued reply is next tried; for one being sent, when to presume its worker dead.
+    delivery_next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        db_table = "tickets_message"
+        constraints = [
+            # A message delivered twice (poll and webhook, a retried page) is stored once.
+            models.UniqueConstraint(
+                fields=["channel_account", "external_id"], name="message_unique_external_id"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["case", "sent_at"], name="message_case_sent_at"),
+            # Ingest links replies that arrived before their parent; only those are indexed.
+            models.Index(
+                fields=["channel_account", "in_reply_to_external_id"],
+                condition=Q(parent__isnull=True) & ~Q(in_reply_to_external_id=""),
+                name="message_orphan_replies",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} {self.channel} {self.external_id or self.pk}"
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    # Stored with the message, in the same transaction; empty when skipped.
+    content = models.BinaryField(blank=True, default=b"")
+    skipped_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        db_table = "tickets_attachment"
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class CaseEvent(models.Model):
+    """An append-only history line. The case timeline and every report are built from these."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Case created"
+        MESSAGE_RECEIVED = "message_received", "Message received"
+        REPLY_SENT = "reply_sent", "Reply sent"
+        NOTE_ADDED = "note_added", "Note added"
+        CLAIMED = "claimed", "Claimed"
+        RELEASED = "released", "Released"
+        HANDED_OFF = "handed_off", "Handed off"
+        REASSIGNED = "reassigned", "Reassigned"
+        STATUS_CHANGED = "status_changed", "Status changed"
+        PRIORITY_CHANGED = "priority_changed", "Priority changed"
+        TAGS_CHANGED = "tags_changed", "Tags changed"
+        CUSTOMERS_MERGED = "customers_merged", "Customers merged"
+        SLA_BREACHED = "sla_breached", "SLA breached"
+        MARKED_SPAM = "marked_spam", "Marked as spam"
+        UNMARKED_SPAM = "unmarked_spam", "Marked as not spam"
+        ROUTED = "routed", "Routed by rules"
+        AUTO_ASSIGNED = "auto_assigned", "Assigned automatically"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=32, choices=Kind)
+    # When it happened: the platform's time for a customer's message, the clock otherwise.
+    occurred_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="case_events",
+    )
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        db_table = "tickets_caseevent"
+        indexes = [
+            models.Index(fields=["case", "occurred_at"], name="caseevent_case_occurred_at"),
+            models.Index(fields=["kind", "occurred_at"], name="caseevent_kind_occurred_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on case {self.case_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError(f"Case event {self.pk} is history and cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError(f"Case event {self.pk} is history and cannot be deleted.")
+
+
+class CannedResponse(models.Model):
+    """A reply template. Placeholders such as ``{first_name}`` and ``{agent_name}`` are filled
+    in (``casework.actions.render_canned``) and the agent edits the text before sending."""
+
+    title = models.CharField(max_length=100, unique=True)
+    text = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "tickets_cannedresponse"
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SLABreach(models.Model):
+    """A target a case missed. The unique key is what makes the breach check idempotent:
+    each run of a case's clock breaches a target at most once, however many workers look."""
+
+    class Target(models.TextChoices):
+        FIRST_RESPONSE = "first_response", "First response"
+        NEXT_RESPONSE = "next_response", "Next response"
+        RESOLUTION = "resolution", "Resolution"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="sla_breaches")
+    target = models.CharField(max_length=16, choices=Target)
+    # When the missed clock started: the oldest unanswered customer message for a response,
+    # the first customer message for the resolution.
+    clock_started_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    policy = models.ForeignKey(
+        SLAPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="breaches"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "tickets_slabreach"
+        verbose_name = "SLA breach"
+        verbose_name_plural = "SLA breaches"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "target", "clock_started_at"], name="slabreach_once_per_clock"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_target_display()} breached on case {self.case_id}"

@@ -1,0 +1,31 @@
+from celery import shared_task
+from django.utils import timezone
+
+from casework import assignment, breaches
+from casework.delivery import due_replies, send_reply
+
+
+@shared_task
+def check_sla_breaches_task() -> None:
+    """Beat runs this every ``CAREINBOX_SLA_CHECK_SECONDS``; idempotent, and safe in two
+    workers at once."""
+    breaches.record_breaches(now=timezone.now())
+
+
+@shared_task
+def assign_waiting_cases_task() -> None:
+    """Beat runs this every ``CAREINBOX_AUTO_ASSIGN_TICK_SECONDS``: cases no one could take
+    at ingest go out as agents come online or finish work."""
+    assignment.assign_waiting()
+
+
+@shared_task(acks_late=True)
+def send_reply_task(message_id: int) -> None:
+    send_reply(message_id=message_id)
+
+
+@shared_task
+def retry_due_replies_task() -> None:
+    """Beat runs this every few seconds: replies due a retry, or whose worker died."""
+    for message_id in due_replies():
+        send_reply_task.delay(message_id)

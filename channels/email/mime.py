@@ -1,0 +1,275 @@
+"""Reading the body of a mail: text and HTML parts, attachments, charsets that lie.
+
+Mail in the wild declares charsets it does not use, or none at all, and breaks MIME structure;
+everything here degrades to the best readable text instead of failing.
+"""
+
+import codecs
+import functools
+import mimetypes
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+from email import policy
+from email.generator import BytesGenerator
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from html import unescape
+from html.parser import HTMLParser
+from io import BytesIO
+
+from channels.errors import MalformedPayload
+from channels.inbound import InboundAttachment
+
+# Deeper nesting than any mail client produces; beyond it a mail is built to exhaust a reader.
+MAX_DEPTH = 40
+
+# Labels that mail clients write where they mean a superset (the WHATWG Encoding Standard maps
+# them the same way): text labelled Latin-1 is nearly always Windows-1252, GB2312 is GBK...
+SUPERSETS = {
+    "ascii": "cp1252",
+    "iso8859-1": "cp1252",
+    "iso8859-9": "cp1254",
+    "iso8859-11": "cp874",
+    "tis-620": "cp874",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "euc_kr": "cp949",
+    "shift_jis": "cp932",
+    "big5": "big5hkscs",
+}
+
+
+@dataclass
+class Body:
+    text: str = ""
+    html: str = ""
+    attachments: list[InboundAttachment] = field(default_factory=list)
+
+
+@dataclass
+class _Parts:
+    texts: list[str] = field(default_factory=list)
+    htmls: list[str] = field(default_factory=list)
+    attachments: list[InboundAttachment] = field(default_factory=list)
+
+
+def read_body(msg: Message, *, mail: str) -> Body:
+    """The mail's text (text/plain preferred, else its HTML as text), HTML and attachments.
+
+    ``mail`` names the mail in errors. Raises ``MalformedPayload`` only for absurd nesting.
+    """
+    parts = _Parts()
+    _collect(msg, parts, depth=0, mail=mail)
+    text = "\n\n".join(t.strip("\n") for t in parts.texts if t.strip())
+    html = "\n".join(h for h in parts.htmls if h.strip())
+    if not text.strip() and html:
+        text = html_to_text(html)
+    attachments = [
+        a if a.filename else replace(a, filename=_default_filename(a.content_type, number))
+        for number, a in enumerate(parts.attachments, start=1)
+    ]
+    return Body(text=_newlines(text), html=html, attachments=attachments)
+
+
+def _collect(part: Message, out: _Parts, *, depth: int, mail: str) -> None:
+    if depth > MAX_DEPTH:
+        raise MalformedPayload(f"Mail {mail}: MIME parts nested deeper than {MAX_DEPTH} levels.")
+    # A forwarded mail or a delivery report is one file to the reader, not more body text.
+    if part.get_content_maintype() == "message" or not part.is_multipart():
+        _leaf(part, out)
+        return
+    ctype = part.get_content_type()
+    if ctype == "multipart/alternative":
+        _alternative(part, out, depth=depth, mail=mail)
+    else:
+        for sub in _subparts(part):
+            _collect(sub, out, depth=depth + 1, mail=mail)
+
+
+def _alternative(part: Message, out: _Parts, *, depth: int, mail: str) -> None:
+    """Versions of one content: text from the first that has plain text, HTML from the last
+    (the richest, RFC 2046 5.1.4) that has HTML; files of every version (a calendar invite is
+    one "version" of an Outlook meeting mail)."""
+    versions = []
+    for sub in _subparts(part):
+        version = _Parts()
+        _collect(sub, version, depth=depth + 1, mail=mail)
+        versions.append(version)
+    out.texts += next((v.texts for v in versions if any(t.strip() for t in v.texts)), [])
+    out.htmls += next((v.htmls for v in reversed(versions) if v.htmls), [])
+    for version in versions:
+        out.attachments += version.attachments
+
+
+def _subparts(part: Message) -> list[Message]:
+    payload = part.get_payload()
+    return [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
+
+
+def _leaf(part: Message, out: _Parts) -> None:
+    ctype = part.get_content_type()
+    filename = _filename(part)
+    is_body = part.get_content_disposition() != "attachment" and not filename
+    if is_body and ctype in ("text/plain", "text/html"):
+        text = decode_text(_payload(part), part.get_content_charset())
+        (out.htmls if ctype == "text/html" else out.texts).append(text)
+    elif is_body and part.get_content_maintype() == "multipart":
+        # A multipart whose boundary never appears: the parser keeps it whole, and the customer's
+        # words are in there somewhere. Show them raw rather than lose them.
+        out.texts.append(decode_text(_payload(part), part.get_content_charset()))
+    else:
+        content = _message_bytes(part) if part.is_multipart() else _payload(part)
+        out.attachments.append(
+            InboundAttachment(
+                filename=filename,  # unnamed ones are numbered once all are found
+                content_type=ctype,
+                size=len(content),
+                content=content,
+            )
+        )
+
+
+def _payload(part: Message) -> bytes:
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
+
+
+def _message_bytes(part: Message) -> bytes:
+    """A message/* part (a forwarded mail, a delivery report's blocks) as bytes again;
+    compat32 writes headers back as read, where the modern policy would refold (and can choke
+    on) broken ones."""
+    buffer = BytesIO()
+    for inner in _subparts(part):
+        BytesGenerator(buffer, mangle_from_=False, policy=policy.compat32).flatten(inner)
+    return buffer.getvalue()
+
+
+def _filename(part: Message) -> str:
+    try:
+        name = part.get_filename() or ""
+    except (ValueError, LookupError, TypeError, AttributeError, IndexError):
+        # Malformed RFC 2231 parameters trip the header parser; the part is still a file.
+        name = ""
+    # The name is a label, never a path: keep the last segment, drop control characters, and
+    # compose accents that macOS sends decomposed ("e" + U+0301) so names compare and sort.
+    name = unicodedata.normalize("NFC", re.split(r"[\\/]", repair_text(name))[-1])
+    return "".join(ch for ch in name if ch.isprintable()).strip()[:255]
+
+
+def _default_filename(content_type: str, number: int) -> str:
+    extension = mimetypes.guess_extension(content_type, strict=False) or ".bin"
+    return f"attachment-{number}{extension}"
+
+
+def decode_text(data: bytes, charset: str | None) -> str:
+    """Bytes to text under a label that may be missing, unknown or wrong; never fails.
+
+    UTF-8 is tried before any single-byte label (mislabelled UTF-8 is the commonest lie),
+    then the label's superset, the label, Windows-1252, and Latin-1, which reads anything.
+    """
+    declared = _codec(charset)
+    candidates = []
+    if declared is None or _single_byte(declared):
+        candidates.append("utf-8")
+    if declared is not None:
+        candidates += [SUPERSETS.get(declared, declared), declared]
+    candidates += ["utf-8", "cp1252"]
+    for codec in dict.fromkeys(candidates):
+        try:
+            return data.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return data.decode("latin-1")
+
+
+def _codec(charset: str | None) -> str | None:
+    if not charset:
+        return None
+    label = charset.strip().strip("\"'").lower()
+    if label in ("", "unknown-8bit", "x-unknown", "default"):
+        return None
+    try:
+        return codecs.lookup(label).name
+    except (LookupError, ValueError):
+        return None
+
+
+@functools.cache
+def _single_byte(codec: str) -> bool:
+    try:
+        return len(bytes(range(128, 256)).decode(codec, errors="replace")) == 128
+    except LookupError:
+        return False
+
+
+_SURROGATES = re.compile("[\udc80-\udcff]+")
+
+
+def repair_text(value: str) -> str:
+    """Header text with raw 8-bit bytes in it (the parser keeps them as surrogates) as real
+    characters: each run read as UTF-8, else Windows-1252."""
+    return _SURROGATES.sub(
+        lambda run: decode_text(run.group().encode("utf-8", "surrogateescape"), None), value
+    )
+
+
+def _newlines(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Some clients pad a short mail with screens of empty lines; two say the same.
+    return re.sub(r"\n[ \t\u200b]*(?:\n[ \t\u200b]*){2,}", "\n\n", text)
+
+
+def html_to_text(html: str) -> str:
+    """Readable plain text of an HTML mail body: blocks on their own lines, no markup."""
+    # Outlook's conditional markers ("<![if !supportLists]>", "<![endif]>") carry no text.
+    html = re.sub(r"<!\[[^\]>]*\]>", "", html)
+    extractor = _TextExtractor()
+    try:
+        extractor.feed(html)
+        extractor.close()
+        text = "".join(extractor.chunks)
+    except AssertionError:
+        # html.parser asserts on some broken "<!" declarations; drop every tag instead.
+        text = unescape(re.sub(r"<[^>]*>?", " ", html))
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+class _TextExtractor(HTMLParser):
+    BLOCKS = {
+        "address", "article", "blockquote", "br", "dd", "div", "dl", "dt", "footer", "h1", "h2",
+        "h3", "h4", "h5", "h6", "header", "hr", "li", "ol", "p", "pre", "section", "table",
+        "tr", "ul",
+    }  # fmt: skip
+    HIDDEN = {"head", "script", "style", "template", "title"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.chunks: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.HIDDEN:
+            self.hidden += 1
+        elif tag in self.BLOCKS:
+            self.chunks.append("\n")
+            if tag == "li":
+                self.chunks.append("- ")
+        elif tag == "td":
+            self.chunks.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.HIDDEN:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag in self.BLOCKS:
+            self.chunks.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.chunks.append(data)
+
+
+def parse(raw: bytes) -> EmailMessage:
+    """The mail as the standard library's modern message object."""
+    return BytesParser(policy=policy.default).parsebytes(raw)  # type: ignore[return-value]

@@ -1,0 +1,66 @@
+"""What each platform package plugs into the shared machinery: how to read its payloads, how to
+poll an account, and how to send a reply."""
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from channels.inbound import InboundMessage
+from channels.models import ChannelAccount
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    """One page of a poll: raw, self-contained payloads (each one a normaliser reads alone),
+    and the account's poll cursors as they stand once this page is stored."""
+
+    payloads: list[bytes]
+    cursors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OutboundReply:
+    """A reply ready to leave: the text already carries the agent's signature or sign-off."""
+
+    message_id: int  # our stored outbound message: the key that makes sending idempotent
+    channel: str  # the channel to answer on, e.g. "x.mention" answers with a reply tweet
+    text: str
+    in_reply_to: str  # the platform id of the customer's message being answered
+    recipient: str  # the customer's id on the platform (X user id, PSID, email address)
+    subject: str = ""
+    references: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sender:
+    # Posts the reply; returns the platform's id for it. Raises TransientSendError or
+    # PermanentSendError.
+    send: Callable[[ChannelAccount, OutboundReply], str]
+    # Looks on the platform for a reply already posted for this message (a worker that died
+    # after the platform accepted it); returns its platform id, or None if there is none.
+    find_sent: Callable[[ChannelAccount, OutboundReply], str | None]
+    # What the composer asks before a reply is stored: raises PermanentSendError, in words for
+    # the agent, when the platform would refuse it. Given the channel, the signed text and
+    # when the customer last wrote on that channel.
+    check: Callable[[str, str, datetime], None] | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """A kind of raw payload and how to read it."""
+
+    normalise: Callable[[bytes], InboundMessage]
+    # The accounts its messages arrive on when a payload alone does not say (a quarantined
+    # payload of the sample loader); platform sources always know their account.
+    accounts: Callable[[], Mapping[str, ChannelAccount]] | None = None
+
+
+@dataclass(frozen=True)
+class PlatformChannel:
+    """One platform's plug: its payload source, its poller and its sender."""
+
+    source: str
+    normalise: Callable[[bytes], InboundMessage]
+    # Yields pages from the account's cursors on; raises FetchError / RateLimited.
+    poll: Callable[[ChannelAccount], Iterator[FetchedPage]]
+    sender: Sender

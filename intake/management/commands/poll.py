@@ -1,0 +1,40 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from channels.models import ChannelAccount
+from intake.polling import poll_account
+
+
+class Command(BaseCommand):
+    help = "Poll enabled channel accounts once and print what each fetched."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--once", action="store_true", required=True, help="poll once, then exit"
+        )
+        parser.add_argument("--account", help="poll only the account with this name")
+
+    def handle(self, *args, account: str | None, **options):
+        accounts = ChannelAccount.objects.filter(enabled=True).order_by("platform", "name")
+        if account:
+            accounts = ChannelAccount.objects.filter(name=account)
+            if not accounts:
+                raise CommandError(f"No channel account is named {account!r}.")
+        if not accounts:
+            raise CommandError("No enabled channel account to poll; connect one first.")
+        failed = []
+        for item in accounts:
+            result = poll_account(account=item, force=True)
+            line = (
+                f"{item}: fetched {result.fetched}, stored {result.stored}, "
+                f"duplicates {result.duplicates}, quarantined {result.quarantined}"
+            )
+            if result.skipped:
+                line = f"{item}: skipped, {result.skipped}"
+            if result.failed:
+                line += f"; FAILED: {result.error}"
+                failed.append(str(item))
+            self.stdout.write(line)
+            for error in result.quarantine_errors:
+                self.stderr.write(f"  quarantined: {error}")
+        if failed:
+            raise CommandError(f"Polling failed for {', '.join(failed)}.")

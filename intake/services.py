@@ -1,0 +1,150 @@
+"""From platform payloads to cases: normalise, ingest, and quarantine what fails."""
+
+import hashlib
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from django.db import DataError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from casework.ingest import ingest_message
+from channels.errors import MalformedPayload, UnsupportedEvent
+from channels.inbound import InboundMessage
+from channels.models import ChannelAccount
+from channels.plug import Source
+from channels.registry import platform_channel
+from intake.models import QuarantinedPayload
+
+logger = logging.getLogger(__name__)
+
+
+# Sources of payloads that are not a platform's, by name: the demo's sample loader registers
+# "sample" when it is installed.
+EXTRA_SOURCES: dict[str, Source] = {}
+
+
+def register_source(name: str, source: Source) -> None:
+    EXTRA_SOURCES[name] = source
+
+
+def payload_source(name: str) -> Source:
+    """The payload source a quarantined payload or a batch names: a platform, or a registered
+    source such as "sample". Raises ``LookupError`` for one that is neither."""
+    if name in EXTRA_SOURCES:
+        return EXTRA_SOURCES[name]
+    return Source(normalise=platform_channel(name).normalise)
+
+
+# Failures that belong to one payload. Anything else (the database is down) stops the batch,
+# so the caller's cursor does not move past payloads that were never tried.
+PAYLOAD_ERRORS = (MalformedPayload, UnsupportedEvent, DataError)
+
+
+@dataclass
+class BatchResult:
+    stored: int = 0
+    duplicates: int = 0
+    quarantined: list[QuarantinedPayload] = field(default_factory=list)
+
+
+def ingest_payloads(
+    *,
+    source: str,
+    payloads: Iterable[bytes],
+    accounts: Mapping[str, ChannelAccount],
+) -> BatchResult:
+    """Normalise and ingest a batch of raw payloads; each failure goes to quarantine and the
+    rest of the batch goes on.
+
+    ``accounts`` maps a platform to the channel account its messages arrived on. Messages
+    are ingested in platform-time order, so a batch gives the same cases in any order.
+    """
+    normalise = payload_source(source).normalise
+    result = BatchResult()
+    ready: list[tuple[InboundMessage, bytes]] = []
+    for raw in payloads:
+        try:
+            ready.append((normalise(raw), raw))
+        except PAYLOAD_ERRORS as exc:
+            # A platform's payload came from its account, so a retry knows where it belongs.
+            account = accounts.get(source)
+            result.quarantined.append(
+                quarantine_payload(source=source, raw=raw, error=str(exc), account=account)
+            )
+    ready.sort(key=lambda item: (item[0].sent_at, item[0].channel, item[0].external_id))
+    for inbound, raw in ready:
+        account = accounts.get(inbound.platform)
+        if account is None:
+            error = f"No {inbound.platform} channel account is connected for this message."
+            result.quarantined.append(quarantine_payload(source=source, raw=raw, error=error))
+            continue
+        try:
+            ingested = ingest_message(account=account, inbound=inbound)
+        except PAYLOAD_ERRORS as exc:
+            logger.warning("Quarantined %s payload: %s", source, exc, exc_info=True)
+            result.quarantined.append(
+                quarantine_payload(source=source, raw=raw, error=str(exc), account=account)
+            )
+            continue
+        if ingested.duplicate:
+            result.duplicates += 1
+        else:
+            result.stored += 1
+    return result
+
+
+def quarantine_payload(
+    *, source: str, raw: bytes, error: str, account: ChannelAccount | None = None
+) -> QuarantinedPayload:
+    """Keep a payload that could not be ingested. The same payload again counts an attempt."""
+    digest = hashlib.sha256(raw).hexdigest()
+    with transaction.atomic():
+        item, created = QuarantinedPayload.objects.select_for_update().get_or_create(
+            source=source,
+            sha256=digest,
+            defaults={"raw_payload": raw, "error": error, "channel_account": account},
+        )
+        if not created:
+            QuarantinedPayload.objects.filter(pk=item.pk).update(
+                attempts=F("attempts") + 1,
+                error=error,
+                last_seen_at=timezone.now(),
+                status=QuarantinedPayload.Status.PENDING,
+            )
+            item.refresh_from_db()
+    return item
+
+
+def retry_quarantined(*, item: QuarantinedPayload) -> bool:
+    """Run a quarantined payload through its normaliser and ingest again.
+
+    Returns whether it is now stored; on failure the row records the new error.
+    """
+    account = item.channel_account
+    accounts: Mapping[str, ChannelAccount]
+    if account is not None:
+        accounts = {account.platform: account}
+    else:
+        default_accounts = payload_source(item.source).accounts
+        if default_accounts is None:
+            QuarantinedPayload.objects.filter(pk=item.pk).update(
+                error=f"{item.error} (Not retried: no channel account is named for it.)"
+            )
+            return False
+        accounts = default_accounts()
+    result = ingest_payloads(
+        source=item.source, payloads=[bytes(item.raw_payload)], accounts=accounts
+    )
+    if result.quarantined:
+        return False
+    QuarantinedPayload.objects.filter(pk=item.pk).update(status=QuarantinedPayload.Status.INGESTED)
+    return True
+
+
+def discard_quarantined(*, item: QuarantinedPayload) -> None:
+    """Mark a quarantined payload as not to be ingested. The payload itself is kept."""
+    QuarantinedPayload.objects.filter(pk=item.pk).update(
+        status=QuarantinedPayload.Status.DISCARDED
+    )

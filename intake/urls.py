@@ -1,0 +1,10 @@
+from django.urls import path
+
+from intake import views
+
+app_name = "channels_in"
+
+urlpatterns = [
+    path("x/<int:account_id>/", views.webhook_x, name="webhook-x"),
+    path("facebook/<int:account_id>/", views.webhook_facebook, name="webhook-facebook"),
+]

@@ -1,0 +1,121 @@
+"""The demo's simulated agents: they work the sample traffic through the agents' actions, in
+the customers' time, and the platforms receive their replies."""
+
+import io
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from cases.models import Case, CaseEvent, Message
+from demo.sample import DEMO_TRAFFIC
+from demo.sandbox import mail
+from demo.sandbox.server import Sandbox
+from demo.simulation import Simulation, clock_at, ensure_sla_policy
+from sla.models import SLAPolicy
+from staff.models import AgentProfile, Team
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.django_db(transaction=True)  # replies are sent on commit
+
+# The first 70 events of the sample week: most of a day, every channel.
+EVENTS = 70
+
+
+@pytest.fixture
+def polled(tmp_path, agent, other_agent, supervisor):
+    """The start of the sample week, moved to last week as the demo does, polled from the
+    sandbox by the real clients; Jo and Priya (agents) and Sam (supervisor) in one team."""
+    team = Team.objects.create(name="Care team")
+    for user in (agent, other_agent, supervisor):
+        AgentProfile.objects.get(user=user).teams.add(team)
+    ensure_sla_policy()
+    sandbox = Sandbox(maildir=tmp_path / "maildir", smtp_port=free_port()).start()
+    lines = DEMO_TRAFFIC.read_bytes().splitlines()[:EVENTS]
+    sandbox.state.load(lines, rebase_to=timezone.now())
+    mail.deliver_visible(sandbox)
+    call_command("connect_sandbox", url=sandbox.url, stdout=io.StringIO())
+    call_command("poll", once=True, stdout=io.StringIO())
+    yield sandbox
+    sandbox.stop()
+
+
+def test_agents_work_the_week_through_the_agents_actions(polled):
+    started = timezone.now()
+
+    done = Simulation(seed=3).step(until=started)
+
+    counts = {kind: CaseEvent.objects.filter(kind=kind).count() for kind in CaseEvent.Kind}
+    assert counts["claimed"] == done["claimed"] > 0
+    assert counts["reassigned"] == done["reassigned"] > 0
+    assert counts["handed_off"] == done["handed_off"] > 0
+    assert counts["reply_sent"] == done["replied"] > 10
+    resolved = CaseEvent.objects.filter(kind="status_changed", data__to="resolved").count()
+    assert resolved == done["resolved"] > 10
+    assert done["pending"] > 0
+    # Some answers came too late for the demo's policy.
+    assert counts["sla_breached"] == done["sla_breached"] > 0
+    # Every reply reached its platform, and the sandbox received each once.
+    replies = Message.objects.filter(direction="outbound").select_related("channel_account")
+    assert set(replies.values_list("delivery_status", flat=True)) == {"sent"}
+    assert len(polled.state.sent()) == replies.count()
+    assert {m.channel_account.platform for m in replies} == {"x", "facebook", "email"}
+    # In the customers' time: each case's actions in order, every reply after the message
+    # it answers, nothing after the run; first answers in minutes to hours, not the days
+    # between the sample week and now.
+    for case in Case.objects.all():
+        acted = list(
+            case.events.filter(actor__isnull=False)
+            .order_by("pk")
+            .values_list("occurred_at", flat=True)
+        )
+        assert acted == sorted(acted), case.pk
+        assert all(at <= started for at in acted)
+    for reply in replies.select_related("parent"):
+        assert reply.parent.direction == "inbound"
+        assert reply.sent_at > reply.parent.sent_at, reply.pk
+    first_answers = sorted(
+        case.first_response_at - case.first_inbound_at
+        for case in Case.objects.filter(first_response_at__isnull=False)
+    )
+    assert first_answers[0] > timedelta(0)
+    assert first_answers[len(first_answers) // 2] < timedelta(hours=12)
+    span = CaseEvent.objects.aggregate(first=Min("occurred_at"), last=Max("occurred_at"))
+    assert span["last"] - span["first"] < timedelta(days=4)
+    # What is done is not done again.
+    assert sum(Simulation(seed=3).step(until=started).values()) == 0
+    assert CaseEvent.objects.count() == sum(counts.values())
+
+
+def test_nothing_is_done_before_it_is_due(polled):
+    first = CaseEvent.objects.aggregate(first=Min("occurred_at"))["first"]
+
+    done = Simulation(seed=3).step(until=first)
+
+    assert sum(done.values()) == 0
+
+
+def test_an_installation_with_its_own_policies_keeps_them():
+    SLAPolicy.objects.create(name="Ours", first_response_minutes=30)
+
+    ensure_sla_policy()
+
+    assert list(SLAPolicy.objects.values_list("name", flat=True)) == ["Ours"]
+
+
+def test_the_simulated_clock_is_this_thread_s_only():
+    then = timezone.now() - timedelta(days=5)
+    seen = {}
+
+    with clock_at(then):
+        seen["here"] = timezone.now()
+        other = threading.Thread(target=lambda: seen.update(there=timezone.now()))
+        other.start()
+        other.join()
+
+    assert seen["here"] == then
+    assert seen["there"] - then > timedelta(days=4)
+    assert timezone.now() - then > timedelta(days=4)

@@ -1,0 +1,224 @@
+"""For every URL of the workspace and every method, what each role gets.
+
+Generated from the URL conf: a route without a rule here fails ``test_every_route_has_a_rule``,
+so a new view cannot ship without someone deciding who may use it. "Allowed" means the view ran
+(not a sign-in redirect, not 403, not 405); "refused" means 403 for a signed-in user and a
+redirect to the sign-in page for an anonymous one.
+"""
+
+import re
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from cases.models import Attachment, CannedResponse, Message
+from casework.ingest import ingest_message
+from customers.models import MergeSuggestion
+from notifications.models import Notification
+from routing.models import RoutingRule
+from staff import roles
+from tests.conftest import make_user
+from tests.factories import InboundFactory
+
+ROLES = ["anonymous", roles.AGENT, roles.SUPERVISOR, roles.MANAGER, roles.ADMIN]
+
+# Who may use a route, by the permission its decorator requires.
+EVERYONE = set(ROLES)
+SIGNED_IN = {roles.AGENT, roles.SUPERVISOR, roles.MANAGER, roles.ADMIN}
+VIEWERS = SIGNED_IN
+WORKERS = {roles.AGENT, roles.SUPERVISOR, roles.ADMIN}
+SUPERVISORS = {roles.SUPERVISOR, roles.ADMIN}
+# Merging customers (unless CAREINBOX_AGENTS_MAY_MERGE lets agents too).
+MERGERS = SUPERVISORS
+# Dashboards: managers, and supervisors who watch their teams.
+DASHBOARDS = {roles.SUPERVISOR, roles.MANAGER, roles.ADMIN}
+# Routing rules: admins.
+ADMINS = {roles.ADMIN}
+
+# Route name -> {method: roles allowed}. A method not listed answers 405 to everyone.
+RULES: dict[str, dict[str, set[str]]] = {
+    "login": {"GET": EVERYONE, "POST": EVERYONE},
+    "logout": {"POST": EVERYONE},
+    "password_change": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "password_change_done": {"GET": SIGNED_IN},
+    "workspace:inbox": {"GET": VIEWERS},
+    "workspace:queue-counts": {"GET": VIEWERS},
+    "workspace:case-detail": {"GET": VIEWERS},
+    "workspace:notifications": {"GET": SIGNED_IN},
+    "workspace:notification-bell": {"GET": SIGNED_IN},
+    "workspace:notification-open": {"POST": SIGNED_IN},
+    "workspace:notification-read-all": {"POST": SIGNED_IN},
+    "workspace:canned-list": {"GET": SUPERVISORS},
+    "workspace:canned-new": {"GET": SUPERVISORS, "POST": SUPERVISORS},
+    "workspace:canned-edit": {"GET": SUPERVISORS, "POST": SUPERVISORS},
+    "workspace:canned-delete": {"POST": SUPERVISORS},
+    "workspace:canned-preview": {"POST": SUPERVISORS},
+    "workspace:case-timeline": {"GET": VIEWERS},
+    "workspace:case-presence": {"POST": VIEWERS},
+    "workspace:case-claim": {"POST": WORKERS},
+    "workspace:case-release": {"POST": WORKERS},
+    "workspace:case-reply": {"POST": WORKERS},
+    "workspace:case-reply-length": {"POST": WORKERS},
+    "workspace:case-canned": {"GET": WORKERS},
+    "workspace:case-canned-picker": {"GET": WORKERS},
+    "workspace:case-hand-off-fields": {"GET": WORKERS},
+    "workspace:case-reassign-fields": {"GET": SUPERVISORS},
+    "workspace:case-note": {"POST": WORKERS},
+    "workspace:case-hand-off": {"POST": WORKERS},
+    "workspace:case-reassign": {"POST": SUPERVISORS},
+    "workspace:case-status": {"POST": WORKERS},
+    "workspace:case-priority": {"POST": WORKERS},
+    "workspace:case-tags": {"POST": WORKERS},
+    "workspace:case-spam": {"POST": WORKERS},
+    "workspace:attachment-download": {"GET": VIEWERS},
+    "workspace:case-suggestions": {"GET": VIEWERS},
+    "workspace:suggestion-dismiss": {"POST": WORKERS},
+    "workspace:suggestion-confirm": {"POST": MERGERS},
+    "workspace:merge-search": {"GET": MERGERS},
+    "workspace:merge-compare": {"GET": MERGERS},
+    "workspace:merge-confirm": {"POST": MERGERS},
+    "reporting:dashboards": {"GET": DASHBOARDS},
+    "reporting:dashboard-times": {"GET": DASHBOARDS},
+    "reporting:dashboard-agents": {"GET": DASHBOARDS},
+    "reporting:dashboard-handoffs": {"GET": DASHBOARDS},
+    "reporting:dashboard-cases": {"GET": DASHBOARDS},
+    "reporting:dashboard-sla": {"GET": DASHBOARDS},
+    "workspace:rule-list": {"GET": ADMINS},
+    "workspace:rule-new": {"GET": ADMINS, "POST": ADMINS},
+    "workspace:rule-edit": {"GET": ADMINS, "POST": ADMINS},
+    "workspace:rule-move": {"POST": ADMINS},
+    "workspace:rule-enable": {"POST": ADMINS},
+    "workspace:agent-availability": {"GET": SUPERVISORS},
+    "workspace:agent-pause": {"POST": SUPERVISORS},
+}
+# Signing out lands on the sign-in page, whoever asks.
+ENDS_AT_SIGN_IN = {"logout"}
+# Routes with their own authentication: the admin site and the platforms' webhooks (signed).
+EXEMPT_PREFIXES = ("admin:", "channels_in:")
+METHODS = ["GET", "POST"]
+
+
+def routes(resolver: URLResolver | None = None, namespace: str = "") -> list[tuple[str, str]]:
+    """(route name, route pattern) of every named URL."""
+    found = []
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            found += routes(entry, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            found.append((f"{namespace}{entry.name}", str(entry.pattern)))
+    return found
+
+
+WORKSPACE_ROUTES = sorted({name for name, _ in routes() if not name.startswith(EXEMPT_PREFIXES)})
+
+
+def test_every_route_has_a_rule():
+    assert set(WORKSPACE_ROUTES) - set(RULES) == set(), "add the new routes to RULES"
+    assert set(RULES) - set(WORKSPACE_ROUTES) == set(), "RULES names routes that are gone"
+
+
+@pytest.fixture
+def world(accounts, django_capture_on_commit_callbacks):
+    """One of everything a URL can name, belonging to (or visible to) every role's user."""
+    users = {role: make_user(f"user-{role}", role) for role in ROLES if role != "anonymous"}
+    with django_capture_on_commit_callbacks(execute=True):  # linking runs after commit
+        first = ingest_message(
+            account=accounts["x"], inbound=InboundFactory(channel="x.dm", text="Order AH-20931-UK")
+        ).message
+        other = ingest_message(
+            account=accounts["facebook"],
+            inbound=InboundFactory(channel="facebook.message", text="Order AH-20931-UK"),
+        ).message
+    case = first.case
+    attachment = Attachment.objects.create(
+        message=first, filename="receipt.txt", content_type="text/plain", size=2, content=b"hi"
+    )
+    notifications = {
+        role: Notification.objects.create(recipient=user, kind="mentioned", case=case, text="x")
+        for role, user in users.items()
+    }
+    canned = CannedResponse.objects.create(title="Thanks", text="Thanks {first_name}!")
+    note = Message.objects.filter(case=case).first()
+    return {
+        "users": users,
+        "kwargs": {
+            "case_id": case.pk,
+            "attachment_id": attachment.pk,
+            "canned_id": canned.pk,
+            "message_id": note.pk if note else first.pk,
+            "customer_id": other.case.customer_id,
+            "suggestion_id": MergeSuggestion.objects.get().pk,
+            "rule_id": RoutingRule.objects.create(name="Leeds store", keywords="leeds").pk,
+            "user_id": users[roles.AGENT].pk,
+        },
+        "notifications": notifications,
+    }
+
+
+def url_for(name: str, world: dict, role: str) -> str:
+    pattern = dict(routes())[name]
+    kwargs = {}
+    for param in _params(pattern):
+        if param == "notification_id":
+            owner = role if role != "anonymous" else roles.AGENT
+            kwargs[param] = world["notifications"][owner].pk
+        elif param in world["kwargs"]:
+            kwargs[param] = world["kwargs"][param]
+        else:
+            pytest.fail(f"{name}: give the access matrix a value for <{param}>")
+    return reverse(name, kwargs=kwargs)
+
+
+def _params(pattern: str) -> list[str]:
+    return re.findall(r"<(?:\w+:)?(\w+)>", pattern)
+
+
+@pytest.mark.parametrize("name", WORKSPACE_ROUTES)
+def test_each_role_gets_what_the_rules_say(name, world):
+    wrong = []
+    for method in METHODS:
+        for role in ROLES:
+            # Each request sees the same world: what one role's POST changed is rolled back.
+            with transaction.atomic():
+                outcome = _outcome(name, method, role, world)
+                transaction.set_rollback(True)
+            if outcome:
+                wrong.append(outcome)
+    assert wrong == []
+
+
+def _outcome(name: str, method: str, role: str, world: dict) -> str:
+    """What was wrong with the answer to ``method`` on route ``name`` as ``role``, if
+    anything."""
+    client = Client()
+    if role != "anonymous":
+        client.force_login(world["users"][role])
+    url = url_for(name, world, role)
+    response = client.generic(method, url)
+    got = f"{method} {url} as {role}: {response.status_code}"
+
+    allowed_methods = RULES[name]
+    if method not in allowed_methods:
+        # Anonymous visitors may be sent to sign in before the method is looked at.
+        if response.status_code != 405 and not (
+            role == "anonymous" and _sent_to_sign_in(response)
+        ):
+            return f"{got}, expected 405"
+    elif role in allowed_methods[method]:
+        if response.status_code in (403, 405):
+            return f"{got}, expected it allowed"
+        if _sent_to_sign_in(response) != (name in ENDS_AT_SIGN_IN):
+            return f"{got}, unexpected sign-in redirect"
+    elif role == "anonymous":
+        if not _sent_to_sign_in(response):
+            return f"{got}, expected a redirect to sign in"
+    elif response.status_code != 403:
+        return f"{got}, expected 403"
+    return ""
+
+
+def _sent_to_sign_in(response) -> bool:
+    return response.status_code == 302 and response["Location"].startswith(reverse("login"))

@@ -1,0 +1,850 @@
+"""The case page as each role sees and uses it over HTTP: the timeline, the customer card, the
+composer and every action, with htmx and without."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.models import Attachment, CannedResponse, Case, CaseEvent, Message
+from casework import actions
+from casework.ingest import ingest_message
+from casework.merge import merge_customers
+from channels.inbound import InboundAttachment
+from notifications.models import Notification
+from routing.models import RoutingRule
+from staff import presence
+from staff.models import Team
+from tests.factories import T0, AuthorFactory, InboundFactory
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+HOSTILE = (
+    '<script>alert(1)</script> <img src=x onerror=alert(1)> <a href="javascript:alert(1)">x</a>'
+)
+
+
+def ingest(accounts, **fields):
+    inbound = InboundFactory(**fields)
+    return ingest_message(account=accounts[inbound.platform], inbound=inbound).message
+
+
+@pytest.fixture
+def neil():
+    return AuthorFactory(external_id="431221750", handle="neilcarver", display_name="Neil Carver")
+
+
+@pytest.fixture
+def case(accounts, neil):
+    return ingest(
+        accounts, author=neil, text="@acme_care HomeHub flashing orange", sent_at=T0
+    ).case
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def url(name, case, **kwargs):
+    return reverse(f"workspace:{name}", kwargs={"case_id": case.pk, **kwargs})
+
+
+def page(user, case) -> str:
+    response = client_for(user).get(url("case-detail", case))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def text_of(html: str) -> str:
+    """The page's visible words, roughly: tags dropped, whitespace folded."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+# The timeline
+
+
+def test_the_timeline_merges_every_channel_and_the_history_in_time_order(
+    accounts, case, neil, agent, other_agent
+):
+    mail_author = AuthorFactory(external_id="neil@example.org", display_name="Neil Carver")
+    mail = ingest(
+        accounts,
+        channel="email",
+        author=mail_author,
+        subject="Order AH-1",
+        text="Second: by email",
+        sent_at=T0 + timedelta(minutes=20),
+    )
+    merge_customers(source=mail.case.customer, target=case.customer, actor=other_agent)
+    # Arrives last, happened in between.
+    ingest(accounts, channel="x.dm", author=neil, text="First: a DM", sent_at=T0 + timedelta(1))
+    actions.claim_case(case_id=case.pk, agent=agent)
+    actions.add_note(case_id=case.pk, author=agent, text="Checking the order.")
+    actions.reply_to_case(case_id=case.pk, agent=agent, text="We are on it.")
+
+    html = page(agent, case)
+
+    words = text_of(html)
+    order = [
+        "HomeHub flashing orange",
+        "Second: by email",
+        "First: a DM",
+        "Priya Shah merged customers",
+        "Jo Lee claimed the case",
+        "Checking the order.",
+        "We are on it. ^JL",
+    ]
+    timeline = words[words.index("HomeHub flashing orange") :]
+    positions = [timeline.find(text) for text in order]
+    assert -1 not in positions, dict(zip(order, positions, strict=True))
+    # The DM is dated a day later: it comes after the mail although ingested after the merge.
+    assert positions[1] < positions[2]
+    assert positions[2:] == sorted(positions[2:])
+    assert 'class="platform platform-x">X</span> <span class="channel">public reply' in html
+    assert 'class="platform platform-x">X</span> <span class="channel">direct message' in html
+    assert 'class="platform platform-email">Email</span>' in html
+    assert "Internal note" in html
+    assert 'data-testid="delivery">Queued</span>' in html
+
+
+def test_a_failed_reply_shows_its_error(case, agent):
+    reply = actions.reply_to_case(case_id=case.pk, agent=agent, text="Hello")
+    Message.objects.filter(pk=reply.pk).update(
+        delivery_status=Message.Delivery.FAILED, delivery_error="X refused: duplicate content."
+    )
+
+    html = page(agent, case)
+
+    assert 'data-testid="delivery">Failed</span>' in html
+    assert "Not sent: X refused: duplicate content." in html
+
+
+def test_hostile_text_and_html_show_as_text_and_never_run(accounts, agent):
+    mail = ingest(
+        accounts,
+        channel="email",
+        author=AuthorFactory(external_id="mallory@example.org"),
+        text=HOSTILE,
+        html="<p>Hello</p>" + HOSTILE,
+    )
+    # Even HTML that somehow skipped sanitising stays inert: only ever inside the sandboxed
+    # frame's escaped srcdoc.
+    Message.objects.filter(pk=mail.pk).update(html="<p>Hi</p>" + HOSTILE)
+
+    html = page(agent, mail.case)
+
+    body = html[html.index('id="timeline"') :]
+    markup = re.sub(r'srcdoc="[^"]*"', "", body)  # the frame's document, escaped
+    assert "<script" not in markup
+    assert not re.search(r"<[^>]+\sonerror=", markup)
+    assert not re.search(r"<a [^>]*href=\"javascript:", markup, re.IGNORECASE)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert re.search(r'<iframe class="email-html" sandbox="" [^>]*srcdoc="&lt;p&gt;Hi', body)
+
+
+def test_long_email_quotes_are_folded(accounts, agent):
+    mail = ingest(
+        accounts,
+        channel="email",
+        author=AuthorFactory(external_id="ines@example.org"),
+        text=(
+            "Thursday works for me.\n\n"
+            "On Mon, 2 Nov 2026 at 09:00, Acme Care <care@acme-home.example> wrote:\n"
+            "> Would Thursday suit you?\n> Jo"
+        ),
+    )
+
+    html = page(agent, mail.case)
+
+    words = text_of(html)
+    assert "Thursday works for me." in words
+    folded = html[
+        html.index(f'<details id="quoted-{mail.pk}" class="quoted" hx-preserve="true">') :
+    ]
+    assert "Show quoted text" in folded[:200]
+    assert "&gt; Would Thursday suit you?" in folded[: folded.index("</details>")]
+
+
+# The customer card
+
+
+def test_the_customer_card_shows_identities_with_profiles_and_earlier_cases(
+    accounts, case, neil, agent
+):
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.CLOSED)
+    case.customer.notes = "Prefers email."
+    case.customer.save()
+    newer = ingest(accounts, author=neil, text="Again!", sent_at=T0 + timedelta(days=30)).case
+    assert newer.pk != case.pk
+
+    html = page(agent, newer)
+
+    assert '<a href="https://x.com/neilcarver"' in html and ">@neilcarver</a>" in html
+    assert "10 followers" in html
+    assert "Prefers email." in html
+    assert f'href="{url("case-detail", case)}">#{case.pk} @acme_care HomeHub' in html
+    assert 'class="avatar avatar-large" aria-hidden="true">NC</span>' in html
+    assert "<img" not in html
+
+
+# Who sees which controls, and who may post
+
+
+def test_an_agent_sees_the_composer_and_the_actions_but_not_reassign(case, agent):
+    html = page(agent, case)
+
+    assert 'data-shortcut="c"' in html and ">Claim</button>" in html
+    assert 'data-shortcut="r"' in html and "Send reply" in html
+    assert 'id="note-form" class="note-panel" data-shortcut="n"' in html
+    assert 'id="hand-off" class="side-section" data-shortcut="h"' in html
+    assert 'data-shortcut="e"' in html and ">Resolve</button>" in html
+    assert "Mark as spam" in html
+    assert 'id="reassign"' not in html
+
+
+def test_a_supervisor_also_sees_reassign(case, supervisor):
+    assert 'id="reassign"' in page(supervisor, case)
+
+
+def test_a_manager_reads_the_case_without_any_action(case, manager):
+    html = page(manager, case)
+
+    assert "HomeHub flashing orange" in html
+    assert "Neil Carver" in html
+    for control in ("Claim", "Send reply", "Add note", "Hand off", "Resolve", "Mark as spam"):
+        assert f">{control}</button>" not in html
+    assert f'action="{url("case-claim", case)}"' not in html
+
+
+ACTION_ROUTES = [
+    "case-claim",
+    "case-release",
+    "case-reply",
+    "case-reply-length",
+    "case-note",
+    "case-hand-off",
+    "case-reassign",
+    "case-status",
+    "case-priority",
+    "case-tags",
+    "case-spam",
+]
+
+
+@pytest.mark.parametrize("name", ACTION_ROUTES)
+def test_a_manager_posting_an_action_gets_403_and_nothing_changes(case, manager, name):
+    before = CaseEvent.objects.count()
+
+    response = client_for(manager).post(
+        url(name, case), {"text": "x", "note": "x", "status": "resolved", "spam": "1"}
+    )
+
+    assert response.status_code == 403
+    assert CaseEvent.objects.count() == before
+
+
+def test_an_agent_posting_reassign_gets_403(case, agent, other_agent):
+    response = client_for(agent).post(url("case-reassign", case), {"to_user": other_agent.pk})
+
+    assert response.status_code == 403
+    case.refresh_from_db()
+    assert case.assignee is None
+
+
+def test_a_supervisor_reassigns_over_http(case, agent, other_agent, supervisor):
+    actions.claim_case(case_id=case.pk, agent=agent)
+
+    response = client_for(supervisor).post(
+        url("case-reassign", case), {"to_user": other_agent.pk, "note": "Jo is off."}, headers=HTMX
+    )
+
+    assert 'role="status">Reassigned.</p>' in response.content.decode()
+    case.refresh_from_db()
+    assert case.assignee == other_agent
+
+
+# Claiming
+
+
+def test_an_action_on_a_case_that_does_not_exist_is_404(agent):
+    response = client_for(agent).post(reverse("workspace:case-claim", kwargs={"case_id": 999}))
+
+    assert response.status_code == 404
+
+
+def test_claiming_with_htmx_updates_the_header_and_refreshes_the_timeline(case, agent):
+    response = client_for(agent).post(url("case-claim", case), headers=HTMX)
+
+    html = response.content.decode()
+    assert 'id="case-header" class="case-header" hx-swap-oob="true"' in html
+    assert 'data-testid="case-assignee">Jo Lee (you)</dd>' in html
+    assert ">Release</button>" in html
+    assert "case-changed" in response["HX-Trigger"]
+
+
+def test_the_second_claimer_is_told_who_has_the_case(case, agent, other_agent):
+    client_for(other_agent).post(url("case-claim", case), headers=HTMX)
+
+    response = client_for(agent).post(url("case-claim", case), headers=HTMX)
+
+    html = response.content.decode()
+    assert f'<p class="error">Priya Shah has already claimed case #{case.pk}.</p>' in html
+    assert 'data-testid="case-assignee">Priya Shah</dd>' in html
+    assert ">Claim</button>" not in html
+    assert "HX-Trigger" not in response
+
+
+def test_without_htmx_a_refused_claim_comes_back_as_a_message_on_the_page(
+    case, agent, other_agent
+):
+    actions.claim_case(case_id=case.pk, agent=other_agent)
+
+    response = client_for(agent).post(url("case-claim", case), follow=True)
+
+    assert response.redirect_chain == [(url("case-detail", case), 302)]
+    assert f"Priya Shah has already claimed case #{case.pk}." in response.content.decode()
+
+
+def test_the_holder_releases_the_case(case, agent):
+    actions.claim_case(case_id=case.pk, agent=agent)
+
+    client_for(agent).post(url("case-release", case), headers=HTMX)
+
+    case.refresh_from_db()
+    assert case.assignee is None
+
+
+# Replying
+
+
+def test_the_reply_channel_defaults_to_where_the_customer_wrote_last(accounts, case, neil, agent):
+    dm = ingest(accounts, channel="x.dm", author=neil, text="DM", sent_at=T0 + timedelta(1))
+
+    html = page(agent, case)
+
+    chooser = html[html.index('<select id="reply-channel"') :]
+    chooser = chooser[: chooser.index("</select>")]
+    assert re.findall(r"<option value=\"(\d+)\"( selected)?>([^<]+)", chooser) == [
+        (str(dm.pk), " selected", "X direct message to @neilcarver"),
+        (str(case.messages.get(channel="x.mention").pk), "", "X public reply to @neilcarver"),
+    ]
+
+
+def test_the_latest_customer_message_stays_above_the_composer(accounts, case, neil, agent):
+    ingest(accounts, author=neil, text="Still flashing!", sent_at=T0 + timedelta(hours=1))
+    actions.add_note(case_id=case.pk, author=agent, text="Asked the hardware team.")
+
+    html = page(agent, case)
+
+    latest = html.index('data-testid="latest-inbound"')
+    assert html.index("Still flashing!", latest) < html.index('id="reply-form"')
+
+
+def test_a_reply_is_queued_on_the_chosen_channel_and_the_composer_is_emptied(
+    accounts, case, neil, agent
+):
+    mention = case.messages.get()
+    ingest(accounts, channel="x.dm", author=neil, text="DM", sent_at=T0 + timedelta(1))
+
+    response = client_for(agent).post(
+        url("case-reply", case),
+        {"text": "Thanks, Neil!", "answering_id": mention.pk},
+        headers=HTMX,
+    )
+
+    reply = Message.objects.get(direction="outbound")
+    assert (reply.channel, reply.parent, reply.text) == ("x.mention", mention, "Thanks, Neil! ^JL")
+    html = response.content.decode()
+    assert '<textarea id="reply-text"' in html and "Thanks, Neil!</textarea>" not in html
+    assert 'id="presence-activity" name="activity" value="viewing" hx-swap-oob="true"' in html
+    assert "case-changed" in response["HX-Trigger"]
+
+
+def test_a_reply_after_a_reassignment_is_refused_and_the_text_kept(
+    case, agent, other_agent, supervisor
+):
+    actions.claim_case(case_id=case.pk, agent=agent)
+    actions.reassign_case(case_id=case.pk, by=supervisor, to_user_id=other_agent.pk)
+
+    response = client_for(agent).post(
+        url("case-reply", case), {"text": "My careful answer"}, headers=HTMX
+    )
+
+    html = response.content.decode()
+    assert f"Priya Shah has case #{case.pk}; you cannot reply on it." in html
+    assert "My careful answer</textarea>" in html
+    assert not Message.objects.filter(direction="outbound").exists()
+
+
+def test_a_reply_x_would_refuse_is_explained(case, agent):
+    response = client_for(agent).post(url("case-reply", case), {"text": "a" * 300}, headers=HTMX)
+
+    assert "This reply is 304 of 280 characters on X; shorten it by 24." in (
+        response.content.decode()
+    )
+
+
+@pytest.fixture
+def canned(db):
+    return CannedResponse.objects.create(
+        title="Restart", text="Hi {first_name}, please restart the hub.\r\n{agent_name}"
+    )
+
+
+def test_choosing_a_canned_response_fills_the_composer(case, agent, canned):
+    response = client_for(agent).get(url("case-canned", case), {"canned_id": canned.pk})
+
+    html = response.content.decode()
+    assert ">Hi Neil, please restart the hub.\nJo Lee</textarea>" in html
+    assert 'id="composer-status" hx-swap-oob="innerHTML"' in html
+
+
+def test_a_canned_response_sent_unchanged_asks_first_then_sends_on_confirmation(
+    case, agent, canned
+):
+    client = client_for(agent)
+    text = "Hi Neil, please restart the hub.\r\nJo Lee"  # as the browser sends it
+
+    asked = client.post(
+        url("case-reply", case), {"text": text, "canned_id": canned.pk}, headers=HTMX
+    )
+
+    html = asked.content.decode()
+    assert "without a single edit. Send it unchanged?" in html
+    assert 'name="send_unchanged" value="1"' in html and ">Send unchanged</button>" in html
+    assert f'<option value="{canned.pk}" selected>Restart</option>' in html
+    assert not Message.objects.filter(direction="outbound").exists()
+
+    client.post(
+        url("case-reply", case),
+        {"text": text, "canned_id": canned.pk, "send_unchanged": "1"},
+        headers=HTMX,
+    )
+    assert Message.objects.filter(direction="outbound").count() == 1
+
+
+def test_an_edited_canned_response_is_sent_at_once(case, agent, canned):
+    client_for(agent).post(
+        url("case-reply", case),
+        {"text": "Hi Neil, please restart the hub now.\nJo Lee", "canned_id": canned.pk},
+        headers=HTMX,
+    )
+
+    assert Message.objects.filter(direction="outbound").count() == 1
+
+
+def test_the_x_counter_counts_the_signature_and_urls_as_x_does(case, agent):
+    mention = case.messages.get()
+
+    response = client_for(agent).post(
+        url("case-reply-length", case),
+        {
+            "text": "See https://acme.com/help/hub-reset-guide ok",
+            "answering_id": mention.pk,
+        },
+    )
+
+    html = response.content.decode()
+    # "See " 4 + URL 23 + " ok" 3 + " ^JL" 4
+    assert 'data-testid="reply-length">34 / 280</span>' in html
+    assert "246 left, counting your signature “^JL”" in html
+
+
+def test_the_x_counter_says_by_how_much_a_reply_is_over(case, agent):
+    response = client_for(agent).post(url("case-reply-length", case), {"text": "é" * 280})
+
+    html = response.content.decode()
+    assert 'class="counter counter-over" data-testid="reply-length">284 / 280' in html
+    assert "4 over X's limit" in html
+
+
+def test_a_messenger_reply_shows_the_window(accounts, agent):
+    message = ingest(
+        accounts,
+        channel="facebook.message",
+        author=AuthorFactory(),
+        sent_at=timezone.now() - timedelta(hours=30),
+    )
+
+    response = client_for(agent).post(
+        url("case-reply-length", message.case), {"text": "Hi", "answering_id": message.pk}
+    )
+
+    html = response.content.decode()
+    assert 'data-testid="messenger-window"' in html
+    assert "Messenger&#x27;s 24-hour window closed 6 hours ago" in html
+    assert "a human agent may still answer" in html
+
+
+# Notes, hand-offs, status, priority, tags and spam
+
+
+def test_a_note_with_a_mention_shows_in_the_timeline_and_notifies(case, agent, other_agent):
+    client = client_for(agent)
+
+    response = client.post(url("case-note", case), {"text": "@priya can you check?"}, headers=HTMX)
+
+    assert 'role="status">Note added.</p>' in response.content.decode()
+    assert Notification.objects.get().recipient == other_agent
+    assert "@priya can you check?" in page(agent, case)
+
+
+def test_a_hand_off_without_a_note_is_refused_in_words(case, agent, other_agent):
+    response = client_for(agent).post(
+        url("case-hand-off", case), {"to_user": other_agent.pk, "note": ""}, headers=HTMX
+    )
+
+    assert "A hand-off needs a note: say what is done and what is left." in (
+        response.content.decode()
+    )
+    case.refresh_from_db()
+    assert case.assignee is None
+
+
+def test_a_hand_off_note_is_shown_on_top_of_the_page_to_its_recipient(case, agent, other_agent):
+    actions.claim_case(case_id=case.pk, agent=agent)
+
+    response = client_for(agent).post(
+        url("case-hand-off", case),
+        {"to_user": other_agent.pk, "note": "Refund approved; send the label."},
+        headers=HTMX,
+    )
+
+    assert 'role="status">Handed off.</p>' in response.content.decode()
+    html = page(other_agent, case)
+    notice = html[html.index('data-testid="hand-off-notice"') : html.index("</aside>")]
+    assert "Jo Lee handed this case to you" in notice
+    assert "Refund approved; send the label." in notice
+    assert 'data-testid="hand-off-notice"' not in page(agent, case)
+
+
+def test_a_hand_off_to_a_team(case, agent):
+    team = Team.objects.create(name="Returns")
+
+    client_for(agent).post(
+        url("case-hand-off", case), {"to_team": team.pk, "note": "Needs a return."}, headers=HTMX
+    )
+
+    case.refresh_from_db()
+    assert case.team == team
+    assert "Jo Lee handed the case off to team Returns" in page(agent, case)
+
+
+def test_the_hand_off_lists_are_fetched_when_the_panel_opens(case, agent, other_agent):
+    team = Team.objects.create(name="Returns")
+    fields = url("case-hand-off-fields", case)
+
+    html = page(agent, case)
+    panel = html[html.index('id="hand-off"') :]
+    assert (
+        f'hx-get="{fields}" hx-trigger="toggle once from:closest details" hx-target="this"'
+        in panel
+    )
+    assert "Priya Shah" not in panel
+
+    response = client_for(agent).get(fields, headers=HTMX)
+    listed = response.content.decode()
+    assert f'<option value="{other_agent.pk}">Priya Shah</option>' in listed
+    assert f'<option value="{team.pk}">Returns</option>' in listed
+    assert "Jo Lee" not in listed  # not to oneself
+
+
+def test_the_reassign_lists_are_for_supervisors_only(case, agent, other_agent, supervisor):
+    fields = url("case-reassign-fields", case)
+
+    assert client_for(agent).get(fields).status_code == 403
+    listed = client_for(supervisor).get(fields).content.decode()
+    assert '<label for="reassign-user">Reassign to</label>' in listed
+    assert f'<option value="{other_agent.pk}">Priya Shah</option>' in listed
+
+
+def test_the_canned_picker_is_fetched_when_opened(case, agent, canned):
+    picker = url("case-canned-picker", case)
+
+    assert f'hx-get="{picker}"' in page(agent, case)
+    listed = client_for(agent).get(picker).content.decode()
+    assert f'<option value="{canned.pk}">Restart</option>' in listed
+
+
+@pytest.mark.parametrize(
+    "name", ["case-hand-off-fields", "case-reassign-fields", "case-canned-picker"]
+)
+def test_a_manager_cannot_fetch_the_action_panels(case, manager, name):
+    assert client_for(manager).get(url(name, case)).status_code == 403
+
+
+def test_resolving_from_the_header(case, agent):
+    actions.claim_case(case_id=case.pk, agent=agent)
+
+    response = client_for(agent).post(
+        url("case-status", case), {"status": "resolved", "from": "header"}, headers=HTMX
+    )
+
+    assert 'data-testid="case-status">Resolved</span>' in response.content.decode()
+    assert ">Reopen</button>" in response.content.decode()
+
+
+def test_priority_tags_and_spam_over_http(case, agent):
+    client = client_for(agent)
+
+    client.post(url("case-priority", case), {"priority": "urgent"}, headers=HTMX)
+    client.post(url("case-tags", case), {"tags": "HomeHub, wifi ,"}, headers=HTMX)
+    response = client.post(url("case-spam", case), {"spam": "1"}, headers=HTMX)
+
+    html = response.content.decode()
+    assert 'data-testid="case-priority">Urgent</span>' in html
+    assert '<span class="tag">homehub</span> <span class="tag">wifi</span>' in html
+    assert '<span class="spam-flag">Spam</span>' in html and ">Not spam</button>" in html
+
+
+def test_an_unknown_status_is_refused_in_words(case, agent):
+    response = client_for(agent).post(url("case-status", case), {"status": "gone"}, headers=HTMX)
+
+    assert "A case cannot be set to &#x27;gone&#x27; by hand" in response.content.decode()
+
+
+# Attachments
+
+
+@pytest.fixture
+def attachment(accounts):
+    mail = ingest(
+        accounts,
+        channel="email",
+        author=AuthorFactory(external_id="ines@example.org"),
+        attachments=(
+            InboundAttachment(
+                filename="receipt.html",
+                content_type="text/html",
+                size=31,
+                content=b"<script>alert('inline')</script>",
+            ),
+        ),
+    )
+    return Attachment.objects.get(message=mail)
+
+
+def test_attachments_are_listed_and_downloaded_never_shown_inline(attachment, agent, manager):
+    html = page(agent, attachment.message.case)
+    download = reverse("workspace:attachment-download", kwargs={"attachment_id": attachment.pk})
+    assert f'<a class="attachment-name" href="{download}" download>receipt.html</a>' in html
+
+    for user in (agent, manager):
+        response = client_for(user).get(download)
+        assert response.status_code == 200
+        assert response["Content-Disposition"] == 'attachment; filename="receipt.html"'
+        assert response["Content-Type"] == "application/octet-stream"
+        assert b"".join(response.streaming_content) == b"<script>alert('inline')</script>"
+
+
+def test_an_anonymous_visitor_cannot_download(attachment):
+    download = reverse("workspace:attachment-download", kwargs={"attachment_id": attachment.pk})
+
+    response = Client().get(download)
+
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_an_attachment_too_large_to_store_is_listed_but_not_downloadable(attachment, agent):
+    Attachment.objects.filter(pk=attachment.pk).update(
+        content=b"", skipped_reason="Larger than the 10-byte limit."
+    )
+    download = reverse("workspace:attachment-download", kwargs={"attachment_id": attachment.pk})
+
+    assert "not stored: Larger than the 10-byte limit." in page(agent, attachment.message.case)
+    assert client_for(agent).get(download).status_code == 404
+
+
+# Live updates
+
+
+def version_of(html: str) -> str:
+    return re.search(r'data-version="(\w+)"', html).group(1)
+
+
+def test_the_timeline_answers_204_until_something_changes(accounts, case, neil, agent):
+    client = client_for(agent)
+    version = version_of(page(agent, case))
+    timeline = url("case-timeline", case)
+
+    assert client.get(timeline, {"version": version}, headers=HTMX).status_code == 204
+
+    ingest(accounts, author=neil, text="Any news?", sent_at=T0 + timedelta(hours=2))
+    response = client.get(timeline, {"version": version}, headers=HTMX)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Any news?" in html
+    assert 'id="case-header" class="case-header" hx-swap-oob="true"' in html
+    assert 'id="latest-inbound" class="latest-inbound" hx-swap-oob="true"' in html
+    assert client.get(timeline, {"version": version_of(html)}).status_code == 204
+
+
+def test_a_poll_keeps_the_agents_chosen_reply_channel(accounts, case, neil, agent):
+    mention = case.messages.get()
+    version = version_of(page(agent, case))
+    dm = ingest(accounts, channel="x.dm", author=neil, text="DM", sent_at=T0 + timedelta(1))
+
+    response = client_for(agent).get(
+        url("case-timeline", case), {"version": version, "answering_id": mention.pk}
+    )
+
+    html = response.content.decode()
+    assert '<select id="reply-channel" name="answering_id" hx-swap-oob="true">' in html
+    assert f'<option value="{mention.pk}" selected>X public reply' in html
+    assert f'<option value="{dm.pk}">X direct message' in html
+    assert 'id="case-details" class="side-section"' in html
+
+
+def test_a_managers_poll_carries_no_controls(accounts, case, neil, manager):
+    version = version_of(page(manager, case))
+    ingest(accounts, author=neil, text="Hello?", sent_at=T0 + timedelta(1))
+
+    html = client_for(manager).get(url("case-timeline", case), {"version": version}).content
+    assert b"Hello?" in html
+    assert b"reply-channel" not in html and b"case-details" not in html
+
+
+def test_a_case_folded_by_a_merge_points_to_the_live_case(accounts, case, agent):
+    other = ingest(accounts, channel="email", author=AuthorFactory(external_id="n@example.org"))
+    merge_customers(source=case.customer, target=other.case.customer)
+
+    html = page(agent, case)
+
+    assert (
+        f'was merged into <a href="{url("case-detail", other.case)}">case #{other.case_id}' in html
+    )
+    assert ">Claim</button>" not in html and 'id="reply-form"' not in html
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda case, agent: actions.claim_case(case_id=case.pk, agent=agent),
+        lambda case, agent: actions.add_note(case_id=case.pk, author=agent, text="Hm"),
+        lambda case, agent: actions.set_priority(case_id=case.pk, by=agent, priority="high"),
+        lambda case, agent: Message.objects.filter(direction="outbound").update(
+            delivery_status=Message.Delivery.FAILED, delivery_error="Down"
+        ),
+    ],
+    ids=["claim", "note", "priority", "delivery"],
+)
+def test_the_timeline_changes_version_for_what_others_do(case, agent, other_agent, change):
+    actions.reply_to_case(case_id=case.pk, agent=other_agent, text="Hello")
+    actions.release_case(case_id=case.pk, agent=other_agent)
+    version = version_of(page(agent, case))
+
+    change(case, agent)
+
+    response = client_for(agent).get(url("case-timeline", case), {"version": version})
+    assert response.status_code == 200
+
+
+def test_presence_shows_who_else_is_viewing_or_replying(case, agent, other_agent, supervisor):
+    presence.report(
+        case_id=case.pk, user_id=other_agent.pk, name="Priya Shah", activity="replying"
+    )
+    presence.report(case_id=case.pk, user_id=supervisor.pk, name="Sam Ortiz", activity="viewing")
+
+    response = client_for(agent).post(url("case-presence", case), {"activity": "viewing"})
+
+    html = response.content.decode()
+    assert (
+        '<p class="presence-replying" data-testid="presence"><strong>Priya Shah is replying'
+        in html
+    )
+    assert "Sam Ortiz is viewing" in html
+    assert "Jo Lee" not in html
+    assert ("Jo Lee", "viewing") in presence.others(case_id=case.pk, user_id=other_agent.pk)
+
+
+# Query count
+
+
+def grown_case(accounts, agent, other_agent, *, rounds):
+    """A case with ``rounds`` of messages on every channel (folded in by a merge) and history
+    of every kind."""
+    author = AuthorFactory()
+    case = ingest(accounts, author=author, text="First", sent_at=T0).case
+    mail = AuthorFactory(external_id=f"{author.external_id}@example.org")
+    mail_case = ingest(accounts, channel="email", author=mail, text="Hello", sent_at=T0).case
+    merge_customers(source=mail_case.customer, target=case.customer)
+    team = Team.objects.create(name=f"Team {author.external_id}")
+    quote = "On Mon, 2 Nov 2026 at 09:00, Acme <care@acme-home.example> wrote:\n> Hello"
+    for i in range(rounds):
+        at = T0 + timedelta(minutes=10 * i + 1)
+        ingest(accounts, author=author, channel="x.dm", text=f"DM {i}", sent_at=at)
+        message = ingest(
+            accounts,
+            author=mail,
+            channel="email",
+            text=f"Mail {i}\n\n{quote}",
+            html=f"<p>Mail {i}</p>",
+            sent_at=at,
+            attachments=(InboundAttachment("a.txt", "text/plain", 1, b"a"),),
+        )
+        actions.claim_case(case_id=case.pk, agent=agent)
+        actions.reply_to_case(
+            case_id=case.pk, agent=agent, text=f"Reply {i}", answering_id=message.pk
+        )
+        actions.add_note(case_id=case.pk, author=agent, text=f"Note {i} @priya")
+        actions.hand_off_case(
+            case_id=case.pk, by=agent, note="Over", to_user_id=other_agent.pk, to_team_id=team.pk
+        )
+        actions.set_tags(case_id=case.pk, by=other_agent, names=[f"t{i}"])
+        actions.release_case(case_id=case.pk, agent=other_agent)
+    return case
+
+
+# The page frame (session, user, two permission lookups, the bell, the user menu) takes 6 of
+# these, the merge suggestions panel 1; the case page's own reads take the other 6: the case with
+# its tags, messages, attachments, history (with merged-in cases), identities, other cases.
+CASE_PAGE_QUERIES = 13
+
+
+def test_the_case_page_takes_the_same_few_queries_however_long_the_case(
+    accounts, agent, other_agent, supervisor, canned
+):
+    short = grown_case(accounts, agent, other_agent, rounds=1)
+    long = grown_case(accounts, agent, other_agent, rounds=10)
+    assert long.messages.count() >= 30 and long.events.count() >= 30
+    client = client_for(supervisor)
+    # The first request of a session also records that the agent is online.
+    client.get(url("case-detail", short))
+
+    counts = []
+    for case, rounds in ((short, 1), (long, 10)):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url("case-detail", case))
+        assert response.content.decode().count("entry entry-message entry-note") == rounds
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1] <= CASE_PAGE_QUERIES, counts
+
+
+def test_routing_and_a_closing_thanks_show_in_the_timeline(client, accounts, agent):
+    leeds = Team.objects.create(name="Leeds")
+    RoutingRule.objects.create(name="Leeds words", keywords="leeds", set_team=leeds)
+    RoutingRule.objects.create(name="Thanks", closing_thanks=True, mark_no_reply=True, position=1)
+    author = AuthorFactory()
+    case = ingest_message(
+        account=accounts["x"],
+        inbound=InboundFactory(author=author, text="@acme_care the Leeds store lost my order"),
+    ).message.case
+    ingest_message(
+        account=accounts["x"], inbound=InboundFactory(author=author, text="Thanks so much!")
+    )
+    client.force_login(agent)
+
+    html = client.get(f"/cases/{case.pk}/").content.decode()
+
+    assert "Routing rules (Leeds words) set team Leeds" in html
+    assert html.count('data-testid="no-reply"') == 1

@@ -1,0 +1,332 @@
+"""The admin site: every record, for admins; history is read-only."""
+
+from django.contrib import admin, messages
+
+from cases.models import Attachment, Case, CaseEvent, Message, SLABreach, Tag
+from casework.replies import retry_reply
+from channels.models import ChannelAccount
+from customers.models import Customer, Evidence, Identity, MergeSuggestion
+from intake.models import QuarantinedPayload
+from intake.services import discard_quarantined, retry_quarantined
+from routing.models import RoutingRule, Store
+from sla.models import BusinessCalendar, BusinessHours, Holiday, SLAPolicy
+from staff.models import AgentProfile, Team
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+
+
+@admin.register(AgentProfile)
+class AgentProfileAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "user", "signature"]
+    search_fields = ["display_name", "user__username", "user__email"]
+    filter_horizontal = ["teams"]
+
+
+class IdentityInline(admin.TabularInline):
+    model = Identity
+    extra = 0
+    fields = (
+        "platform",
+        "external_id",
+        "handle",
+        "display_name",
+        "follower_count",
+    )
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "created_at", "merged_into"]
+    list_filter = [("merged_into", admin.EmptyFieldListFilter)]
+    search_fields = ["display_name", "identities__handle", "identities__external_id"]
+    readonly_fields = ["merged_into", "created_at"]
+    inlines = [IdentityInline]
+
+
+@admin.register(Identity)
+class IdentityAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "platform", "display_name", "follower_count", "customer"]
+    list_filter = ["platform"]
+    search_fields = ["external_id", "handle", "display_name"]
+    raw_id_fields = ["customer"]
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    extra = 0
+    fields = (
+        "sent_at",
+        "direction",
+        "channel",
+        "author_identity",
+        "author_user",
+        "text",
+    )
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+
+class CaseEventInline(admin.TabularInline):
+    model = CaseEvent
+    extra = 0
+    can_delete = False
+    fields = ("occurred_at", "kind", "actor", "message", "data")
+    readonly_fields = fields
+    ordering = ["occurred_at", "pk"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "customer",
+        "status",
+        "priority",
+        "assignee",
+        "team",
+        "last_inbound_at",
+    ]
+    list_filter = ["status", "priority", "team"]
+    list_select_related = ["customer", "assignee", "team"]
+    search_fields = ["subject", "customer__display_name", "customer__identities__handle"]
+    raw_id_fields = ["customer", "assignee", "merged_into"]
+    filter_horizontal = ["tags"]
+    date_hierarchy = "opened_at"
+    inlines = [MessageInline, CaseEventInline]
+
+
+class AttachmentInline(admin.TabularInline):
+    model = Attachment
+    extra = 0
+    fields = ("filename", "content_type", "size", "skipped_reason")
+    readonly_fields = fields
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "case",
+        "direction",
+        "channel",
+        "sent_at",
+        "delivery_status",
+        "delivery_error",
+    ]
+    list_filter = ["direction", "channel", "delivery_status"]
+    list_select_related = ["case"]
+    search_fields = ["external_id", "text", "subject"]
+    raw_id_fields = ["case", "parent", "author_identity", "author_user", "channel_account"]
+    readonly_fields = ["received_at"]
+    exclude = ["raw_payload"]
+    inlines = [AttachmentInline]
+    actions = ["retry_failed_replies"]
+
+    @admin.action(description="Retry failed replies")
+    def retry_failed_replies(self, request, queryset):
+        failed = list(queryset.filter(delivery_status=Message.Delivery.FAILED))
+        for message in failed:
+            retry_reply(message_id=message.pk)
+        self.message_user(request, f"{len(failed)} failed replies queued again.")
+
+
+@admin.register(CaseEvent)
+class CaseEventAdmin(admin.ModelAdmin):
+    """History is append-only: readable here, never editable."""
+
+    list_display = ["occurred_at", "kind", "case", "actor"]
+    list_filter = ["kind"]
+    list_select_related = ["case", "actor"]
+    search_fields = ["case__id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(admin.ModelAdmin):
+    """What messages said about their senders; written by ingest only."""
+
+    list_display = ["kind", "value", "identity", "message"]
+    list_filter = ["kind"]
+    list_select_related = ["identity", "message"]
+    search_fields = ["value"]
+    raw_id_fields = ["message", "identity"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MergeSuggestion)
+class MergeSuggestionAdmin(admin.ModelAdmin):
+    """Computed by linking; decided through ``confirm_suggestion`` or ``dismiss_suggestion``."""
+
+    list_display = ["__str__", "score", "status", "decided_by", "updated_at"]
+    list_filter = ["status"]
+    list_select_related = ["decided_by"]
+    raw_id_fields = ["customer_a", "customer_b", "decided_by"]
+    readonly_fields = ["customer_a", "customer_b", "score", "evidence", "status", "decided_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+# Service levels and routing.
+
+
+class BusinessHoursInline(admin.TabularInline):
+    model = BusinessHours
+    extra = 0
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 0
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ["name", "time_zone"]
+    search_fields = ["name"]
+    inlines = [BusinessHoursInline, HolidayInline]
+
+
+@admin.register(SLAPolicy)
+class SLAPolicyAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "team",
+        "priority",
+        "calendar",
+        "first_response_minutes",
+        "next_response_minutes",
+        "resolution_minutes",
+        "escalate_to_priority",
+        "escalate_to_team",
+    ]
+    list_filter = ["team", "priority", "calendar"]
+    list_select_related = ["team", "calendar", "escalate_to_team"]
+    search_fields = ["name"]
+
+
+@admin.register(SLABreach)
+class SLABreachAdmin(admin.ModelAdmin):
+    """Written by the breach check only; its history event is on the case."""
+
+    list_display = ["recorded_at", "target", "case", "due_at", "policy"]
+    list_filter = ["target", "policy"]
+    list_select_related = ["case", "policy"]
+    search_fields = ["case__id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Store)
+class StoreAdmin(admin.ModelAdmin):
+    list_display = ["city", "name", "aliases", "team"]
+    list_filter = ["team"]
+    list_select_related = ["team"]
+    search_fields = ["city", "name", "aliases"]
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    """Also managed, with a preview, at /rules/ in the workspace."""
+
+    list_display = ["name", "position", "enabled", "stop_processing", "updated_at"]
+    list_editable = ["position", "enabled"]
+    list_filter = ["enabled"]
+    search_fields = ["name", "keywords", "pattern"]
+
+
+@admin.register(ChannelAccount)
+class ChannelAccountAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "platform",
+        "enabled",
+        "last_success_at",
+        "last_error",
+        "backoff_until",
+    ]
+    list_filter = ["platform", "enabled"]
+    search_fields = ["name"]
+    readonly_fields = ["last_polled_at", "last_success_at", "last_error", "backoff_until"]
+
+
+@admin.register(QuarantinedPayload)
+class QuarantinedPayloadAdmin(admin.ModelAdmin):
+    list_display = [
+        "pk",
+        "source",
+        "channel_account",
+        "status",
+        "error",
+        "attempts",
+        "last_seen_at",
+    ]
+    list_filter = ["status", "source", "channel_account"]
+    search_fields = ["error", "sha256"]
+    readonly_fields = [
+        "source",
+        "channel_account",
+        "sha256",
+        "error",
+        "status",
+        "first_seen_at",
+        "last_seen_at",
+        "attempts",
+        "payload_text",
+    ]
+    exclude = ["raw_payload"]
+    actions = ["retry", "discard"]
+
+    @admin.display(description="Payload")
+    def payload_text(self, obj: QuarantinedPayload) -> str:
+        return bytes(obj.raw_payload).decode("utf-8", errors="replace")
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Retry: normalise and ingest again")
+    def retry(self, request, queryset):
+        ingested = sum(retry_quarantined(item=item) for item in queryset)
+        failed = queryset.count() - ingested
+        self.message_user(
+            request,
+            f"{ingested} ingested, {failed} still failing.",
+            messages.SUCCESS if not failed else messages.WARNING,
+        )
+
+    @admin.action(description="Discard (kept for audit, never ingested)")
+    def discard(self, request, queryset):
+        for item in queryset:
+            discard_quarantined(item=item)
+        self.message_user(request, f"{queryset.count()} discarded.")

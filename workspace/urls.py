@@ -1,0 +1,23 @@
+"""The agent workspace. Each views module lists its own routes."""
+
+from workspace.views import (
+    availability,
+    canned,
+    case,
+    inbox,
+    merge,
+    notifications,
+    rules,
+)
+
+app_name = "workspace"
+
+urlpatterns = [
+    *inbox.urlpatterns,
+    *case.urlpatterns,
+    *merge.urlpatterns,
+    *canned.urlpatterns,
+    *notifications.urlpatterns,
+    *rules.urlpatterns,
+    *availability.urlpatterns,
+]

@@ -1,0 +1,39 @@
+"""Who may open which view. Every workspace view uses exactly one of these decorators, so
+anonymous visitors are sent to sign in and signed-in users without the permission get 403."""
+
+from collections.abc import Callable
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.shortcuts import get_object_or_404
+
+from cases.models import Case
+
+
+def _requires(perm: str) -> Callable:
+    def decorate(view: Callable) -> Callable:
+        return login_required(permission_required(perm, raise_exception=True)(view))
+
+    return decorate
+
+
+# Read cases: agents, supervisors, managers, admins.
+viewer_required = _requires("cases.view_case")
+# Change cases: agents, supervisors, admins (not managers).
+worker_required = _requires("cases.work_case")
+# Reassign and see every team's queue: supervisors, admins.
+supervisor_required = _requires("cases.reassign_case")
+# Canned responses: supervisors, admins.
+canned_manager_required = _requires("cases.change_cannedresponse")
+# Dashboards: managers, admins.
+dashboards_required = _requires("cases.view_dashboards")
+# Routing rules: admins (who hold the routing rule permissions).
+rules_admin_required = _requires("routing.change_routingrule")
+# Anyone signed in (their own notifications).
+signed_in_required = login_required
+
+
+def case_or_404(case_id: int) -> Case:
+    """A case by the id in the URL; folded cases stay reachable (their page points on)."""
+    return get_object_or_404(
+        Case.objects.select_related("customer", "assignee", "team"), pk=case_id
+    )

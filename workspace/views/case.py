@@ -1,0 +1,416 @@
+"""The case page and the actions on it.
+
+Each action view calls one service of ``casework.actions``. For htmx it answers with the
+fragment it changed, the header and the case details out of band, and a ``case-changed``
+event that makes the timeline refresh; a plain form post is redirected back to the page with
+the outcome as a message. A refusal (someone else claimed the case first, a reply the
+platform would refuse) is shown to the agent in the service's words.
+"""
+
+import io
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth.models import User
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import path
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
+from django_htmx.middleware import HtmxDetails
+
+from cases.models import Attachment, CannedResponse, Case
+from casework import actions
+from casework.exceptions import ActionNotAllowed, CaseTaken, ReplyNotPossible
+from staff import presence
+from staff.names import display_name
+from workspace import case_page
+from workspace.case_page import CasePage
+from workspace.views.access import supervisor_required, viewer_required, worker_required
+
+PAGE = "workspace/case_detail.html"
+REFUSALS = (ActionNotAllowed, CaseTaken, ReplyNotPossible)
+
+
+class WorkspaceRequest(HttpRequest):
+    user: User
+    htmx: HtmxDetails
+
+
+def _case(case_id: int) -> Case:
+    return get_object_or_404(case_page.page_cases(), pk=case_id)
+
+
+def _page(request: WorkspaceRequest, case: Case) -> CasePage:
+    answering = request.POST.get("answering_id") or request.GET.get("answering_id")
+    return CasePage(case, request.user, answering_id=answering)
+
+
+def _fragments(request: WorkspaceRequest, names: list[str], context: dict) -> HttpResponse:
+    html = "".join(render_to_string(f"{PAGE}#{name}", context, request) for name in names)
+    return HttpResponse(html)
+
+
+@require_GET
+@viewer_required
+def case_detail(request: WorkspaceRequest, case_id: int) -> HttpResponse:
+    case = _case(case_id)
+    return render(request, PAGE, {"case": case, "page": _page(request, case)})
+
+
+@require_GET
+@viewer_required
+def case_timeline(request: WorkspaceRequest, case_id: int) -> HttpResponse:
+    """The timeline, with the header and the composer's view of the customer out of band;
+    204 while nothing changed since the ``version`` the page has."""
+    case = _case(case_id)
+    if request.GET.get("version") == case_page.timeline_version(case):
+        return HttpResponse(status=204)
+    page = _page(request, case)
+    context = {"case": case, "page": page, "oob": True}
+    names = ["timeline", "header"]
+    if page.can_work:
+        names += ["details", "latest", "reply_channel"]
+    return _fragments(request, names, context)
+
+
+@require_POST
+@viewer_required
+def case_presence(request: WorkspaceRequest, case_id: int) -> HttpResponse:
+    """The heartbeat: record what this user is doing on the case, show who else is on it."""
+    case = _case(case_id)
+    presence.report(
+        case_id=case.pk,
+        user_id=request.user.pk,
+        name=display_name(request.user),
+        activity=request.POST.get("activity", "viewing"),
+    )
+    others = presence.others(case_id=case.pk, user_id=request.user.pk)
+    return render(request, f"{PAGE}#presence", {"others": others})
+
+
+def _act(
+    request: WorkspaceRequest,
+    case_id: int,
+    action: Callable[[], object],
+    *,
+    fragment: str,
+    notice: str,
+) -> HttpResponse:
+    """Run one service and answer with ``fragment`` (and the header), or the refusal."""
+    _case(case_id)  # 404 for a case that does not exist, before any service looks for it
+    error = ""
+    try:
+        action()
+    except REFUSALS as refusal:
+        error = str(refusal)
+    case = _case(case_id)
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, notice)
+        return redirect("workspace:case-detail", case_id=case.pk)
+    page = _page(request, case)
+    context = {
+        "case": case,
+        "page": page,
+        "oob": True,
+        "error": error,
+        "notice": notice,
+        "fragment": fragment,
+    }
+    # Header and details are swapped out of band (their buttons swap nothing themselves), so
+    # they always follow the case; a header button's refusal shows in the alert region, which
+    # the timeline's polling leaves alone.
+    names = ["header", "details", "alert"] if page.can_work else ["header", "alert"]
+    if fragment not in names:
+        names.append(fragment)
+    response = _fragments(request, names, context)
+    return response if error else trigger_client_event(response, "case-changed", {"id": case.pk})
+
+
+@require_POST
+@worker_required
+def case_claim(request: WorkspaceRequest, case_id: int) -> HttpResponse:
+    return _act(
+        request,
+        case_id,
+        lambda: actions.claim_case(case_id=case_id, agent=request.user),
+        fragment="header",
+        notice="You have the case.",
+    )
+
+
+@require_POST
+@worker_required
+def case_release(request: WorkspaceRequest, case_id: int) -> HttpResponse:
+    return _act(
+        request,
+        case_id,
+        lambda: actions.release_case(case_id=case_id, agent=request.user),
+        fragment="header",
+        notice="Released to the queue.",
+    )
+
+
+def _int(value: str | None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+@require_POST
+@worker_required
+def case_reply(request: WorkspaceRequest, case_id: int) -> HttpResponse:
+    """Send the composer's reply. A canned response sent without an edit comes back with a
+    confirmation prompt instead of going out."""
+    _case(case_id)
+    text = request.POST.get("text", "")
+    error, confirm = "", ""
+    try:
+        actions.reply_to_case(
+            case_id=case_id,
+            agent=request.user,
+            text=text,
+            answering_id=_int(request.POST.get("answering_id")),
+            canned_id=_int(request.POST.get("canned_id")),
+            send_unchanged=request.POST.get("send_unchanged") == "1",
+        )
+    except actions.CannedUnchanged as unchanged:
+        confirm = str(unchanged)
+    except REFUSALS as refusal:
+        error = str(refusal)
+    case = _case(case_id)
+    kept = bool(error or confirm)
+    if not request.htmx:
+        if kept:
+            messages.error(request, error or confirm + " Edit it, or send it from the page.")
+        else:
+            messages.success(request, "Reply queued.")
+        return redirect("workspace:case-detail", case_id=case.pk)
+    page = _page(request, case)
+    context = {
+        "case": case,
+        "page": page,
+        "oob": True,
+        "error": error,
+        "confirm": confirm,
+        "text": text if kept else "",
+        "canned_id": request.POST.get("canned_id", "") if kept else "",
+        "status": case_page.composer_status(
+            answering=page.answering.message if page.answering else None,
+            text=text if kept else "",
+            agent=request.user,
+        ),
+    }
+    names = ["composer", "header"] if kept else ["composer", "header", "details", "presence_flag"]
+    response = _fragments(request, names, context)
+    return response if kept else trigger_client_event(response, "case-changed", {"id": case.pk})
+
+
+@require_POST
+@worker_required
+def case_reply_length(request: WorkspaceRequest, case_id: int) -> HttpResponse:
+    """The composer's live status: X's count of the signed reply, Messenger's window."""
+    case = _case(case_id)
+    answering = case_page.answering_message(case, request.POST.get("answering_id"))
+    status = case_page.composer_status(
+        answering=answering, text=request.POST.get("text", ""), agent=request.user
+    )
+    return render(request, f"{PAGE}#composer_status", {"status": status})
+
+
+@require_GET
+@worker_required
+def case_canned(request: WorkspaceRequest, case_id: int) -> HttpResponse:
+    """The composer's text filled with a canned response for this case and agent."""
+    case = _case(case_id)
+    canned_id = _int(request.GET.get("canned_id"))
+    canned = CannedResponse.objects.filter(pk=canned_id).first() if canned_id else None
+    text = actions.render_canned(canned=canned, case=case, agent=request.user) if canned else ""
+    answering = case_page.answering_message(case, request.GET.get("answering_id"))
+    context = {
+        "case": case,
+        "text": text,
+        "oob": True,
+        "status": case_page.composer_status(answering=answering, text=text, agent=request.user),
+    }
+    return _fragments(request, ["composer_text", "composer_status_oob"], context)
+
+
+def _panel(request: WorkspaceRequest, case_id: int, fragment: str) -> HttpResponse:
+    """The body of a side panel, fetched when the agent first opens it."""
+    case = _case(case_id)
+    return render(request, f"{PAGE}#{fragment}", {"case": case, "page": _page(request, case)})
+
+
+@require_GET
+@worker_required
+def case_canned_picker(request: WorkspaceRequest, case_id: int) -> HttpResponse:
+    return _panel(request, case_id, "canned_picker")
+
+
+@require_GET
+@worker_required
+def case_hand_off_fields(request: WorkspaceRequest, case_id: int) -> HttpResponse:
+    return _panel(request, case_id, "hand_off_fields")
+
+
+@require_GET
+@supervisor_required
+def case_reassign_fields(request: WorkspaceRequest, case_id: int) -> HttpResponse:
+    return _panel(request, case_id, "reassign_fields")
+
+
+@require_POST
+@worker_required
+def case_note(request: WorkspaceRequest, case_id: int) -> HttpResponse:
+    return _act(
+        request,
+        case_id,
+        lambda: actions.add_note(
+            case_id=case_id, author=request.user, text=request.POST.get("text", "")
+        ),
+        fragment="note",
+        notice="Note added.",
+    )
+
+
+@require_POST
+@worker_required
+def case_hand_off(request: WorkspaceRequest, case_id: int) -> HttpResponse:
+    return _act(
+        request,
+        case_id,
+        lambda: actions.hand_off_case(
+            case_id=case_id,
+            by=request.user,
+            note=request.POST.get("note", ""),
+            to_user_id=_int(request.POST.get("to_user")),
+            to_team_id=_int(request.POST.get("to_team")),
+        ),
+        fragment="hand_off",
+        notice="Handed off.",
+    )
+
+
+@require_POST
+@supervisor_required
+def case_reassign(request: WorkspaceRequest, case_id: int) -> HttpResponse:
+    return _act(
+        request,
+        case_id,
+        lambda: actions.reassign_case(
+            case_id=case_id,
+            by=request.user,
+            note=request.POST.get("note", ""),
+            to_user_id=_int(request.POST.get("to_user")),
+            to_team_id=_int(request.POST.get("to_team")),
+        ),
+        fragment="reassign",
+        notice="Reassigned.",
+    )
+
+
+@require_POST
+@worker_required
+def case_status(request: WorkspaceRequest, case_id: int) -> HttpResponse:
+    status = request.POST.get("status", "")
+    return _act(
+        request,
+        case_id,
+        lambda: actions.set_status(case_id=case_id, by=request.user, status=status),
+        # Resolve is a header button; the status form is in the side panel.
+        fragment="header" if request.POST.get("from") == "header" else "details",
+        notice=f"Status set to {Case.Status(status).label}."
+        if status in Case.Status.values
+        else "",
+    )
+
+
+@require_POST
+@worker_required
+def case_priority(request: WorkspaceRequest, case_id: int) -> HttpResponse:
+    priority = request.POST.get("priority", "")
+    return _act(
+        request,
+        case_id,
+        lambda: actions.set_priority(case_id=case_id, by=request.user, priority=priority),
+        fragment="details",
+        notice="Priority changed.",
+    )
+
+
+@require_POST
+@worker_required
+def case_tags(request: WorkspaceRequest, case_id: int) -> HttpResponse:
+    names = request.POST.get("tags", "").split(",")
+    return _act(
+        request,
+        case_id,
+        lambda: actions.set_tags(case_id=case_id, by=request.user, names=names),
+        fragment="details",
+        notice="Tags saved.",
+    )
+
+
+@require_POST
+@worker_required
+def case_spam(request: WorkspaceRequest, case_id: int) -> HttpResponse:
+    spam = request.POST.get("spam") == "1"
+    return _act(
+        request,
+        case_id,
+        lambda: actions.set_spam(case_id=case_id, by=request.user, spam=spam),
+        fragment="header",
+        notice="Moved to the Spam queue." if spam else "Marked as not spam.",
+    )
+
+
+@require_GET
+@viewer_required
+def attachment_download(request: WorkspaceRequest, attachment_id: int) -> FileResponse:
+    """An attachment's content, always as a download: customer files are never shown inline
+    (an HTML attachment would run in our origin)."""
+    attachment = get_object_or_404(
+        Attachment.objects.select_related("message__case"), pk=attachment_id
+    )
+    if not request.user.has_perm("cases.view_case"):  # the case's, once cases are scoped
+        raise Http404
+    if attachment.skipped_reason or not attachment.content:
+        raise Http404(f"Attachment {attachment.pk} was not stored: {attachment.skipped_reason}")
+    response = FileResponse(
+        io.BytesIO(bytes(attachment.content)),
+        as_attachment=True,
+        filename=attachment.filename or f"attachment-{attachment.pk}",
+        content_type="application/octet-stream",
+    )
+    return response
+
+
+urlpatterns = [
+    path("cases/<int:case_id>/", case_detail, name="case-detail"),
+    path("cases/<int:case_id>/timeline/", case_timeline, name="case-timeline"),
+    path("cases/<int:case_id>/presence/", case_presence, name="case-presence"),
+    path("cases/<int:case_id>/claim/", case_claim, name="case-claim"),
+    path("cases/<int:case_id>/release/", case_release, name="case-release"),
+    path("cases/<int:case_id>/reply/", case_reply, name="case-reply"),
+    path("cases/<int:case_id>/reply/length/", case_reply_length, name="case-reply-length"),
+    path("cases/<int:case_id>/canned/", case_canned, name="case-canned"),
+    path("cases/<int:case_id>/canned/picker/", case_canned_picker, name="case-canned-picker"),
+    path("cases/<int:case_id>/note/", case_note, name="case-note"),
+    path("cases/<int:case_id>/hand-off/", case_hand_off, name="case-hand-off"),
+    path(
+        "cases/<int:case_id>/hand-off/fields/", case_hand_off_fields, name="case-hand-off-fields"
+    ),
+    path("cases/<int:case_id>/reassign/", case_reassign, name="case-reassign"),
+    path(
+        "cases/<int:case_id>/reassign/fields/", case_reassign_fields, name="case-reassign-fields"
+    ),
+    path("cases/<int:case_id>/status/", case_status, name="case-status"),
+    path("cases/<int:case_id>/priority/", case_priority, name="case-priority"),
+    path("cases/<int:case_id>/tags/", case_tags, name="case-tags"),
+    path("cases/<int:case_id>/spam/", case_spam, name="case-spam"),
+    path("attachments/<int:attachment_id>/", attachment_download, name="attachment-download"),
+]
