@@ -73,6 +73,21 @@ def _workers() -> Q:
     return Q(user__in=case_workers().values("pk"))
 
 
+def _held_counts(user_ids: list[int]) -> dict[int, int]:
+    """How many cases each of these agents holds now: what counts against their capacity."""
+    return dict(
+        Case.objects.filter(
+            assignee__in=user_ids,
+            status__in=HELD_STATUSES,
+            spam=False,
+            merged_into__isnull=True,
+        )
+        .values("assignee")
+        .annotate(n=Count("pk"))
+        .values_list("assignee", "n")
+    )
+
+
 def _assign(case: Case, *, now: datetime) -> User | None:
     # Only the profile rows are locked: they are what every assignment to these agents
     # reads and writes. Lock first, then count: the count then sees every assignment that
@@ -90,17 +105,7 @@ def _assign(case: Case, *, now: datetime) -> User | None:
     )
     if not candidates:
         return None
-    loads = dict(
-        Case.objects.filter(
-            assignee__in=[p.user_id for p in candidates],
-            status__in=HELD_STATUSES,
-            spam=False,
-            merged_into__isnull=True,
-        )
-        .values("assignee")
-        .annotate(n=Count("pk"))
-        .values_list("assignee", "n")
-    )
+    loads = _held_counts([p.user_id for p in candidates])
     available = [p for p in candidates if loads.get(p.user_id, 0) < p.max_active_cases]
     if not available:
         return None
@@ -200,17 +205,7 @@ def availability(*, now: datetime | None = None) -> list[Availability]:
         .prefetch_related("teams")
         .order_by("display_name", "pk")
     )
-    loads = dict(
-        Case.objects.filter(
-            assignee__in=[p.user_id for p in profiles],
-            status__in=HELD_STATUSES,
-            spam=False,
-            merged_into__isnull=True,
-        )
-        .values("assignee")
-        .annotate(n=Count("pk"))
-        .values_list("assignee", "n")
-    )
+    loads = _held_counts([p.user_id for p in profiles])
     since = online_since(now)
     return [
         Availability(

@@ -277,39 +277,35 @@ def case_note(request: WorkspaceRequest, case_id: int) -> HttpResponse:
     )
 
 
-@require_POST
-@worker_required
-def case_hand_off(request: WorkspaceRequest, case_id: int) -> HttpResponse:
+def _move(request: WorkspaceRequest, case_id: int, move: Callable, **shown: str) -> HttpResponse:
+    """Hand off or reassign: the form names a colleague or a team, and a note."""
     return _act(
         request,
         case_id,
-        lambda: actions.hand_off_case(
+        lambda: move(
             case_id=case_id,
             by=request.user,
             note=request.POST.get("note", ""),
             to_user_id=_int(request.POST.get("to_user")),
             to_team_id=_int(request.POST.get("to_team")),
         ),
-        fragment="hand_off",
-        notice="Handed off.",
+        **shown,
+    )
+
+
+@require_POST
+@worker_required
+def case_hand_off(request: WorkspaceRequest, case_id: int) -> HttpResponse:
+    return _move(
+        request, case_id, actions.hand_off_case, fragment="hand_off", notice="Handed off."
     )
 
 
 @require_POST
 @supervisor_required
 def case_reassign(request: WorkspaceRequest, case_id: int) -> HttpResponse:
-    return _act(
-        request,
-        case_id,
-        lambda: actions.reassign_case(
-            case_id=case_id,
-            by=request.user,
-            note=request.POST.get("note", ""),
-            to_user_id=_int(request.POST.get("to_user")),
-            to_team_id=_int(request.POST.get("to_team")),
-        ),
-        fragment="reassign",
-        notice="Reassigned.",
+    return _move(
+        request, case_id, actions.reassign_case, fragment="reassign", notice="Reassigned."
     )
 
 
