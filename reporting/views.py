@@ -2,7 +2,7 @@
 channel and team, agents, the hand-off log, and the cases behind every figure.
 
 Every table is shown, charted and exported as CSV (``?export=<table key>``) from the same
-``reports.Table``, so the three never disagree. Charts are drawn by ``static/js/dashboards.js``
+``figures.Table``, so the three never disagree. Charts are drawn by ``static/js/dashboards.js``
 from JSON the page embeds with ``json_script``: the CSP allows no inline script.
 """
 
@@ -30,8 +30,14 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
 from cases.models import Case
-from reporting import reports
-from reporting.reports import Cell, Column, Filters, Table
+from reporting import agents as agents_report
+from reporting import backlog as backlog_report
+from reporting import figures
+from reporting import handoffs as handoffs_report
+from reporting import response_times as times_report
+from reporting import service_levels as sla_report
+from reporting.cases_behind import cases_behind
+from reporting.figures import Cell, Column, Filters, Table
 from staff.models import Team
 
 CASES_PER_PAGE = 100
@@ -44,13 +50,13 @@ DASHBOARD_PERMS = ("cases.view_dashboards", "cases.reassign_case")
 def dashboard_viewer_required(view: Callable) -> Callable:
     """Managers, supervisors and admins: ``view_dashboards`` or ``reassign_case``. Anonymous
     visitors are sent to sign in; other users get 403. The view's queries run without JIT
-    (``reports.without_jit``)."""
+    (``figures.without_jit``)."""
 
     @wraps(view)
     def check(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not any(request.user.has_perm(perm) for perm in DASHBOARD_PERMS):
             raise PermissionDenied
-        with reports.without_jit():
+        with figures.without_jit():
             return view(request, *args, **kwargs)
 
     return login_required(check)
@@ -68,18 +74,18 @@ class FilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["team"].choices = [  # type: ignore[attr-defined]
             ("", "All teams"),
-            (reports.NO_TEAM, "No team"),
+            (figures.NO_TEAM, "No team"),
             *((str(t.pk), t.name) for t in Team.objects.order_by("name")),
         ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         end = data.get("end") or timezone.localdate()
-        start = data.get("start") or end - timedelta(days=reports.DEFAULT_DAYS - 1)
+        start = data.get("start") or end - timedelta(days=figures.DEFAULT_DAYS - 1)
         if start > end:
             raise forms.ValidationError("The range starts after it ends.")
-        if (end - start).days >= reports.MAX_DAYS:
-            raise forms.ValidationError(f"Choose at most {reports.MAX_DAYS} days.")
+        if (end - start).days >= figures.MAX_DAYS:
+            raise forms.ValidationError(f"Choose at most {figures.MAX_DAYS} days.")
         data["start"], data["end"] = start, end
         return data
 
@@ -345,7 +351,7 @@ def _page(
             "query": urlencode(filters.query()),
             "tables": [show(t, filters, request, charts) for t in tables],
             "charts": charts,
-            "default_days": reports.DEFAULT_DAYS,
+            "default_days": figures.DEFAULT_DAYS,
             **context,
         },
     )
@@ -358,7 +364,7 @@ def _filtered(request: HttpRequest) -> tuple[FilterForm, Filters]:
     data.setdefault("end", default.end.isoformat())
     if "start" not in data:
         end = FilterForm.base_fields["end"].to_python(data["end"]) or default.end
-        data["start"] = (end - timedelta(days=reports.DEFAULT_DAYS - 1)).isoformat()
+        data["start"] = (end - timedelta(days=figures.DEFAULT_DAYS - 1)).isoformat()
     form = FilterForm(data)
     return form, form.filters()
 
@@ -368,7 +374,7 @@ def _filtered(request: HttpRequest) -> tuple[FilterForm, Filters]:
 def backlog(request: HttpRequest) -> HttpResponseBase:
     form, filters = _filtered(request)
     now = timezone.now()
-    tables = [*reports.backlog(filters, now=now), reports.flow(filters)]
+    tables = [*backlog_report.backlog(filters, now=now), backlog_report.flow(filters)]
     if response := _export(request, filters, tables):
         return response
     status, team, channel, age, flow = tables
@@ -388,7 +394,7 @@ def backlog(request: HttpRequest) -> HttpResponseBase:
 @dashboard_viewer_required
 def response_times(request: HttpRequest) -> HttpResponseBase:
     form, filters = _filtered(request)
-    tables = reports.response_times(filters)
+    tables = times_report.response_times(filters)
     if response := _export(request, filters, tables):
         return response
     charts = []
@@ -409,7 +415,7 @@ def response_times(request: HttpRequest) -> HttpResponseBase:
 @dashboard_viewer_required
 def agents(request: HttpRequest) -> HttpResponseBase:
     form, filters = _filtered(request)
-    table = reports.agents(filters)
+    table = agents_report.agents(filters)
     if response := _export(request, filters, [table]):
         return response
     charts = [
@@ -437,18 +443,18 @@ def handoffs(request: HttpRequest) -> HttpResponseBase:
         return redirect(f"{request.path}?{fresh.urlencode()}")
     sample = int(sample_param) if sample_param and sample_param.isdigit() else None
     outcome = request.GET.get("outcome") or None
-    if outcome is not None and outcome not in reports.OUTCOME_LABELS:
+    if outcome is not None and outcome not in handoffs_report.OUTCOME_LABELS:
         raise Http404(f"No hand-off outcome {outcome!r}.")
     page = request.GET.get("page", "1")
-    log = reports.handoff_log(
+    log = handoffs_report.handoff_log(
         filters, page=int(page) if page.isdigit() else 1, sample=sample, outcome=outcome
     )
     if request.GET.get("export") == log.table.key:
         if sample is not None:
             return csv_response("handoffs-sample", filters, log.table.columns, log.table.rows)
-        rows = reports.all_handoff_rows(filters, outcome)
+        rows = handoffs_report.all_handoff_rows(filters, outcome)
         return csv_response("handoffs", filters, log.table.columns, rows)
-    outcomes = reports.handoff_outcomes(filters)
+    outcomes = handoffs_report.handoff_outcomes(filters)
     if response := _export(request, filters, [outcomes]):
         return response
     charts = [
@@ -464,7 +470,7 @@ def handoffs(request: HttpRequest) -> HttpResponseBase:
         [outcomes, log.table],
         charts,
         log=log,
-        outcome=reports.OUTCOME_LABELS.get(outcome or ""),
+        outcome=handoffs_report.OUTCOME_LABELS.get(outcome or ""),
         previous_url=f"?{query}&page={log.page - 1}" if log.page > 1 else "",
         next_url=f"?{query}&page={log.page + 1}" if log.page < log.pages else "",
         sample_url=f"?{query}&sample=new",
@@ -477,7 +483,7 @@ def handoffs(request: HttpRequest) -> HttpResponseBase:
 @dashboard_viewer_required
 def service_levels(request: HttpRequest) -> HttpResponseBase:
     form, filters = _filtered(request)
-    table = reports.sla_attainment(filters)
+    table = sla_report.sla_attainment(filters)
     if response := _export(request, filters, [table]):
         return response
     met = [column.title for column in table.columns if column.kind == "percent"]
@@ -507,7 +513,7 @@ def _case_rows(cases: Iterable[Case], measure: str) -> Iterator[list[Cell]]:
             Cell(case.pk, text=f"#{case.pk}", case_id=case.pk),
             Cell(case.subject),
             Cell(case.customer.display_name),
-            Cell(reports.channel_label(case.first_channel)),  # type: ignore[attr-defined]
+            Cell(figures.channel_label(case.first_channel)),  # type: ignore[attr-defined]
             Cell(case.get_status_display()),
             Cell(case.team.name if case.team else ""),
             Cell(_assignee(case)),
@@ -537,12 +543,12 @@ def cases(request: HttpRequest) -> HttpResponseBase:
         if key not in ("start", "end", "team", "page", "export")
     }
     try:
-        behind = reports.cases_behind(filters, selection)
-    except reports.BadSelection as exc:
+        behind = cases_behind(filters, selection)
+    except figures.BadSelection as exc:
         raise Http404(str(exc)) from exc
     columns = [*CASE_COLUMNS, *([Column(behind.measure, "duration")] if behind.measure else [])]
     listed = behind.cases.select_related("customer", "team", "assignee__agent_profile").annotate(
-        first_channel=reports._first_channel()
+        first_channel=figures._first_channel()
     )
     if behind.measure:
         listed = listed.order_by(F("measure").desc(nulls_last=True), "-pk")

@@ -1,0 +1,112 @@
+"""The service levels dashboard: per SLA policy, the cases opened in the range that missed
+each target, and the share that met it."""
+
+from typing import Any
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from cases.models import CaseEvent, SLABreach
+from reporting.figures import Cell, Column, Filters, Table, _count, opened_events
+from sla.models import SLAPolicy
+
+NO_POLICY = "none"
+
+SLA_TARGETS = [
+    # (breach target, column title, the policy's field, whether only answered cases count)
+    (SLABreach.Target.FIRST_RESPONSE, "First response", "first_response_minutes", False),
+    (SLABreach.Target.NEXT_RESPONSE, "Next response", "next_response_minutes", True),
+    (SLABreach.Target.RESOLUTION, "Resolution", "resolution_minutes", False),
+]
+
+
+def _case_policy() -> Coalesce:
+    """The policy of the case of a ``created`` event: the one its clocks follow; for a closed
+    case, whose policy is cleared with its clocks, the one its team and priority choose by
+    the rule of ``cases.clocks.policy_for`` (team and priority, team, priority, every case)."""
+    chosen = SLAPolicy.objects.filter(
+        Q(team__isnull=True) | Q(team=OuterRef("case__team_id")),
+        Q(priority="") | Q(priority=OuterRef("case__priority")),
+    ).order_by(F("team_id").asc(nulls_last=True), "-priority")
+    return Coalesce("case__sla_policy_id", Subquery(chosen.values("pk")[:1]))
+
+
+def sla_cases(filters: Filters) -> QuerySet[Any, Any]:
+    """The counted cases opened in the range, each with its ``policy`` (id or ``None``),
+    whether it was ``answered``, and whether each target was breached (``<target>``)."""
+
+    def later(kind: str, **data: str) -> Exists:
+        # Nothing happens to a case before it opens: bounding the time lets the database
+        # read only the range's events of the kind, not the whole history's.
+        return Exists(
+            CaseEvent.objects.filter(
+                case_id=OuterRef("case_id"), kind=kind, occurred_at__gte=filters.since, **data
+            )
+        )
+
+    return opened_events(filters).annotate(
+        policy=_case_policy(),
+        answered=later(CaseEvent.Kind.REPLY_SENT),
+        **{
+            target.value: later(CaseEvent.Kind.SLA_BREACHED, data__target=target.value)
+            for target, _, _, _ in SLA_TARGETS
+        },
+    )
+
+
+def sla_attainment(filters: Filters) -> Table:
+    """Per SLA policy, of the cases opened in the range: how many missed each target (the
+    breach check recorded a breach) and the share that met it."""
+    groups = (
+        sla_cases(filters)
+        .values("policy")
+        .annotate(
+            cases=Count("pk"),
+            answered_cases=Count("pk", filter=Q(answered=True)),
+            **{
+                f"{target.value}_breached": Count(
+                    "pk",
+                    filter=Q(**{target.value: True}, **({"answered": True} if answered else {})),
+                )
+                for target, _, _, answered in SLA_TARGETS
+            },
+        )
+        .order_by()
+    )
+    found = {group["policy"]: group for group in groups}
+    policies = {p.pk: p for p in SLAPolicy.objects.filter(pk__in=[k for k in found if k])}
+    ordered = sorted(policies.values(), key=lambda p: p.name.lower())
+    rows = []
+    for policy in [*ordered, None]:
+        group = found.get(policy.pk if policy else None)
+        if group is None:
+            continue
+        key = {"policy": str(policy.pk) if policy else NO_POLICY}
+        row = [
+            Cell(policy.name if policy else "No policy"),
+            _count(group["cases"], {"figure": "sla", **key}),
+        ]
+        for target, _, field_name, answered in SLA_TARGETS:
+            of = group["answered_cases"] if answered else group["cases"]
+            breached = group[f"{target.value}_breached"]
+            has_target = policy is not None and getattr(policy, field_name) is not None
+            row += [
+                _count(breached, {"figure": "sla-breached", "target": target.value, **key}),
+                Cell(100 * (of - breached) / of if has_target and of else None),
+            ]
+        rows.append(row)
+    columns = [Column("Policy"), Column("Cases", "count")]
+    for _, title, _, _ in SLA_TARGETS:
+        columns += [Column(f"{title} missed", "count"), Column(f"{title} met", "percent")]
+    return Table(
+        "sla",
+        "SLA attainment per policy",
+        columns,
+        rows,
+        note=(
+            "Cases opened in the range, by the policy they follow. Missed: the breach check "
+            "recorded a breach of that target. Met: the share of the cases (for the next "
+            "response, of the answered cases) without one, including cases whose clock still "
+            "runs."
+        ),
+    )
