@@ -1,18 +1,24 @@
 import os
 import socket
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.test import Client
+from django.utils import timezone
 
 from careinbox.celery import app as celery_app
+from casework.ingest import IngestResult, ingest_message
+from channels.inbound import InboundMessage
 from demo import sample
 from demo.sample import DEMO_TRAFFIC
 from demo.sandbox.server import Sandbox
 from staff import roles
 from staff.models import AgentProfile
+from tests.factories import InboundFactory
 
 # Tests run tasks where they are queued, as the embedded default does, even when REDIS_URL
 # is set for the locks: there is no worker to hand them to.
@@ -56,6 +62,40 @@ def accounts(db):
     return sample.accounts()
 
 
+@pytest.fixture
+def ingest(accounts, django_capture_on_commit_callbacks):
+    """Ingest one message as production does: ``ingest_message`` on the sample account of its
+    platform, then the on-commit work (linking) its commit would run. Takes an
+    ``InboundMessage`` or ``InboundFactory`` fields; returns the ``IngestResult``."""
+
+    def ingest(inbound: InboundMessage | None = None, /, **fields) -> IngestResult:
+        if inbound is None:
+            inbound = InboundFactory(**fields)
+        elif fields:
+            raise TypeError("Pass an InboundMessage or InboundFactory fields, not both.")
+        with django_capture_on_commit_callbacks(execute=True):
+            return ingest_message(account=accounts[inbound.platform], inbound=inbound)
+
+    return ingest
+
+
+# Where the ``clock`` fixture stops time: Monday 2 November 2026, 10:00 UTC (10:00 in London).
+NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """``timezone.now`` frozen at ``NOW``; move it by setting ``clock.at``."""
+    frozen = Clock(NOW)
+    monkeypatch.setattr(timezone, "now", lambda: frozen.at)
+    return frozen
+
+
 AGENT_SIGN_OFF = "Best wishes,\nJo Lee"
 
 
@@ -72,6 +112,16 @@ def make_user(username: str, role: str | None, *, display_name: str = "", signat
         sign_off=f"Best wishes,\n{display_name or username.title()}",
     )
     return user
+
+
+def client_for(user, *, online: bool = False) -> Client:
+    """A new test client signed in as ``user``. ``online=True`` also polls the bell, as every
+    open page does: the agent is then online, and the test's own requests only read."""
+    client = Client()
+    client.force_login(user)
+    if online:
+        client.get("/notifications/bell/")
+    return client
 
 
 @pytest.fixture

@@ -10,12 +10,11 @@ from django.db import connection
 from cases.models import CannedResponse, Case, CaseEvent, Message
 from casework import actions
 from casework.exceptions import ActionNotAllowed, CaseTaken, ReplyNotPossible
-from casework.ingest import ingest_message
 from casework.merge import merge_customers
 from customers.models import Customer
 from notifications.models import Notification
 from staff.models import Team
-from tests.factories import AuthorFactory, InboundFactory
+from tests.factories import AuthorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -23,10 +22,9 @@ BARRIER_TIMEOUT_SECONDS = 30
 
 
 @pytest.fixture
-def case(accounts):
+def case(ingest):
     author = AuthorFactory(display_name="Neil Carver", handle="neilcarver")
-    inbound = InboundFactory(author=author, text="@acme_care my HomeHub is flashing orange")
-    return ingest_message(account=accounts["x"], inbound=inbound).message.case
+    return ingest(author=author, text="@acme_care my HomeHub is flashing orange").message.case
 
 
 def kinds(case):
@@ -93,8 +91,8 @@ def test_a_reply_after_the_case_was_reassigned_meanwhile_is_refused(
     assert not Message.objects.filter(direction=Message.Direction.OUTBOUND).exists()
 
 
-def test_a_reply_to_a_message_of_another_case_is_refused(case, agent, accounts):
-    other = ingest_message(account=accounts["x"], inbound=InboundFactory()).message
+def test_a_reply_to_a_message_of_another_case_is_refused(case, agent, ingest):
+    other = ingest().message
 
     with pytest.raises(ActionNotAllowed, match=f"Message {other.pk} is not on case"):
         actions.reply_to_case(case_id=case.pk, agent=agent, text="Hi", answering_id=other.pk)
@@ -274,10 +272,8 @@ def test_priority_tags_and_spam_are_recorded(case, agent):
     assert kinds(case)[-3:] == ["priority_changed", "tags_changed", "marked_spam"]
 
 
-def test_a_case_folded_into_another_refuses_actions_and_points_on(case, agent, accounts):
-    target_message = ingest_message(
-        account=accounts["email"], inbound=InboundFactory(channel="email", author=AuthorFactory())
-    ).message
+def test_a_case_folded_into_another_refuses_actions_and_points_on(case, agent, ingest):
+    target_message = ingest(channel="email", author=AuthorFactory()).message
     merge_customers(source=case.customer, target=Customer.objects.get(cases=target_message.case))
 
     with pytest.raises(ActionNotAllowed, match=f"merged into case #{target_message.case_id}"):

@@ -8,41 +8,20 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.test import Client
-from django.urls import URLResolver, include, path
 from django.utils import timezone
 
-from careinbox.urls import urlpatterns as site_urlpatterns
 from cases.models import Case, CaseEvent
 from casework import actions, assignment
 from casework.exceptions import ActionNotAllowed
-from casework.ingest import ingest_message
 from notifications.models import Notification
 from routing import rules
 from routing.models import RoutingRule
 from staff import roles
 from staff.models import AgentProfile, Team
-from tests.conftest import make_user
-from tests.factories import InboundFactory
+from tests.conftest import NOW, client_for, make_user
 from tests.processes import child_database_url, run_together
-from workspace.urls import urlpatterns as ticket_urlpatterns
-from workspace.views import availability
 
 pytestmark = pytest.mark.django_db
-
-# The site with the availability pages, wherever tickets/urls.py stands.
-urlpatterns = [
-    path("", include(([*ticket_urlpatterns, *availability.urlpatterns], "tickets"))),
-    *(p for p in site_urlpatterns if not isinstance(p, URLResolver) or p.namespace != "tickets"),
-]
-
-NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
-    return NOW
 
 
 @pytest.fixture
@@ -67,16 +46,15 @@ def ana(db):
     return make_user("ana", roles.AGENT, display_name="Ana Silva")
 
 
-def receive(accounts, **fields) -> Case:
-    inbound = InboundFactory(**fields)
-    return ingest_message(account=accounts[inbound.platform], inbound=inbound).message.case
+def receive(ingest, **fields) -> Case:
+    return ingest(**fields).message.case
 
 
-def test_new_cases_go_to_online_agents_in_turn(accounts, care, agent, other_agent, ana, clock):
+def test_new_cases_go_to_online_agents_in_turn(ingest, care, agent, other_agent, ana, clock):
     for user in (agent, other_agent, ana):
         member(user, care)
 
-    cases = [receive(accounts) for _ in range(6)]
+    cases = [receive(ingest) for _ in range(6)]
 
     assert [c.assignee.username for c in cases] == ["jo", "priya", "ana", "jo", "priya", "ana"]
     assert all(Case.objects.get(pk=c.pk).status == Case.Status.OPEN for c in cases)
@@ -95,28 +73,28 @@ def test_new_cases_go_to_online_agents_in_turn(accounts, care, agent, other_agen
     )
 
 
-def test_offline_and_paused_agents_get_nothing(accounts, care, agent, other_agent, ana, clock):
+def test_offline_and_paused_agents_get_nothing(ingest, care, agent, other_agent, ana, clock):
     member(agent, care)
     member(other_agent, care, seen=NOW - timedelta(minutes=10))
     paused = member(ana, care)
     paused.assignment_paused = True
     paused.save()
 
-    cases = [receive(accounts) for _ in range(3)]
+    cases = [receive(ingest) for _ in range(3)]
 
     assert {c.assignee for c in cases} == {agent}
 
 
 def test_capacity_is_respected_and_waiting_cases_go_out_as_it_frees_up(
-    accounts, care, agent, other_agent, clock
+    ingest, care, agent, other_agent, clock
 ):
     member(agent, care, capacity=1)
     member(other_agent, care, capacity=1)
     # A pending case counts against capacity: the agent still holds it.
-    held = receive(accounts)
+    held = receive(ingest)
     actions.set_status(case_id=held.pk, by=agent, status=Case.Status.PENDING)
 
-    first, second, third = (receive(accounts) for _ in range(3))
+    first, second, third = (receive(ingest) for _ in range(3))
 
     assert (held.assignee, first.assignee, second.assignee, third.assignee) == (
         agent,
@@ -132,20 +110,20 @@ def test_capacity_is_respected_and_waiting_cases_go_out_as_it_frees_up(
     assert Case.objects.get(pk=third.pk).assignee is None
 
 
-def test_a_team_without_auto_assignment_assigns_nothing(accounts, care, agent, clock):
+def test_a_team_without_auto_assignment_assigns_nothing(ingest, care, agent, clock):
     member(agent, care)
     care.auto_assign = False
     care.save()
 
-    assert receive(accounts).assignee is None
+    assert receive(ingest).assignee is None
 
 
-def test_claiming_by_hand_ignores_pause_and_capacity(accounts, care, agent, other_agent, clock):
+def test_claiming_by_hand_ignores_pause_and_capacity(ingest, care, agent, other_agent, clock):
     member(other_agent, care)
     full = member(agent, care, capacity=0)
     full.assignment_paused = True
     full.save()
-    case = receive(accounts)
+    case = receive(ingest)
     actions.release_case(case_id=case.pk, agent=other_agent)
 
     actions.claim_case(case_id=case.pk, agent=agent)
@@ -162,12 +140,10 @@ def test_the_middleware_marks_a_signed_in_agent_online(client, agent, settings, 
     assert AgentProfile.objects.get(user=agent).last_seen_at == NOW
 
 
-@pytest.mark.urls(__name__)
-def test_supervisors_see_availability_and_pause_agents(accounts, care, agent, supervisor, clock):
+def test_supervisors_see_availability_and_pause_agents(ingest, care, agent, supervisor, clock):
     member(agent, care, capacity=3)
-    receive(accounts)
-    client = Client()
-    client.force_login(supervisor)
+    receive(ingest)
+    client = client_for(supervisor)
 
     page = client.get("/agents/").content.decode()
     response = client.post(f"/agents/{agent.pk}/pause/", {"paused": "1"})
@@ -180,11 +156,9 @@ def test_supervisors_see_availability_and_pause_agents(accounts, care, agent, su
     assert not AgentProfile.objects.get(user=agent).assignment_paused
 
 
-@pytest.mark.urls(__name__)
 def test_agents_and_managers_cannot_pause_anyone(agent, other_agent, manager):
     for user in (agent, manager):
-        client = Client()
-        client.force_login(user)
+        client = client_for(user)
         assert client.get("/agents/").status_code == 403
         assert client.post(f"/agents/{other_agent.pk}/pause/", {"paused": "1"}).status_code == 403
     with pytest.raises(ActionNotAllowed):

@@ -5,7 +5,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cases.models import Case, CaseEvent, Message
-from casework.ingest import ingest_message
 from channels.inbound import InboundAttachment
 from customers.models import Customer, Identity
 from tests.factories import T0, AuthorFactory, InboundFactory
@@ -13,17 +12,13 @@ from tests.factories import T0, AuthorFactory, InboundFactory
 pytestmark = pytest.mark.django_db
 
 
-def ingest(accounts, inbound):
-    return ingest_message(account=accounts[inbound.platform], inbound=inbound)
-
-
 def resolve(case, *, at):
     Case.objects.filter(pk=case.pk).update(status=Case.Status.RESOLVED, resolved_at=at)
 
 
-def test_first_message_creates_customer_identity_and_case(accounts):
+def test_first_message_creates_customer_identity_and_case(ingest):
     author = AuthorFactory(external_id="431221750", handle="neilcarver", display_name="Neil C")
-    result = ingest(accounts, InboundFactory(author=author, text="HomeHub flashing orange"))
+    result = ingest(InboundFactory(author=author, text="HomeHub flashing orange"))
 
     case = result.message.case
     assert not result.duplicate
@@ -40,19 +35,19 @@ def test_first_message_creates_customer_identity_and_case(accounts):
     assert [e.kind for e in case.events.order_by("pk")] == ["created", "message_received"]
 
 
-def test_every_message_of_a_customer_lands_in_their_one_active_case(accounts):
+def test_every_message_of_a_customer_lands_in_their_one_active_case(ingest):
     author = AuthorFactory()
-    first = ingest(accounts, InboundFactory(author=author, channel="x.mention"))
-    second = ingest(accounts, InboundFactory(author=author, channel="x.dm"))
+    first = ingest(InboundFactory(author=author, channel="x.mention"))
+    second = ingest(InboundFactory(author=author, channel="x.dm"))
 
     assert first.message.case_id == second.message.case_id
     assert Case.objects.count() == 1
 
 
-def test_duplicate_delivery_stores_one_message(accounts):
+def test_duplicate_delivery_stores_one_message(ingest):
     inbound = InboundFactory()
-    first = ingest(accounts, inbound)
-    again = ingest(accounts, inbound)
+    first = ingest(inbound)
+    again = ingest(inbound)
 
     assert again.duplicate
     assert again.message.pk == first.message.pk
@@ -60,18 +55,18 @@ def test_duplicate_delivery_stores_one_message(accounts):
     assert CaseEvent.objects.filter(kind="message_received").count() == 1
 
 
-def test_database_refuses_a_second_active_case_for_a_customer(accounts):
-    case = ingest(accounts, InboundFactory()).message.case
+def test_database_refuses_a_second_active_case_for_a_customer(ingest):
+    case = ingest(InboundFactory()).message.case
     with pytest.raises(IntegrityError), transaction.atomic():
         Case.objects.create(customer=case.customer, opened_at=T0)
 
 
-def test_new_message_on_pending_case_makes_it_open_again(accounts):
+def test_new_message_on_pending_case_makes_it_open_again(ingest):
     author = AuthorFactory()
-    case = ingest(accounts, InboundFactory(author=author)).message.case
+    case = ingest(InboundFactory(author=author)).message.case
     Case.objects.filter(pk=case.pk).update(status=Case.Status.PENDING)
 
-    ingest(accounts, InboundFactory(author=author))
+    ingest(InboundFactory(author=author))
 
     case.refresh_from_db()
     assert case.status == Case.Status.OPEN
@@ -79,13 +74,13 @@ def test_new_message_on_pending_case_makes_it_open_again(accounts):
     assert (change.data["from"], change.data["to"]) == ("pending", "open")
 
 
-def test_message_within_reopen_window_reopens_resolved_case(accounts, settings):
+def test_message_within_reopen_window_reopens_resolved_case(ingest, settings):
     settings.CAREINBOX_REOPEN_WINDOW = timedelta(days=7)
     author = AuthorFactory()
-    case = ingest(accounts, InboundFactory(author=author, sent_at=T0)).message.case
+    case = ingest(InboundFactory(author=author, sent_at=T0)).message.case
     resolve(case, at=T0 + timedelta(hours=1))
 
-    later = ingest(accounts, InboundFactory(author=author, sent_at=T0 + timedelta(days=6)))
+    later = ingest(InboundFactory(author=author, sent_at=T0 + timedelta(days=6)))
 
     assert later.message.case_id == case.pk
     case.refresh_from_db()
@@ -93,13 +88,13 @@ def test_message_within_reopen_window_reopens_resolved_case(accounts, settings):
     assert case.resolved_at is None
 
 
-def test_message_after_reopen_window_starts_new_case_and_keeps_old_one(accounts, settings):
+def test_message_after_reopen_window_starts_new_case_and_keeps_old_one(ingest, settings):
     settings.CAREINBOX_REOPEN_WINDOW = timedelta(days=7)
     author = AuthorFactory()
-    old = ingest(accounts, InboundFactory(author=author, sent_at=T0)).message.case
+    old = ingest(InboundFactory(author=author, sent_at=T0)).message.case
     resolve(old, at=T0 + timedelta(hours=1))
 
-    later = ingest(accounts, InboundFactory(author=author, sent_at=T0 + timedelta(days=9)))
+    later = ingest(InboundFactory(author=author, sent_at=T0 + timedelta(days=9)))
 
     old.refresh_from_db()
     assert later.message.case_id != old.pk
@@ -108,14 +103,13 @@ def test_message_after_reopen_window_starts_new_case_and_keeps_old_one(accounts,
     assert list(old.customer.cases.order_by("pk")) == [old, later.message.case]
 
 
-def test_reply_in_thread_of_resolved_case_reopens_it_after_the_window(accounts, settings):
+def test_reply_in_thread_of_resolved_case_reopens_it_after_the_window(ingest, settings):
     settings.CAREINBOX_REOPEN_WINDOW = timedelta(days=7)
     author = AuthorFactory()
-    first = ingest(accounts, InboundFactory(author=author, sent_at=T0)).message
+    first = ingest(InboundFactory(author=author, sent_at=T0)).message
     resolve(first.case, at=T0 + timedelta(hours=1))
 
     reply = ingest(
-        accounts,
         InboundFactory(
             author=author, sent_at=T0 + timedelta(days=20), in_reply_to=(first.external_id,)
         ),
@@ -126,29 +120,25 @@ def test_reply_in_thread_of_resolved_case_reopens_it_after_the_window(accounts, 
     assert Case.objects.get(pk=first.case_id).status == Case.Status.OPEN
 
 
-def test_closed_case_is_never_reopened_a_reply_starts_a_new_case(accounts):
+def test_closed_case_is_never_reopened_a_reply_starts_a_new_case(ingest):
     author = AuthorFactory()
-    first = ingest(accounts, InboundFactory(author=author)).message
+    first = ingest(InboundFactory(author=author)).message
     Case.objects.filter(pk=first.case_id).update(
         status=Case.Status.CLOSED, closed_at=timezone.now()
     )
 
-    reply = ingest(
-        accounts, InboundFactory(author=author, in_reply_to=(first.external_id,))
-    ).message
+    reply = ingest(InboundFactory(author=author, in_reply_to=(first.external_id,))).message
 
     assert reply.case_id != first.case_id
     assert reply.parent == first  # the thread is kept for context
     assert Case.objects.get(pk=first.case_id).status == Case.Status.CLOSED
 
 
-def test_bystander_reply_goes_to_the_bystanders_own_case_with_the_reference(accounts):
-    complaint = ingest(accounts, InboundFactory(author=AuthorFactory())).message
+def test_bystander_reply_goes_to_the_bystanders_own_case_with_the_reference(ingest):
+    complaint = ingest(InboundFactory(author=AuthorFactory())).message
     bystander = AuthorFactory(handle="acme_care_help")  # e.g. a bot impersonating the brand
 
-    reply = ingest(
-        accounts, InboundFactory(author=bystander, in_reply_to=(complaint.external_id,))
-    ).message
+    reply = ingest(InboundFactory(author=bystander, in_reply_to=(complaint.external_id,))).message
 
     assert reply.case_id != complaint.case_id
     assert reply.case.customer.identities.get().handle == "acme_care_help"
@@ -157,19 +147,19 @@ def test_bystander_reply_goes_to_the_bystanders_own_case_with_the_reference(acco
     assert complaint.case.messages.count() == 1
 
 
-def test_reply_to_a_message_not_yet_seen_keeps_its_reference(accounts):
-    reply = ingest(accounts, InboundFactory(in_reply_to=("not-yet-polled",))).message
+def test_reply_to_a_message_not_yet_seen_keeps_its_reference(ingest):
+    reply = ingest(InboundFactory(in_reply_to=("not-yet-polled",))).message
 
     assert reply.parent is None
     assert reply.in_reply_to_external_id == "not-yet-polled"
 
 
-def test_out_of_order_message_moves_case_start_and_subject_earlier(accounts):
+def test_out_of_order_message_moves_case_start_and_subject_earlier(ingest):
     author = AuthorFactory()
     late = InboundFactory(author=author, sent_at=T0 + timedelta(hours=2), text="Still broken")
     early = InboundFactory(author=author, sent_at=T0, text="Router is down")
-    ingest(accounts, late)
-    case = ingest(accounts, early).message.case
+    ingest(late)
+    case = ingest(early).message.case
 
     case.refresh_from_db()
     assert case.opened_at == case.first_inbound_at == T0
@@ -177,24 +167,23 @@ def test_out_of_order_message_moves_case_start_and_subject_earlier(accounts):
     assert case.subject == "Router is down"
 
 
-def test_identity_shows_the_profile_of_its_newest_message(accounts):
+def test_identity_shows_the_profile_of_its_newest_message(ingest):
     new = AuthorFactory(external_id="42", handle="new_handle", follower_count=500)
     old = AuthorFactory(external_id="42", handle="old_handle", follower_count=5)
-    ingest(accounts, InboundFactory(author=new, sent_at=T0 + timedelta(days=1)))
-    ingest(accounts, InboundFactory(author=old, sent_at=T0))
+    ingest(InboundFactory(author=new, sent_at=T0 + timedelta(days=1)))
+    ingest(InboundFactory(author=old, sent_at=T0))
 
     identity = Identity.objects.get(external_id="42")
     assert (identity.handle, identity.follower_count) == ("new_handle", 500)
     assert Customer.objects.count() == 1
 
 
-def test_customer_html_is_sanitised_and_raw_payload_kept(accounts):
+def test_customer_html_is_sanitised_and_raw_payload_kept(ingest):
     hostile = (
         '<p onclick="steal()">Hi<script>alert(1)</script>'
         '<a href="javascript:alert(2)">click</a><img src="https://tracker.example/p.gif"></p>'
     )
     message = ingest(
-        accounts,
         InboundFactory(channel="email", html=hostile, raw=b"original bytes"),
     ).message
 
@@ -206,10 +195,9 @@ def test_customer_html_is_sanitised_and_raw_payload_kept(accounts):
     assert bytes(message.raw_payload) == b"original bytes"
 
 
-def test_attachments_over_the_limit_are_recorded_but_not_stored(accounts, settings):
+def test_attachments_over_the_limit_are_recorded_but_not_stored(ingest, settings):
     settings.CAREINBOX_ATTACHMENT_MAX_BYTES = 10
     message = ingest(
-        accounts,
         InboundFactory(
             channel="facebook.message",
             attachments=(
@@ -225,8 +213,8 @@ def test_attachments_over_the_limit_are_recorded_but_not_stored(accounts, settin
     assert "limit" in big.skipped_reason
 
 
-def test_history_events_cannot_be_changed_or_deleted(accounts):
-    event = ingest(accounts, InboundFactory()).message.case.events.first()
+def test_history_events_cannot_be_changed_or_deleted(ingest):
+    event = ingest(InboundFactory()).message.case.events.first()
     event.data = {"tampered": True}
     with pytest.raises(ValueError, match="cannot be changed"):
         event.save()
@@ -234,27 +222,24 @@ def test_history_events_cannot_be_changed_or_deleted(accounts):
         event.delete()
 
 
-def test_a_reply_stored_before_its_parent_is_linked_when_the_parent_arrives(accounts):
+def test_a_reply_stored_before_its_parent_is_linked_when_the_parent_arrives(ingest):
     author = AuthorFactory()
     parent = InboundFactory(author=author, sent_at=T0)
-    reply = ingest(accounts, InboundFactory(author=author, in_reply_to=(parent.external_id,)))
+    reply = ingest(InboundFactory(author=author, in_reply_to=(parent.external_id,)))
 
-    stored_parent = ingest(accounts, parent).message
+    stored_parent = ingest(parent).message
 
     reply.message.refresh_from_db()
     assert reply.message.parent == stored_parent
     assert reply.message.case_id == stored_parent.case_id
 
 
-def test_an_auto_reply_joins_the_case_without_reopening_it_or_moving_its_clocks(accounts):
+def test_an_auto_reply_joins_the_case_without_reopening_it_or_moving_its_clocks(ingest):
     author = AuthorFactory(external_id="gwen@example.org")
-    case = ingest(
-        accounts, InboundFactory(author=author, channel="email", sent_at=T0)
-    ).message.case
+    case = ingest(InboundFactory(author=author, channel="email", sent_at=T0)).message.case
     resolve(case, at=T0 + timedelta(hours=1))
 
     auto = ingest(
-        accounts,
         InboundFactory(
             author=author,
             channel="email",
@@ -272,29 +257,24 @@ def test_an_auto_reply_joins_the_case_without_reopening_it_or_moving_its_clocks(
     assert case.events.get(message=auto).data["automated"] == "auto-reply"
 
 
-def test_a_bounce_never_opens_a_new_case_for_a_customer_with_a_closed_one(accounts):
+def test_a_bounce_never_opens_a_new_case_for_a_customer_with_a_closed_one(ingest):
     author = AuthorFactory(external_id="gwen@example.org")
-    case = ingest(accounts, InboundFactory(author=author, channel="email")).message.case
+    case = ingest(InboundFactory(author=author, channel="email")).message.case
     Case.objects.filter(pk=case.pk).update(status=Case.Status.CLOSED)
 
-    bounce = ingest(
-        accounts, InboundFactory(author=author, channel="email", automated="bounce")
-    ).message
+    bounce = ingest(InboundFactory(author=author, channel="email", automated="bounce")).message
 
     assert bounce.case_id == case.pk
     assert Case.objects.count() == 1
 
 
-def test_a_quoted_case_number_threads_a_mail_into_that_resolved_case(accounts, settings):
+def test_a_quoted_case_number_threads_a_mail_into_that_resolved_case(ingest, settings):
     settings.CAREINBOX_REOPEN_WINDOW = timedelta(days=7)
     author = AuthorFactory(external_id="gwen@example.org")
-    case = ingest(
-        accounts, InboundFactory(author=author, channel="email", sent_at=T0)
-    ).message.case
+    case = ingest(InboundFactory(author=author, channel="email", sent_at=T0)).message.case
     resolve(case, at=T0 + timedelta(hours=1))
 
     later = ingest(
-        accounts,
         InboundFactory(
             author=author,
             channel="email",
@@ -308,12 +288,10 @@ def test_a_quoted_case_number_threads_a_mail_into_that_resolved_case(accounts, s
     assert case.status == Case.Status.OPEN
 
 
-def test_quoting_another_customers_case_number_joins_nothing_of_theirs(accounts):
-    stranger_case = ingest(accounts, InboundFactory(channel="email")).message.case
+def test_quoting_another_customers_case_number_joins_nothing_of_theirs(ingest):
+    stranger_case = ingest(InboundFactory(channel="email")).message.case
 
-    message = ingest(
-        accounts, InboundFactory(channel="email", case_reference=stranger_case.pk)
-    ).message
+    message = ingest(InboundFactory(channel="email", case_reference=stranger_case.pk)).message
 
     assert message.case_id != stranger_case.pk
     assert stranger_case.messages.count() == 1

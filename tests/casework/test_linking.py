@@ -5,7 +5,6 @@ from cases.models import Case, CaseEvent, Message
 from cases.selectors import case_events
 from casework import linking
 from casework.exceptions import MergeNotPermitted
-from casework.ingest import ingest_message
 from customers import selectors
 from customers.evidence import Found, Kind, extract, name_similarity
 from customers.models import Customer, Evidence, MergeSuggestion
@@ -15,17 +14,6 @@ pytestmark = pytest.mark.django_db
 
 BRAND = ["@acme_care", "care@acme-home.example"]
 PATTERNS = [r"AH-\d{5}-[A-Z]{2}", r"US-\d{6}"]
-
-
-@pytest.fixture
-def ingest(accounts, django_capture_on_commit_callbacks):
-    """Ingest as production does: linking runs once the ingest transaction commits."""
-
-    def ingest(inbound):
-        with django_capture_on_commit_callbacks(execute=True):
-            return ingest_message(account=accounts[inbound.platform], inbound=inbound)
-
-    return ingest
 
 
 def live_customers():

@@ -6,33 +6,26 @@ from django.contrib.auth import get_user_model
 from cases.models import Case
 from cases.selectors import case_events
 from casework.exceptions import MergeNotAllowed
-from casework.ingest import ingest_message
 from casework.merge import merge_customers
 from customers.models import Customer, Identity
-from tests.factories import T0, AuthorFactory, InboundFactory
+from tests.factories import T0, AuthorFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def ingest(accounts, **fields):
-    inbound = InboundFactory(**fields)
-    return ingest_message(account=accounts[inbound.platform], inbound=inbound).message
-
-
 @pytest.fixture
-def tweeter_and_mailer(accounts):
+def tweeter_and_mailer(ingest):
     """Gwen tweets at 09:00 and 11:00, then emails at 10:00 as a seemingly new customer."""
     gwen_x = AuthorFactory(external_id="555", handle="gwen_h", display_name="Gwen H")
     gwen_mail = AuthorFactory(external_id="gwen@example.org", handle="", display_name="Gwen Hart")
-    tweet = ingest(accounts, author=gwen_x, sent_at=T0, text="Order AH-1 never arrived")
+    tweet = ingest(author=gwen_x, sent_at=T0, text="Order AH-1 never arrived").message
     email = ingest(
-        accounts,
         author=gwen_mail,
         channel="email",
         sent_at=T0 + timedelta(hours=1),
         subject="Missing order",
-    )
-    later = ingest(accounts, author=gwen_x, sent_at=T0 + timedelta(hours=2), text="Any news?")
+    ).message
+    later = ingest(author=gwen_x, sent_at=T0 + timedelta(hours=2), text="Any news?").message
     return tweet, email, later
 
 
@@ -79,16 +72,15 @@ def test_merge_leaves_a_tombstone_and_moves_identities(tweeter_and_mailer):
     assert Customer.objects.count() == 2  # nothing deleted
 
 
-def test_messages_after_a_merge_join_the_merged_case(accounts, tweeter_and_mailer):
+def test_messages_after_a_merge_join_the_merged_case(ingest, tweeter_and_mailer):
     tweet, email, _ = tweeter_and_mailer
     merge_customers(source=email.case.customer, target=tweet.case.customer)
 
     reply = ingest(
-        accounts,
         author=AuthorFactory(external_id="gwen@example.org"),
         channel="email",
         in_reply_to=(email.external_id,),
-    )
+    ).message
 
     assert reply.case_id == tweet.case_id
 

@@ -15,13 +15,11 @@ from hypothesis import strategies as st
 
 from cases.export import export_cases
 from cases.models import Attachment, Message
-from casework.ingest import ingest_message
 from channels.errors import MalformedPayload, UnsupportedEvent
 from channels.inbound import InboundAttachment, InboundMessage
 from demo import sample
 from intake.models import QuarantinedPayload
 from intake.services import BatchResult, ingest_payloads
-from tests.factories import InboundFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -247,14 +245,12 @@ def test_separate_calls_in_any_order_group_messages_and_identities_the_same(acco
     assert not any(r.quarantined for r in results)
 
 
-def test_export_keeps_attachments_in_order_when_their_rows_move(accounts):
+def test_export_keeps_attachments_in_order_when_their_rows_move(ingest):
     files = tuple(
         InboundAttachment(f"page{n}.png", "image/png", 1000, bytes(range(250)) * 4)
         for n in range(10)
     )
-    message = ingest_message(
-        account=accounts["email"], inbound=InboundFactory(channel="email", attachments=files)
-    ).message
+    message = ingest(channel="email", attachments=files).message
     # Any later write to a row on a full page moves the row on PostgreSQL.
     Attachment.objects.filter(message=message, filename="page0.png").update(skipped_reason="")
 

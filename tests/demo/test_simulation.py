@@ -13,11 +13,9 @@ from django.utils import timezone
 from cases.models import Case, CaseEvent, Message
 from demo.sample import DEMO_TRAFFIC
 from demo.sandbox import mail
-from demo.sandbox.server import Sandbox
 from demo.simulation import Simulation, clock_at, ensure_sla_policy
 from sla.models import SLAPolicy
 from staff.models import AgentProfile, Team
-from tests.conftest import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)  # replies are sent on commit
 
@@ -26,21 +24,19 @@ EVENTS = 70
 
 
 @pytest.fixture
-def polled(tmp_path, agent, other_agent, supervisor):
+def polled(sandbox, agent, other_agent, supervisor):
     """The start of the sample week, moved to last week as the demo does, polled from the
     sandbox by the real clients; Jo and Priya (agents) and Sam (supervisor) in one team."""
     team = Team.objects.create(name="Care team")
     for user in (agent, other_agent, supervisor):
         AgentProfile.objects.get(user=user).teams.add(team)
     ensure_sla_policy()
-    sandbox = Sandbox(maildir=tmp_path / "maildir", smtp_port=free_port()).start()
     lines = DEMO_TRAFFIC.read_bytes().splitlines()[:EVENTS]
     sandbox.state.load(lines, rebase_to=timezone.now())
     mail.deliver_visible(sandbox)
     call_command("connect_sandbox", url=sandbox.url, stdout=io.StringIO())
     call_command("poll", once=True, stdout=io.StringIO())
-    yield sandbox
-    sandbox.stop()
+    return sandbox
 
 
 def test_agents_work_the_week_through_the_agents_actions(polled):

@@ -35,7 +35,6 @@ from pytest_django.live_server_helper import LiveServer
 
 from demo.sandbox import mail
 from demo.sandbox.server import Sandbox
-from tests.conftest import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -223,14 +222,12 @@ def screenshots(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def sandbox(tmp_path, transactional_db) -> Iterator[Sandbox]:
-    """A running platform sandbox with no traffic yet, its Maildir in tmp_path, and
-    CareInbox's X, Facebook and email accounts connected to it."""
-    running = Sandbox(maildir=tmp_path / "sandbox-maildir", smtp_port=free_port()).start()
+def sandbox(transactional_db, sandbox) -> Sandbox:
+    """The shared sandbox (tests/conftest.py), with CareInbox's X, Facebook and email accounts
+    connected to it."""
     with db_turn():
-        call_command("connect_sandbox", url=running.url, stdout=io.StringIO())
-    yield running
-    running.stop()
+        call_command("connect_sandbox", url=sandbox.url, stdout=io.StringIO())
+    return sandbox
 
 
 def poll() -> str:

@@ -3,30 +3,21 @@
 import pytest
 
 from casework import actions
-from casework.ingest import ingest_message
 from notifications.models import Notification
 from staff import presence
-from tests.factories import InboundFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def case(accounts):
-    return ingest_message(
-        account=accounts["x"], inbound=InboundFactory(text="Where is it?")
-    ).message.case
+def case(ingest):
+    return ingest(text="Where is it?").message.case
 
 
-def test_a_new_message_on_my_case_rings_my_bell(client, accounts, agent, case):
+def test_a_new_message_on_my_case_rings_my_bell(client, ingest, agent, case):
     actions.claim_case(case_id=case.pk, agent=agent)
     author = case.messages.get().author_identity
-    ingest_message(
-        account=accounts["x"],
-        inbound=InboundFactory(
-            author__external_id=author.external_id, text="Hello again, still waiting"
-        ),
-    )
+    ingest(author__external_id=author.external_id, text="Hello again, still waiting")
     client.force_login(agent)
 
     bell = client.get("/notifications/bell/").content.decode()

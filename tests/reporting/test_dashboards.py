@@ -19,12 +19,11 @@ from django.test.utils import CaptureQueriesContext
 from cases.models import Message
 from casework import actions, breaches
 from demo.sandbox import mail
-from demo.sandbox.server import Sandbox
 from demo.simulation import clock_at
 from sla.models import SLAPolicy
 from staff import roles
 from staff.models import AgentProfile, Team
-from tests.conftest import free_port, make_user
+from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)  # replies are sent on commit
 
@@ -64,13 +63,6 @@ TRAFFIC = [
     event("f1", 2, "09:00", "x.mention", {"id": "9006", "handle": "fay", "name": "Fay Ford"},
           "@acme_care where is my order"),
 ]  # fmt: skip
-
-
-@pytest.fixture
-def sandbox(tmp_path):
-    running = Sandbox(maildir=tmp_path / "maildir", smtp_port=free_port()).start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture

@@ -7,32 +7,20 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client
-from django.urls import URLResolver, include, path
 
-from careinbox.urls import urlpatterns as site_urlpatterns
 from cases.models import Case, CaseEvent, Message
 from casework import actions
-from casework.ingest import ingest_message
 from casework.replies import queue_reply
 from demo import sample
-from intake.services import ingest_payloads
 from routing import rules
 from routing.models import RoutingRule, Store
 from sla.models import SLAPolicy
 from staff import roles
 from staff.models import Team
-from tests.conftest import make_user
-from tests.factories import AuthorFactory, InboundFactory
-from workspace.urls import urlpatterns as ticket_urlpatterns
-from workspace.views import rules as rule_views
+from tests.conftest import client_for, make_user
+from tests.factories import AuthorFactory
 
 pytestmark = pytest.mark.django_db
-
-# The site with the rules pages, wherever tickets/urls.py stands.
-urlpatterns = [
-    path("", include(([*ticket_urlpatterns, *rule_views.urlpatterns], "tickets"))),
-    *(p for p in site_urlpatterns if not isinstance(p, URLResolver) or p.namespace != "tickets"),
-]
 
 EVENTS = {
     event["id"]: event
@@ -41,16 +29,16 @@ EVENTS = {
 }
 
 
-def ingest_events(accounts, *ids: str) -> dict[str, Message]:
-    """Ingest sample events by id, as the demo and the sandbox deliver them."""
-    payloads = [json.dumps(EVENTS[i]).encode() for i in ids]
-    ingest_payloads(source="sample", payloads=payloads, accounts=accounts)
+def ingest_events(ingest, *ids: str) -> dict[str, Message]:
+    """Ingest sample events by id, in platform-time order as a batch of them lands."""
+    events = [sample.normalise(json.dumps(EVENTS[i]).encode()) for i in ids]
+    for inbound in sorted(events, key=lambda m: (m.sent_at, m.channel, m.external_id)):
+        ingest(inbound)
     return {m.external_id: m for m in Message.objects.filter(external_id__in=ids)}
 
 
-def receive(accounts, **fields) -> Message:
-    inbound = InboundFactory(**fields)
-    return ingest_message(account=accounts[inbound.platform], inbound=inbound).message
+def receive(ingest, **fields) -> Message:
+    return ingest(**fields).message
 
 
 def rule(name: str, **fields) -> RoutingRule:
@@ -71,10 +59,10 @@ def stores(db):
     return {"leeds": leeds, "manchester": manchester}
 
 
-def test_a_message_naming_a_store_reaches_the_stores_team(accounts, stores):
+def test_a_message_naming_a_store_reaches_the_stores_team(ingest, stores):
     rule("Stores", names_store=True, team_from_store=True)
 
-    messages = ingest_events(accounts, "e21", "e158", "e154", "e123", "e199")
+    messages = ingest_events(ingest, "e21", "e158", "e154", "e123", "e199")
 
     teams = {key: m.case.team.name if m.case.team else None for key, m in messages.items()}
     assert teams == {
@@ -92,7 +80,7 @@ def test_a_message_naming_a_store_reaches_the_stores_team(accounts, stores):
     }
 
 
-def test_every_matching_rule_applies_in_order_until_one_stops(accounts):
+def test_every_matching_rule_applies_in_order_until_one_stops(ingest):
     care, billing = Team.objects.create(name="Care"), Team.objects.create(name="Billing")
     rule("Everything", set_team=care, add_tags="inbound")
     rule("Refunds", keywords="refund, money back", set_team=billing, set_priority="high")
@@ -100,8 +88,8 @@ def test_every_matching_rule_applies_in_order_until_one_stops(accounts):
     rule("Never reached", keywords="refund", set_priority="urgent")
     rule("Disabled", enabled=False, add_tags="disabled")
 
-    refund = receive(accounts, text="@acme_care I want my refund for order AH-20931-UK").case
-    other = receive(accounts, text="@acme_care the kettle whistles").case
+    refund = receive(ingest, text="@acme_care I want my refund for order AH-20931-UK").case
+    other = receive(ingest, text="@acme_care the kettle whistles").case
 
     assert (refund.team, refund.priority, tags(refund)) == (billing, "high", ["inbound", "refund"])
     assert (other.team, other.priority, tags(other)) == (care, "normal", ["inbound"])
@@ -109,28 +97,28 @@ def test_every_matching_rule_applies_in_order_until_one_stops(accounts):
     assert routed.data["rules"] == ["Everything", "Refunds", "Refund tag"]
 
 
-def test_a_rule_sets_the_team_of_a_new_case_only_and_only_raises_the_priority(accounts):
+def test_a_rule_sets_the_team_of_a_new_case_only_and_only_raises_the_priority(ingest):
     care, billing = Team.objects.create(name="Care"), Team.objects.create(name="Billing")
     rule("Care", keywords="kettle", set_team=care, set_priority="high")
     rule("Billing", keywords="invoice", set_team=billing, set_priority="low", add_tags="billing")
     author = AuthorFactory()
 
-    receive(accounts, author=author, text="@acme_care my kettle leaks")
-    case = receive(accounts, author=author, text="@acme_care and my invoice is wrong").case
+    receive(ingest, author=author, text="@acme_care my kettle leaks")
+    case = receive(ingest, author=author, text="@acme_care and my invoice is wrong").case
 
     assert (case.team, case.priority, tags(case)) == (care, "high", ["billing"])
     last = CaseEvent.objects.filter(kind=CaseEvent.Kind.ROUTED, case=case).latest("pk")
     assert last.data == {"rules": ["Billing"], "tags": ["billing"]}
 
 
-def test_conditions_on_account_platform_pattern_and_language(accounts):
+def test_conditions_on_account_platform_pattern_and_language(accounts, ingest):
     spanish = Team.objects.create(name="Spanish")
     rule("Email", platform="email", add_tags="email")
     rule("X account", channel_account=accounts["x"], add_tags="x")
     rule("Orders", pattern=r"\bAH-\d{5}-[A-Z]{2}\b", add_tags="order")
     rule("Spanish", language="es", set_team=spanish)
 
-    messages = ingest_events(accounts, "e77", "e15", "e24")
+    messages = ingest_events(ingest, "e77", "e15", "e24")
 
     assert tags(messages["e77"].case) == ["x"]
     assert messages["e77"].case.team == spanish  # "Hola, compré un refrigerador..."
@@ -192,17 +180,15 @@ def standard(db):
 
 
 def test_a_closing_thanks_needs_no_reply_stays_visible_and_starts_no_clock(
-    accounts, agent, closing_rule, standard
+    ingest, agent, closing_rule, standard
 ):
     author = AuthorFactory()
-    first = receive(accounts, author=author, text="@acme_care where is my order?")
+    first = receive(ingest, author=author, text="@acme_care where is my order?")
     case = first.case
     queue_reply(case=case, agent=agent, text="It arrives tomorrow, tracking is in your DMs.")
     actions.set_status(case_id=case.pk, by=agent, status=Case.Status.PENDING)
 
-    thanks = receive(
-        accounts, author=author, text="@acme_care brilliant, all sorted, thank you! 👍"
-    )
+    thanks = receive(ingest, author=author, text="@acme_care brilliant, all sorted, thank you! 👍")
 
     thanks.refresh_from_db()
     case.refresh_from_db()
@@ -220,9 +206,7 @@ def test_a_closing_thanks_needs_no_reply_stays_visible_and_starts_no_clock(
     }
     assert CaseEvent.objects.filter(kind=CaseEvent.Kind.MESSAGE_RECEIVED, message=thanks).exists()
 
-    question = receive(
-        accounts, author=author, text="@acme_care thanks, but it is still not here?"
-    )
+    question = receive(ingest, author=author, text="@acme_care thanks, but it is still not here?")
 
     case.refresh_from_db()
     assert question.needs_reply
@@ -230,13 +214,13 @@ def test_a_closing_thanks_needs_no_reply_stays_visible_and_starts_no_clock(
     assert case.next_response_due_at == question.sent_at + timedelta(hours=1)
 
 
-def test_a_thank_you_on_a_resolved_case_leaves_it_resolved(accounts, agent, closing_rule):
+def test_a_thank_you_on_a_resolved_case_leaves_it_resolved(ingest, agent, closing_rule):
     author = AuthorFactory()
-    case = receive(accounts, author=author, text="@acme_care is the sale on in store?").case
+    case = receive(ingest, author=author, text="@acme_care is the sale on in store?").case
     queue_reply(case=case, agent=agent, text="Yes, until Sunday.")
     actions.set_status(case_id=case.pk, by=agent, status=Case.Status.RESOLVED)
 
-    receive(accounts, author=author, text="@acme_care cheers 👍")
+    receive(ingest, author=author, text="@acme_care cheers 👍")
 
     case.refresh_from_db()
     assert case.status == Case.Status.RESOLVED
@@ -248,16 +232,12 @@ def test_a_thank_you_on_a_resolved_case_leaves_it_resolved(accounts, agent, clos
 
 @pytest.fixture
 def admin_client(admin_user):
-    client = Client()
-    client.force_login(admin_user)
-    return client
+    return client_for(admin_user)
 
 
-@pytest.mark.urls(__name__)
 @pytest.mark.parametrize("role", [roles.AGENT, roles.SUPERVISOR, roles.MANAGER])
 def test_only_admins_manage_rules(role):
-    client = Client()
-    client.force_login(make_user(f"user-{role}", role))
+    client = client_for(make_user(f"user-{role}", role))
     existing = rule("Any", add_tags="x")
 
     assert client.get("/rules/").status_code == 403
@@ -266,7 +246,6 @@ def test_only_admins_manage_rules(role):
     assert Client().get("/rules/").status_code == 302
 
 
-@pytest.mark.urls(__name__)
 def test_an_admin_creates_edits_reorders_and_disables_rules(admin_client):
     care = Team.objects.create(name="Care")
 
@@ -317,7 +296,6 @@ def test_an_admin_creates_edits_reorders_and_disables_rules(admin_client):
     )
 
 
-@pytest.mark.urls(__name__)
 def test_an_invalid_regular_expression_gets_a_clear_form_error(admin_client):
     response = admin_client.post(
         "/rules/new/", {"name": "Orders", "pattern": "AH-(\\d{5}", "add_tags": "order"}
@@ -330,7 +308,6 @@ def test_an_invalid_regular_expression_gets_a_clear_form_error(admin_client):
     assert not RoutingRule.objects.exists()
 
 
-@pytest.mark.urls(__name__)
 def test_a_rule_without_an_action_is_refused(admin_client):
     response = admin_client.post("/rules/new/", {"name": "Nothing", "keywords": "kettle"})
 
@@ -338,11 +315,10 @@ def test_a_rule_without_an_action_is_refused(admin_client):
     assert "Choose at least one action" in response.content.decode()
 
 
-@pytest.mark.urls(__name__)
 def test_the_preview_shows_which_recent_messages_a_rule_matches_without_saving(
-    admin_client, accounts, stores
+    admin_client, ingest, stores
 ):
-    ingest_events(accounts, "e21", "e123", "e158", "e2")
+    ingest_events(ingest, "e21", "e123", "e158", "e2")
 
     response = admin_client.post(
         "/rules/new/",
@@ -367,7 +343,7 @@ def test_the_preview_shows_which_recent_messages_a_rule_matches_without_saving(
     assert not CaseEvent.objects.filter(kind=CaseEvent.Kind.ROUTED).exists()
 
     saved = rule("Thanks", closing_thanks=True, mark_no_reply=True)
-    ingest_events(accounts, "e23")  # "Oh that's brilliant, thank you. ... All sorted!"
+    ingest_events(ingest, "e23")  # "Oh that's brilliant, thank you. ... All sorted!"
     page = admin_client.get(f"/rules/{saved.pk}/?preview").content.decode()
     assert "Matches 1 of the last" in page
     assert "needs no reply" in page

@@ -9,14 +9,12 @@ import pytest
 from django.conf import settings as django_settings
 from django.core import mail
 from django.db import connection
-from django.utils import timezone
 
 from careinbox.celery import app as celery_app
 from cases import clocks
 from cases.models import Case, CaseEvent, SLABreach
 from cases.services import change_status
 from casework import actions, breaches
-from casework.ingest import ingest_message
 from casework.replies import queue_reply
 from casework.tasks import check_sla_breaches_task
 from notifications.models import Notification
@@ -24,8 +22,8 @@ from sla.calendar import Hours, add_business_time, business_time_between, due_ti
 from sla.models import BusinessCalendar, BusinessHours, Holiday, SLAPolicy
 from staff import roles
 from staff.models import Team
-from tests.conftest import make_user
-from tests.factories import AuthorFactory, InboundFactory
+from tests.conftest import NOW, make_user
+from tests.factories import AuthorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +37,7 @@ def utc(*args: int) -> datetime:
 
 
 # November 2026 in London is GMT, so these UTC times are also the office's local times.
-MONDAY_10 = utc(2026, 11, 2, 10, 0)
+MONDAY_10 = NOW  # 2026-11-02 10:00 UTC, where the clock fixture starts
 
 
 # Business-hours arithmetic.
@@ -143,19 +141,6 @@ def test_a_pause_moves_the_due_time_by_the_open_time_it_held():
 # Due times on cases.
 
 
-class Clock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """The frozen ``timezone.now``; move it by setting ``clock.at``."""
-    frozen = Clock(MONDAY_10)
-    monkeypatch.setattr(timezone, "now", lambda: frozen.at)
-    return frozen
-
-
 @pytest.fixture
 def office(db):
     calendar = BusinessCalendar.objects.create(name="UK office", time_zone="Europe/London")
@@ -179,11 +164,10 @@ def standard(office):
     )
 
 
-def receive(accounts, *, at: datetime, channel: str = "x.mention", author=None, **fields) -> Case:
-    inbound = InboundFactory(
+def receive(ingest, *, at: datetime, channel: str = "x.mention", author=None, **fields) -> Case:
+    return ingest(
         channel=channel, sent_at=at, author=author or AuthorFactory(), **fields
-    )
-    return ingest_message(account=accounts[inbound.platform], inbound=inbound).message.case
+    ).message.case
 
 
 def fresh(case: Case) -> Case:
@@ -191,7 +175,7 @@ def fresh(case: Case) -> Case:
 
 
 def test_identical_messages_get_identical_deadlines_on_every_channel_and_follower_count(
-    accounts, standard, clock
+    ingest, standard, clock
 ):
     at = utc(2026, 11, 2, 16, 30)
     clock.at = at
@@ -206,7 +190,7 @@ def test_identical_messages_get_identical_deadlines_on_every_channel_and_followe
     text = "My washing machine is leaking again, can someone call me?"
 
     cases = [
-        receive(accounts, at=at, channel=channel, author=author, text=text)
+        receive(ingest, at=at, channel=channel, author=author, text=text)
         for channel, author in senders
     ]
 
@@ -216,19 +200,19 @@ def test_identical_messages_get_identical_deadlines_on_every_channel_and_followe
     assert {fresh(c).sla_policy for c in cases} == {standard}
 
 
-def test_the_calendars_holidays_and_time_zone_set_the_due_times(accounts, standard, clock):
+def test_the_calendars_holidays_and_time_zone_set_the_due_times(ingest, standard, clock):
     Holiday.objects.create(calendar=standard.calendar, date=date(2026, 11, 3), name="Strike day")
 
-    case = receive(accounts, at=utc(2026, 11, 2, 16, 30))
+    case = receive(ingest, at=utc(2026, 11, 2, 16, 30))
 
     assert case.first_response_due_at == utc(2026, 11, 4, 9, 30)
 
 
 def test_a_reply_stops_the_response_clock_and_each_new_message_starts_the_next(
-    accounts, standard, agent, clock
+    ingest, standard, agent, clock
 ):
     author = AuthorFactory()
-    case = receive(accounts, at=MONDAY_10, author=author)
+    case = receive(ingest, at=MONDAY_10, author=author)
     assert (case.first_response_due_at, case.resolution_due_at) == (
         utc(2026, 11, 2, 11),
         utc(2026, 11, 3, 10),
@@ -241,8 +225,8 @@ def test_a_reply_stops_the_response_clock_and_each_new_message_starts_the_next(
     assert case.resolution_due_at == utc(2026, 11, 3, 10)
 
     clock.at = utc(2026, 11, 2, 12, 30)
-    receive(accounts, at=utc(2026, 11, 2, 12), author=author, text="Any news?")
-    receive(accounts, at=utc(2026, 11, 2, 12, 30), author=author, text="Hello??")
+    receive(ingest, at=utc(2026, 11, 2, 12), author=author, text="Any news?")
+    receive(ingest, at=utc(2026, 11, 2, 12, 30), author=author, text="Hello??")
     # The clock runs from the oldest message still waiting, not the latest.
     assert fresh(case).next_response_due_at == utc(2026, 11, 2, 14)
     assert fresh(case).first_response_due_at is None
@@ -252,15 +236,15 @@ def test_a_reply_stops_the_response_clock_and_each_new_message_starts_the_next(
     assert fresh(case).next_response_due_at is None
 
     clock.at = utc(2026, 11, 2, 16)
-    receive(accounts, at=utc(2026, 11, 2, 16), author=author, text="Morning or afternoon?")
+    receive(ingest, at=utc(2026, 11, 2, 16), author=author, text="Morning or afternoon?")
     assert fresh(case).next_response_due_at == utc(2026, 11, 3, 10)
 
 
 def test_pending_pauses_every_clock_and_the_customers_answer_restarts_them(
-    accounts, standard, agent, clock
+    ingest, standard, agent, clock
 ):
     author = AuthorFactory()
-    case = receive(accounts, at=MONDAY_10, author=author)
+    case = receive(ingest, at=MONDAY_10, author=author)
     clock.at = utc(2026, 11, 2, 10, 30)
     queue_reply(case=fresh(case), agent=agent, text="What is your order number?")
     clock.at = utc(2026, 11, 2, 11)
@@ -274,7 +258,7 @@ def test_pending_pauses_every_clock_and_the_customers_answer_restarts_them(
     ) == (None, None, None)
 
     clock.at = utc(2026, 11, 3, 11)
-    receive(accounts, at=utc(2026, 11, 3, 11), author=author, text="It is AH-20931-UK")
+    receive(ingest, at=utc(2026, 11, 3, 11), author=author, text="It is AH-20931-UK")
 
     case = fresh(case)
     assert case.status == Case.Status.OPEN
@@ -284,9 +268,9 @@ def test_pending_pauses_every_clock_and_the_customers_answer_restarts_them(
     assert case.resolution_due_at == utc(2026, 11, 4, 10)
 
 
-def test_resolving_stops_the_clocks_and_closing_clears_them(accounts, standard, agent, clock):
+def test_resolving_stops_the_clocks_and_closing_clears_them(ingest, standard, agent, clock):
     author = AuthorFactory()
-    case = receive(accounts, at=MONDAY_10, author=author)
+    case = receive(ingest, at=MONDAY_10, author=author)
     clock.at = utc(2026, 11, 2, 10, 15)
     queue_reply(case=fresh(case), agent=agent, text="Refund sent.")
     actions.set_status(case_id=case.pk, by=agent, status=Case.Status.RESOLVED)
@@ -294,7 +278,7 @@ def test_resolving_stops_the_clocks_and_closing_clears_them(accounts, standard, 
 
     # Reopened an hour later: resolution was due Tuesday 10:00, now an hour later.
     clock.at = utc(2026, 11, 2, 11, 15)
-    receive(accounts, at=utc(2026, 11, 2, 11, 15), author=author, text="It has not arrived")
+    receive(ingest, at=utc(2026, 11, 2, 11, 15), author=author, text="It has not arrived")
     assert fresh(case).resolution_due_at == utc(2026, 11, 3, 11)
 
     case = Case.objects.select_for_update().get(pk=case.pk)
@@ -308,14 +292,14 @@ def test_resolving_stops_the_clocks_and_closing_clears_them(accounts, standard, 
 
 
 def test_the_most_specific_policy_applies_and_a_priority_change_recomputes(
-    accounts, standard, agent, clock
+    ingest, standard, agent, clock
 ):
     care = Team.objects.create(name="Care")
     SLAPolicy.objects.create(name="Urgent", priority="urgent", first_response_minutes=15)
     team_urgent = SLAPolicy.objects.create(
         name="Care urgent", priority="urgent", team=care, first_response_minutes=5
     )
-    case = receive(accounts, at=MONDAY_10)
+    case = receive(ingest, at=MONDAY_10)
 
     actions.set_priority(case_id=case.pk, by=agent, priority=Case.Priority.URGENT)
     case = fresh(case)
@@ -331,8 +315,8 @@ def test_the_most_specific_policy_applies_and_a_priority_change_recomputes(
     assert case.resolution_due_at is None
 
 
-def test_without_a_policy_a_case_has_no_due_times(accounts, clock):
-    case = receive(accounts, at=MONDAY_10)
+def test_without_a_policy_a_case_has_no_due_times(ingest, clock):
+    case = receive(ingest, at=MONDAY_10)
 
     assert (case.first_response_due_at, case.resolution_due_at, case.sla_policy) == (
         None,
@@ -366,7 +350,7 @@ def with_email(user, address: str):
 
 
 def test_a_missed_first_response_is_recorded_once_notified_and_escalated(
-    accounts, escalating, agent, supervisor, other_agent, django_capture_on_commit_callbacks, clock
+    ingest, escalating, agent, supervisor, other_agent, django_capture_on_commit_callbacks, clock
 ):
     care, escalations = escalating.team, escalating.escalate_to_team
     with_email(agent, "jo@acme-home.example")
@@ -378,7 +362,7 @@ def test_a_missed_first_response_is_recorded_once_notified_and_escalated(
     # High priority has a stricter target, already missed after the escalation: the same
     # wait for a reply still breaches only once.
     SLAPolicy.objects.create(name="High", priority="high", first_response_minutes=30)
-    case = receive(accounts, at=MONDAY_10, text="@acme_care my oven caught fire")
+    case = receive(ingest, at=MONDAY_10, text="@acme_care my oven caught fire")
     Case.objects.filter(pk=case.pk).update(team=care)
     case = fresh(case)
     clocks.recompute(case)
@@ -424,9 +408,9 @@ def test_a_missed_first_response_is_recorded_once_notified_and_escalated(
     assert SLABreach.objects.filter(case=case).count() == 1
 
 
-def test_a_case_answered_in_time_or_pending_never_breaches(accounts, standard, agent, clock):
-    answered = receive(accounts, at=MONDAY_10)
-    waiting = receive(accounts, at=MONDAY_10)
+def test_a_case_answered_in_time_or_pending_never_breaches(ingest, standard, agent, clock):
+    answered = receive(ingest, at=MONDAY_10)
+    waiting = receive(ingest, at=MONDAY_10)
     clock.at = utc(2026, 11, 2, 10, 59)
     queue_reply(case=fresh(answered), agent=agent, text="On it.")
     actions.set_status(case_id=waiting.pk, by=agent, status=Case.Status.PENDING)
@@ -437,13 +421,13 @@ def test_a_case_answered_in_time_or_pending_never_breaches(accounts, standard, a
     assert list(SLABreach.objects.values_list("case", "target")) == [(answered.pk, "resolution")]
 
 
-def test_each_new_wait_for_a_reply_can_breach_again(accounts, standard, agent, clock):
+def test_each_new_wait_for_a_reply_can_breach_again(ingest, standard, agent, clock):
     author = AuthorFactory()
-    case = receive(accounts, at=MONDAY_10, author=author)
+    case = receive(ingest, at=MONDAY_10, author=author)
     assert breaches.record_breaches(now=utc(2026, 11, 2, 11, 30)) == 1
     clock.at = utc(2026, 11, 2, 11, 30)
     queue_reply(case=fresh(case), agent=agent, text="Sorry for the wait.")
-    receive(accounts, at=utc(2026, 11, 2, 12), author=author, text="And now?")
+    receive(ingest, at=utc(2026, 11, 2, 12), author=author, text="And now?")
 
     assert breaches.record_breaches(now=utc(2026, 11, 2, 13)) == 0
     assert breaches.record_breaches(now=utc(2026, 11, 2, 14, 1)) == 1
@@ -466,13 +450,13 @@ def test_the_breach_check_runs_on_beat():
 
 
 def test_the_at_risk_queue_holds_cases_due_within_the_window_or_overdue(
-    accounts, standard, agent, settings, clock
+    ingest, standard, agent, settings, clock
 ):
     settings.CAREINBOX_SLA_AT_RISK_MINUTES = 30
-    overdue = receive(accounts, at=utc(2026, 11, 2, 9))  # due 10:00
-    soon = receive(accounts, at=utc(2026, 11, 2, 9, 20))  # due 10:20
-    later = receive(accounts, at=utc(2026, 11, 2, 9, 45))  # due 10:45
-    paused = receive(accounts, at=utc(2026, 11, 2, 9, 10))
+    overdue = receive(ingest, at=utc(2026, 11, 2, 9))  # due 10:00
+    soon = receive(ingest, at=utc(2026, 11, 2, 9, 20))  # due 10:20
+    later = receive(ingest, at=utc(2026, 11, 2, 9, 45))  # due 10:45
+    paused = receive(ingest, at=utc(2026, 11, 2, 9, 10))
     actions.set_status(case_id=paused.pk, by=agent, status=Case.Status.PENDING)
     now = MONDAY_10
 
@@ -494,8 +478,8 @@ def test_the_at_risk_queue_holds_cases_due_within_the_window_or_overdue(
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_checking_at_once_record_each_breach_once(accounts, standard, supervisor):
-    cases = [receive(accounts, at=MONDAY_10) for _ in range(6)]
+def test_two_workers_checking_at_once_record_each_breach_once(ingest, standard, supervisor):
+    cases = [receive(ingest, at=MONDAY_10) for _ in range(6)]
     barrier = threading.Barrier(2)
     results: list[int] = []
 

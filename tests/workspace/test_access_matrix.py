@@ -14,13 +14,11 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cases.models import Attachment, CannedResponse, Message
-from casework.ingest import ingest_message
 from customers.models import MergeSuggestion
 from notifications.models import Notification
 from routing.models import RoutingRule
 from staff import roles
-from tests.conftest import make_user
-from tests.factories import InboundFactory
+from tests.conftest import client_for, make_user
 
 ROLES = ["anonymous", roles.AGENT, roles.SUPERVISOR, roles.MANAGER, roles.ADMIN]
 
@@ -121,17 +119,12 @@ def test_every_route_has_a_rule():
 
 
 @pytest.fixture
-def world(accounts, django_capture_on_commit_callbacks):
+def world(ingest):
     """One of everything a URL can name, belonging to (or visible to) every role's user."""
     users = {role: make_user(f"user-{role}", role) for role in ROLES if role != "anonymous"}
-    with django_capture_on_commit_callbacks(execute=True):  # linking runs after commit
-        first = ingest_message(
-            account=accounts["x"], inbound=InboundFactory(channel="x.dm", text="Order AH-20931-UK")
-        ).message
-        other = ingest_message(
-            account=accounts["facebook"],
-            inbound=InboundFactory(channel="facebook.message", text="Order AH-20931-UK"),
-        ).message
+    first = ingest(channel="x.dm", text="Order AH-20931-UK").message
+    # Linking (after the commit) makes this a merge suggestion.
+    other = ingest(channel="facebook.message", text="Order AH-20931-UK").message
     case = first.case
     attachment = Attachment.objects.create(
         message=first, filename="receipt.txt", content_type="text/plain", size=2, content=b"hi"
@@ -193,9 +186,7 @@ def test_each_role_gets_what_the_rules_say(name, world):
 def _outcome(name: str, method: str, role: str, world: dict) -> str:
     """What was wrong with the answer to ``method`` on route ``name`` as ``role``, if
     anything."""
-    client = Client()
-    if role != "anonymous":
-        client.force_login(world["users"][role])
+    client = Client() if role == "anonymous" else client_for(world["users"][role])
     url = url_for(name, world, role)
     response = client.generic(method, url)
     got = f"{method} {url} as {role}: {response.status_code}"

@@ -13,14 +13,14 @@ from django.utils import timezone
 
 from cases.models import Attachment, CannedResponse, Case, CaseEvent, Message
 from casework import actions
-from casework.ingest import ingest_message
 from casework.merge import merge_customers
 from channels.inbound import InboundAttachment
 from notifications.models import Notification
 from routing.models import RoutingRule
 from staff import presence
 from staff.models import Team
-from tests.factories import T0, AuthorFactory, InboundFactory
+from tests.conftest import client_for
+from tests.factories import T0, AuthorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -30,27 +30,14 @@ HOSTILE = (
 )
 
 
-def ingest(accounts, **fields):
-    inbound = InboundFactory(**fields)
-    return ingest_message(account=accounts[inbound.platform], inbound=inbound).message
-
-
 @pytest.fixture
 def neil():
     return AuthorFactory(external_id="431221750", handle="neilcarver", display_name="Neil Carver")
 
 
 @pytest.fixture
-def case(accounts, neil):
-    return ingest(
-        accounts, author=neil, text="@acme_care HomeHub flashing orange", sent_at=T0
-    ).case
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+def case(ingest, neil):
+    return ingest(author=neil, text="@acme_care HomeHub flashing orange", sent_at=T0).message.case
 
 
 def url(name, case, **kwargs):
@@ -72,20 +59,19 @@ def text_of(html: str) -> str:
 
 
 def test_the_timeline_merges_every_channel_and_the_history_in_time_order(
-    accounts, case, neil, agent, other_agent
+    ingest, case, neil, agent, other_agent
 ):
     mail_author = AuthorFactory(external_id="neil@example.org", display_name="Neil Carver")
     mail = ingest(
-        accounts,
         channel="email",
         author=mail_author,
         subject="Order AH-1",
         text="Second: by email",
         sent_at=T0 + timedelta(minutes=20),
-    )
+    ).message
     merge_customers(source=mail.case.customer, target=case.customer, actor=other_agent)
     # Arrives last, happened in between.
-    ingest(accounts, channel="x.dm", author=neil, text="First: a DM", sent_at=T0 + timedelta(1))
+    ingest(channel="x.dm", author=neil, text="First: a DM", sent_at=T0 + timedelta(1))
     actions.claim_case(case_id=case.pk, agent=agent)
     actions.add_note(case_id=case.pk, author=agent, text="Checking the order.")
     actions.reply_to_case(case_id=case.pk, agent=agent, text="We are on it.")
@@ -127,14 +113,13 @@ def test_a_failed_reply_shows_its_error(case, agent):
     assert "Not sent: X refused: duplicate content." in html
 
 
-def test_hostile_text_and_html_show_as_text_and_never_run(accounts, agent):
+def test_hostile_text_and_html_show_as_text_and_never_run(ingest, agent):
     mail = ingest(
-        accounts,
         channel="email",
         author=AuthorFactory(external_id="mallory@example.org"),
         text=HOSTILE,
         html="<p>Hello</p>" + HOSTILE,
-    )
+    ).message
     # Even HTML that somehow skipped sanitising stays inert: only ever inside the sandboxed
     # frame's escaped srcdoc.
     Message.objects.filter(pk=mail.pk).update(html="<p>Hi</p>" + HOSTILE)
@@ -150,9 +135,8 @@ def test_hostile_text_and_html_show_as_text_and_never_run(accounts, agent):
     assert re.search(r'<iframe class="email-html" sandbox="" [^>]*srcdoc="&lt;p&gt;Hi', body)
 
 
-def test_long_email_quotes_are_folded(accounts, agent):
+def test_long_email_quotes_are_folded(ingest, agent):
     mail = ingest(
-        accounts,
         channel="email",
         author=AuthorFactory(external_id="ines@example.org"),
         text=(
@@ -160,7 +144,7 @@ def test_long_email_quotes_are_folded(accounts, agent):
             "On Mon, 2 Nov 2026 at 09:00, Acme Care <care@acme-home.example> wrote:\n"
             "> Would Thursday suit you?\n> Jo"
         ),
-    )
+    ).message
 
     html = page(agent, mail.case)
 
@@ -177,12 +161,12 @@ def test_long_email_quotes_are_folded(accounts, agent):
 
 
 def test_the_customer_card_shows_identities_with_profiles_and_earlier_cases(
-    accounts, case, neil, agent
+    ingest, case, neil, agent
 ):
     Case.objects.filter(pk=case.pk).update(status=Case.Status.CLOSED)
     case.customer.notes = "Prefers email."
     case.customer.save()
-    newer = ingest(accounts, author=neil, text="Again!", sent_at=T0 + timedelta(days=30)).case
+    newer = ingest(author=neil, text="Again!", sent_at=T0 + timedelta(days=30)).message.case
     assert newer.pk != case.pk
 
     html = page(agent, newer)
@@ -325,8 +309,8 @@ def test_the_holder_releases_the_case(case, agent):
 # Replying
 
 
-def test_the_reply_channel_defaults_to_where_the_customer_wrote_last(accounts, case, neil, agent):
-    dm = ingest(accounts, channel="x.dm", author=neil, text="DM", sent_at=T0 + timedelta(1))
+def test_the_reply_channel_defaults_to_where_the_customer_wrote_last(ingest, case, neil, agent):
+    dm = ingest(channel="x.dm", author=neil, text="DM", sent_at=T0 + timedelta(1)).message
 
     html = page(agent, case)
 
@@ -338,8 +322,8 @@ def test_the_reply_channel_defaults_to_where_the_customer_wrote_last(accounts, c
     ]
 
 
-def test_the_latest_customer_message_stays_above_the_composer(accounts, case, neil, agent):
-    ingest(accounts, author=neil, text="Still flashing!", sent_at=T0 + timedelta(hours=1))
+def test_the_latest_customer_message_stays_above_the_composer(ingest, case, neil, agent):
+    ingest(author=neil, text="Still flashing!", sent_at=T0 + timedelta(hours=1))
     actions.add_note(case_id=case.pk, author=agent, text="Asked the hardware team.")
 
     html = page(agent, case)
@@ -349,10 +333,10 @@ def test_the_latest_customer_message_stays_above_the_composer(accounts, case, ne
 
 
 def test_a_reply_is_queued_on_the_chosen_channel_and_the_composer_is_emptied(
-    accounts, case, neil, agent
+    ingest, case, neil, agent
 ):
     mention = case.messages.get()
-    ingest(accounts, channel="x.dm", author=neil, text="DM", sent_at=T0 + timedelta(1))
+    ingest(channel="x.dm", author=neil, text="DM", sent_at=T0 + timedelta(1))
 
     response = client_for(agent).post(
         url("case-reply", case),
@@ -466,13 +450,12 @@ def test_the_x_counter_says_by_how_much_a_reply_is_over(case, agent):
     assert "4 over X's limit" in html
 
 
-def test_a_messenger_reply_shows_the_window(accounts, agent):
+def test_a_messenger_reply_shows_the_window(ingest, agent):
     message = ingest(
-        accounts,
         channel="facebook.message",
         author=AuthorFactory(),
         sent_at=timezone.now() - timedelta(hours=30),
-    )
+    ).message
 
     response = client_for(agent).post(
         url("case-reply-length", message.case), {"text": "Hi", "answering_id": message.pk}
@@ -615,9 +598,8 @@ def test_an_unknown_status_is_refused_in_words(case, agent):
 
 
 @pytest.fixture
-def attachment(accounts):
+def attachment(ingest):
     mail = ingest(
-        accounts,
         channel="email",
         author=AuthorFactory(external_id="ines@example.org"),
         attachments=(
@@ -628,7 +610,7 @@ def attachment(accounts):
                 content=b"<script>alert('inline')</script>",
             ),
         ),
-    )
+    ).message
     return Attachment.objects.get(message=mail)
 
 
@@ -670,14 +652,14 @@ def version_of(html: str) -> str:
     return re.search(r'data-version="(\w+)"', html).group(1)
 
 
-def test_the_timeline_answers_204_until_something_changes(accounts, case, neil, agent):
+def test_the_timeline_answers_204_until_something_changes(ingest, case, neil, agent):
     client = client_for(agent)
     version = version_of(page(agent, case))
     timeline = url("case-timeline", case)
 
     assert client.get(timeline, {"version": version}, headers=HTMX).status_code == 204
 
-    ingest(accounts, author=neil, text="Any news?", sent_at=T0 + timedelta(hours=2))
+    ingest(author=neil, text="Any news?", sent_at=T0 + timedelta(hours=2))
     response = client.get(timeline, {"version": version}, headers=HTMX)
 
     html = response.content.decode()
@@ -688,10 +670,10 @@ def test_the_timeline_answers_204_until_something_changes(accounts, case, neil, 
     assert client.get(timeline, {"version": version_of(html)}).status_code == 204
 
 
-def test_a_poll_keeps_the_agents_chosen_reply_channel(accounts, case, neil, agent):
+def test_a_poll_keeps_the_agents_chosen_reply_channel(ingest, case, neil, agent):
     mention = case.messages.get()
     version = version_of(page(agent, case))
-    dm = ingest(accounts, channel="x.dm", author=neil, text="DM", sent_at=T0 + timedelta(1))
+    dm = ingest(channel="x.dm", author=neil, text="DM", sent_at=T0 + timedelta(1)).message
 
     response = client_for(agent).get(
         url("case-timeline", case), {"version": version, "answering_id": mention.pk}
@@ -704,17 +686,17 @@ def test_a_poll_keeps_the_agents_chosen_reply_channel(accounts, case, neil, agen
     assert 'id="case-details" class="side-section"' in html
 
 
-def test_a_managers_poll_carries_no_controls(accounts, case, neil, manager):
+def test_a_managers_poll_carries_no_controls(ingest, case, neil, manager):
     version = version_of(page(manager, case))
-    ingest(accounts, author=neil, text="Hello?", sent_at=T0 + timedelta(1))
+    ingest(author=neil, text="Hello?", sent_at=T0 + timedelta(1))
 
     html = client_for(manager).get(url("case-timeline", case), {"version": version}).content
     assert b"Hello?" in html
     assert b"reply-channel" not in html and b"case-details" not in html
 
 
-def test_a_case_folded_by_a_merge_points_to_the_live_case(accounts, case, agent):
-    other = ingest(accounts, channel="email", author=AuthorFactory(external_id="n@example.org"))
+def test_a_case_folded_by_a_merge_points_to_the_live_case(ingest, case, agent):
+    other = ingest(channel="email", author=AuthorFactory(external_id="n@example.org")).message
     merge_customers(source=case.customer, target=other.case.customer)
 
     html = page(agent, case)
@@ -769,28 +751,27 @@ def test_presence_shows_who_else_is_viewing_or_replying(case, agent, other_agent
 # Query count
 
 
-def grown_case(accounts, agent, other_agent, *, rounds):
+def grown_case(ingest, agent, other_agent, *, rounds):
     """A case with ``rounds`` of messages on every channel (folded in by a merge) and history
     of every kind."""
     author = AuthorFactory()
-    case = ingest(accounts, author=author, text="First", sent_at=T0).case
+    case = ingest(author=author, text="First", sent_at=T0).message.case
     mail = AuthorFactory(external_id=f"{author.external_id}@example.org")
-    mail_case = ingest(accounts, channel="email", author=mail, text="Hello", sent_at=T0).case
+    mail_case = ingest(channel="email", author=mail, text="Hello", sent_at=T0).message.case
     merge_customers(source=mail_case.customer, target=case.customer)
     team = Team.objects.create(name=f"Team {author.external_id}")
     quote = "On Mon, 2 Nov 2026 at 09:00, Acme <care@acme-home.example> wrote:\n> Hello"
     for i in range(rounds):
         at = T0 + timedelta(minutes=10 * i + 1)
-        ingest(accounts, author=author, channel="x.dm", text=f"DM {i}", sent_at=at)
+        ingest(author=author, channel="x.dm", text=f"DM {i}", sent_at=at)
         message = ingest(
-            accounts,
             author=mail,
             channel="email",
             text=f"Mail {i}\n\n{quote}",
             html=f"<p>Mail {i}</p>",
             sent_at=at,
             attachments=(InboundAttachment("a.txt", "text/plain", 1, b"a"),),
-        )
+        ).message
         actions.claim_case(case_id=case.pk, agent=agent)
         actions.reply_to_case(
             case_id=case.pk, agent=agent, text=f"Reply {i}", answering_id=message.pk
@@ -811,10 +792,10 @@ CASE_PAGE_QUERIES = 13
 
 
 def test_the_case_page_takes_the_same_few_queries_however_long_the_case(
-    accounts, agent, other_agent, supervisor, canned
+    ingest, agent, other_agent, supervisor, canned
 ):
-    short = grown_case(accounts, agent, other_agent, rounds=1)
-    long = grown_case(accounts, agent, other_agent, rounds=10)
+    short = grown_case(ingest, agent, other_agent, rounds=1)
+    long = grown_case(ingest, agent, other_agent, rounds=10)
     assert long.messages.count() >= 30 and long.events.count() >= 30
     client = client_for(supervisor)
     # The first request of a session also records that the agent is online.
@@ -830,18 +811,13 @@ def test_the_case_page_takes_the_same_few_queries_however_long_the_case(
     assert counts[0] == counts[1] <= CASE_PAGE_QUERIES, counts
 
 
-def test_routing_and_a_closing_thanks_show_in_the_timeline(client, accounts, agent):
+def test_routing_and_a_closing_thanks_show_in_the_timeline(client, ingest, agent):
     leeds = Team.objects.create(name="Leeds")
     RoutingRule.objects.create(name="Leeds words", keywords="leeds", set_team=leeds)
     RoutingRule.objects.create(name="Thanks", closing_thanks=True, mark_no_reply=True, position=1)
     author = AuthorFactory()
-    case = ingest_message(
-        account=accounts["x"],
-        inbound=InboundFactory(author=author, text="@acme_care the Leeds store lost my order"),
-    ).message.case
-    ingest_message(
-        account=accounts["x"], inbound=InboundFactory(author=author, text="Thanks so much!")
-    )
+    case = ingest(author=author, text="@acme_care the Leeds store lost my order").message.case
+    ingest(author=author, text="Thanks so much!")
     client.force_login(agent)
 
     html = client.get(f"/cases/{case.pk}/").content.decode()

@@ -14,11 +14,10 @@ from django.utils import timezone
 from cases import inbox
 from cases.models import Case
 from casework import actions
-from casework.ingest import ingest_message
 from casework.merge import merge_customers
 from staff.models import Team
-from tests.conftest import make_user
-from tests.factories import T0, AuthorFactory, InboundFactory
+from tests.conftest import client_for, make_user
+from tests.factories import T0, AuthorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -29,19 +28,10 @@ CURRENT = re.compile(r'<a href="[^"]*" aria-current="page"><span class="queue-na
 QUEUE = re.compile(r'<span class="queue-name">([^<]*)</span> <span class="queue-count">(\d+)<')
 
 
-def arrive(accounts, name: str, text: str = "", **fields) -> Case:
+def arrive(ingest, name: str, text: str = "", **fields) -> Case:
     """A message from a new customer called ``name``; their case."""
     author = fields.pop("author", None) or AuthorFactory(display_name=name)
-    inbound = InboundFactory(author=author, **({"text": text} if text else {}), **fields)
-    return ingest_message(account=accounts[inbound.platform], inbound=inbound).message.case
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    # The session's first request also marks the agent online; later ones only read.
-    client.get("/notifications/bell/")
-    return client
+    return ingest(author=author, **({"text": text} if text else {}), **fields).message.case
 
 
 def names(response) -> list[str]:
@@ -71,12 +61,12 @@ def teams(agent, other_agent):
 
 
 @pytest.fixture
-def desk(accounts, agent, other_agent, supervisor, teams):
+def desk(ingest, agent, other_agent, supervisor, teams):
     """One case in every state the queues tell apart."""
-    cases = {"Meg Merged": arrive(accounts, "Meg Merged", channel="email")}
+    cases = {"Meg Merged": arrive(ingest, "Meg Merged", channel="email")}
     for name in ["Una New", "Mia Claimed", "Otto Other", "Pat Pending", "Rae Resolved"]:
-        cases[name] = arrive(accounts, name)
-    cases |= {"Sid Spam": arrive(accounts, "Sid Spam"), "Cy Closed": arrive(accounts, "Cy Closed")}
+        cases[name] = arrive(ingest, name)
+    cases |= {"Sid Spam": arrive(ingest, "Sid Spam"), "Cy Closed": arrive(ingest, "Cy Closed")}
     Case.objects.filter(pk__in=[c.pk for c in cases.values()]).update(team=teams["social"])
     Case.objects.filter(pk=cases["Otto Other"].pk).update(team=teams["email"])
     actions.claim_case(case_id=cases["Mia Claimed"].pk, agent=agent)
@@ -106,7 +96,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
 
 
 def test_an_agent_sees_each_queue_with_its_cases(desk, agent, teams):
-    jo = signed_in(agent)
+    jo = client_for(agent, online=True)
 
     assert queue_names(jo, "unassigned") == ["Una New"]
     assert queue_names(jo, "mine") == ["Mia Claimed", "Rae Resolved"]
@@ -123,15 +113,19 @@ def test_an_agent_sees_each_queue_with_its_cases(desk, agent, teams):
 
 
 def test_the_inbox_opens_on_unassigned_for_agents_and_all_open_for_managers(desk, agent, manager):
-    page = signed_in(agent).get("/")
+    page = client_for(agent, online=True).get("/")
     assert names(page) == ["Una New"]
     assert '<h1 id="inbox-title" class="inbox-title">Unassigned</h1>' in page.content.decode()
 
-    assert names(signed_in(manager).get("/")) == ["Una New", "Mia Claimed", "Otto Other"]
+    assert names(client_for(manager, online=True).get("/")) == [
+        "Una New",
+        "Mia Claimed",
+        "Otto Other",
+    ]
 
 
 def test_a_manager_reads_the_same_queues_but_has_no_mine(desk, manager, agent):
-    mo, jo = signed_in(manager), signed_in(agent)
+    mo, jo = client_for(manager, online=True), client_for(agent, online=True)
 
     for queue in ["unassigned", "all", "pending", "resolved", "spam"]:
         assert queue_names(mo, queue) == queue_names(jo, queue)
@@ -139,7 +133,7 @@ def test_a_manager_reads_the_same_queues_but_has_no_mine(desk, manager, agent):
 
 
 def test_closed_cases_and_merged_tombstones_show_in_no_queue(desk, supervisor, teams):
-    sam = signed_in(supervisor)
+    sam = client_for(supervisor, online=True)
     queues = ["unassigned", "mine", "all", "pending", "resolved", "spam"]
     queues += [f"team:{team.pk}" for team in teams.values()]
 
@@ -150,24 +144,24 @@ def test_closed_cases_and_merged_tombstones_show_in_no_queue(desk, supervisor, t
     assert Case.objects.filter(merged_into__isnull=False).count() == 1
 
 
-def test_sla_at_risk_lists_cases_due_within_the_window_or_overdue(accounts, agent, settings):
+def test_sla_at_risk_lists_cases_due_within_the_window_or_overdue(ingest, agent, settings):
     settings.CAREINBOX_SLA_AT_RISK_MINUTES = 30
     now = timezone.now()
     due = {"Soon Sue": 20, "Late Lou": -5, "Calm Cal": 120}
     for name, minutes in due.items():
-        case = arrive(accounts, name)
+        case = arrive(ingest, name)
         Case.objects.filter(pk=case.pk).update(
             next_response_due_at=now + timedelta(minutes=minutes)
         )
-    arrive(accounts, "No Sla Noel")
+    arrive(ingest, "No Sla Noel")
 
-    shown = names(signed_in(agent).get("/?queue=sla&sort=sla"))
+    shown = names(client_for(agent, online=True).get("/?queue=sla&sort=sla"))
 
     assert shown == ["Late Lou", "Soon Sue"]
 
 
 def test_spam_shows_only_in_the_spam_queue(desk, supervisor, teams):
-    sam = signed_in(supervisor)
+    sam = client_for(supervisor, online=True)
     for queue in ["unassigned", "all", f"team:{teams['social'].pk}"]:
         assert "Sid Spam" not in queue_names(sam, queue)
     assert queue_names(sam, "spam") == ["Sid Spam"]
@@ -178,7 +172,10 @@ def test_side_bar_lists_an_agents_own_teams_and_every_team_for_supervisors(
 ):
     def side_bar(user) -> list[str]:
         return [
-            name for name, _ in QUEUE.findall(signed_in(user).get("/queues/").content.decode())
+            name
+            for name, _ in QUEUE.findall(
+                client_for(user, online=True).get("/queues/").content.decode()
+            )
         ]
 
     fixed_before = ["Unassigned", "Mine", "SLA at risk"]
@@ -192,13 +189,13 @@ def test_side_bar_lists_an_agents_own_teams_and_every_team_for_supervisors(
 def test_another_teams_queue_is_not_found_for_an_agent(desk, agent, supervisor, teams):
     email_queue = {"queue": f"team:{teams['email'].pk}"}
 
-    assert signed_in(agent).get("/", email_queue).status_code == 404
-    assert names(signed_in(supervisor).get("/", email_queue)) == ["Otto Other"]
-    assert signed_in(agent).get("/", {"queue": "nonsense"}).status_code == 404
+    assert client_for(agent, online=True).get("/", email_queue).status_code == 404
+    assert names(client_for(supervisor, online=True).get("/", email_queue)) == ["Otto Other"]
+    assert client_for(agent, online=True).get("/", {"queue": "nonsense"}).status_code == 404
 
 
 def test_queue_counts_show_each_queues_size_and_mark_the_current_one(desk, agent):
-    response = signed_in(agent).get("/queues/", {"queue": "mine"})
+    response = client_for(agent, online=True).get("/queues/", {"queue": "mine"})
     html = response.content.decode()
 
     assert dict(QUEUE.findall(html)) == {
@@ -216,7 +213,7 @@ def test_queue_counts_show_each_queues_size_and_mark_the_current_one(desk, agent
 
 
 def test_queue_counts_mark_the_home_queue_on_the_inbox_and_nothing_elsewhere(desk, agent):
-    jo = signed_in(agent)
+    jo = client_for(agent, online=True)
 
     on_inbox = jo.get(
         "/queues/", headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/"}
@@ -229,15 +226,13 @@ def test_queue_counts_mark_the_home_queue_on_the_inbox_and_nothing_elsewhere(des
     assert CURRENT.findall(on_case.content.decode()) == []
 
 
-def test_queue_counts_take_the_same_queries_however_many_teams_and_cases(
-    accounts, desk, supervisor
-):
-    sam = signed_in(supervisor)
+def test_queue_counts_take_the_same_queries_however_many_teams_and_cases(ingest, desk, supervisor):
+    sam = client_for(supervisor, online=True)
     before = counted_queries(sam, "/queues/")
 
     for n in range(4):
         Team.objects.create(name=f"Team {n}")
-        arrive(accounts, f"Later {n}")
+        arrive(ingest, f"Later {n}")
 
     assert counted_queries(sam, "/queues/") == before
     assert before <= 7
@@ -246,23 +241,20 @@ def test_queue_counts_take_the_same_queries_however_many_teams_and_cases(
 # Rows.
 
 
-def test_a_row_shows_the_customer_channels_latest_message_and_who_has_it(accounts, agent):
+def test_a_row_shows_the_customer_channels_latest_message_and_who_has_it(ingest, agent):
     author = AuthorFactory(display_name="Neil Carver")
-    case = arrive(accounts, "", author=author, text="My HomeHub is flashing orange")
-    arrive(accounts, "", author=author, channel="x.dm", text="Still flashing, any news?")
-    ingest_message(
-        account=accounts["email"],
-        inbound=InboundFactory(
-            channel="email",
-            author=AuthorFactory(external_id="neil@example.com", display_name="Neil Carver"),
-            text="ignored: another customer until merged",
-        ),
+    case = arrive(ingest, "", author=author, text="My HomeHub is flashing orange")
+    arrive(ingest, "", author=author, channel="x.dm", text="Still flashing, any news?")
+    ingest(
+        channel="email",
+        author=AuthorFactory(external_id="neil@example.com", display_name="Neil Carver"),
+        text="ignored: another customer until merged",
     )
     actions.claim_case(case_id=case.pk, agent=agent)
     actions.set_tags(case_id=case.pk, by=agent, names=["vip", "homehub"])
     actions.set_priority(case_id=case.pk, by=agent, priority="urgent")
 
-    html = signed_in(agent).get("/", {"queue": "mine"}).content.decode()
+    html = client_for(agent, online=True).get("/", {"queue": "mine"}).content.decode()
 
     row = html[html.index("data-case-row") : html.index("</li>", html.index("data-case-row"))]
     assert f'<a class="row-open" data-open href="/cases/{case.pk}/"' in row
@@ -276,20 +268,20 @@ def test_a_row_shows_the_customer_channels_latest_message_and_who_has_it(account
     assert '<span class="tag">homehub</span><span class="tag">vip</span>' in row
 
 
-def test_hostile_text_in_a_snippet_or_name_is_shown_as_text(accounts, agent):
+def test_hostile_text_in_a_snippet_or_name_is_shown_as_text(ingest, agent):
     hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>'
-    arrive(accounts, hostile, text=hostile)
+    arrive(ingest, hostile, text=hostile)
 
-    html = signed_in(agent).get("/").content.decode()
+    html = client_for(agent, online=True).get("/").content.decode()
 
     assert "<script>alert" not in html
     assert "<img src=x" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
-    assert names(signed_in(agent).get("/")) == [hostile]
+    assert names(client_for(agent, online=True).get("/")) == [hostile]
 
 
-def test_mine_shows_the_note_of_the_latest_hand_off_to_me(accounts, agent, other_agent):
-    case = arrive(accounts, "Hana Handoff")
+def test_mine_shows_the_note_of_the_latest_hand_off_to_me(ingest, agent, other_agent):
+    case = arrive(ingest, "Hana Handoff")
     actions.claim_case(case_id=case.pk, agent=other_agent)
     actions.hand_off_case(
         case_id=case.pk,
@@ -298,13 +290,13 @@ def test_mine_shows_the_note_of_the_latest_hand_off_to_me(accounts, agent, other
         to_user_id=agent.pk,
     )
 
-    html = signed_in(agent).get("/", {"queue": "mine"}).content.decode()
+    html = client_for(agent, online=True).get("/", {"queue": "mine"}).content.decode()
 
     assert "Handed off to you by Priya Shah:</span> Refund approved; send the label." in html
 
 
-def test_mine_shows_a_supervisors_reassignment_note(accounts, agent, other_agent, supervisor):
-    case = arrive(accounts, "Rex Reassigned")
+def test_mine_shows_a_supervisors_reassignment_note(ingest, agent, other_agent, supervisor):
+    case = arrive(ingest, "Rex Reassigned")
     actions.claim_case(case_id=case.pk, agent=other_agent)
     actions.hand_off_case(case_id=case.pk, by=other_agent, note="First try", to_user_id=agent.pk)
     actions.reassign_case(case_id=case.pk, by=supervisor, to_user_id=other_agent.pk)
@@ -312,7 +304,7 @@ def test_mine_shows_a_supervisors_reassignment_note(accounts, agent, other_agent
         case_id=case.pk, by=supervisor, to_user_id=agent.pk, note="Jo knows this customer."
     )
 
-    html = signed_in(agent).get("/", {"queue": "mine"}).content.decode()
+    html = client_for(agent, online=True).get("/", {"queue": "mine"}).content.decode()
 
     assert "Reassigned to you by Sam Ortiz:</span> Jo knows this customer." in html
     assert "First try" not in html
@@ -322,11 +314,11 @@ def test_mine_shows_a_supervisors_reassignment_note(accounts, agent, other_agent
 
 
 @pytest.fixture
-def mixed(accounts, agent, other_agent, teams):
+def mixed(ingest, agent, other_agent, teams):
     """Cases on each platform with different priorities, tags, teams and holders."""
-    x = arrive(accounts, "Xena X", text="parcel never came")
-    fb = arrive(accounts, "Fay Facebook", channel="facebook.comment", text="kettle leaking")
-    mail = arrive(accounts, "Ed Email", channel="email", text="invoice question")
+    x = arrive(ingest, "Xena X", text="parcel never came")
+    fb = arrive(ingest, "Fay Facebook", channel="facebook.comment", text="kettle leaking")
+    mail = arrive(ingest, "Ed Email", channel="email", text="invoice question")
     actions.set_priority(case_id=x.pk, by=agent, priority="high")
     actions.set_tags(case_id=fb.pk, by=agent, names=["damaged"])
     actions.claim_case(case_id=mail.pk, agent=other_agent)
@@ -335,7 +327,7 @@ def mixed(accounts, agent, other_agent, teams):
 
 
 def test_filters_narrow_the_queue(mixed, agent, other_agent, teams):
-    jo = signed_in(agent)
+    jo = client_for(agent, online=True)
     damaged = mixed["facebook"].tags.get().pk
 
     assert queue_names(jo, "all", platform="x") == ["Xena X"]
@@ -351,10 +343,10 @@ def test_filters_narrow_the_queue(mixed, agent, other_agent, teams):
     assert queue_names(jo, "unassigned", platform="x", priority="low") == []
 
 
-def test_a_channel_filter_finds_cases_that_used_it_at_any_point(accounts, agent, mixed):
+def test_a_channel_filter_finds_cases_that_used_it_at_any_point(ingest, agent, mixed):
     # Xena's customer record gains an email identity: her case now has both.
     email = arrive(
-        accounts,
+        ingest,
         "Xena X",
         channel="email",
         author=AuthorFactory(external_id="xena@example.com", display_name="Xena X"),
@@ -362,11 +354,14 @@ def test_a_channel_filter_finds_cases_that_used_it_at_any_point(accounts, agent,
     merge_customers(source=email.customer, target=mixed["x"].customer)
 
     # Xena's email came last: she has waited least.
-    assert queue_names(signed_in(agent), "all", platform="email") == ["Ed Email", "Xena X"]
+    assert queue_names(client_for(agent, online=True), "all", platform="email") == [
+        "Ed Email",
+        "Xena X",
+    ]
 
 
 def test_values_that_do_not_validate_are_ignored(mixed, agent):
-    jo = signed_in(agent)
+    jo = client_for(agent, online=True)
 
     assert queue_names(jo, "all", platform="myspace", tag="x", sort="random") == [
         "Xena X",
@@ -376,7 +371,11 @@ def test_values_that_do_not_validate_are_ignored(mixed, agent):
 
 
 def test_the_filter_bar_shows_labelled_filters_with_the_chosen_values(mixed, agent):
-    html = signed_in(agent).get("/", {"queue": "all", "platform": "email"}).content.decode()
+    html = (
+        client_for(agent, online=True)
+        .get("/", {"queue": "all", "platform": "email"})
+        .content.decode()
+    )
 
     for label in ["Search this queue", "Channel", "Status", "Priority", "Tag", "Team"]:
         assert f">{label}</label>" in html
@@ -385,16 +384,16 @@ def test_the_filter_bar_shows_labelled_filters_with_the_chosen_values(mixed, age
     assert ">damaged</option>" in html
 
 
-def test_search_finds_words_in_messages_and_customer_names_and_handles(accounts, agent):
-    arrive(accounts, "Neil Carver", text="the dishwasher is leaking")
+def test_search_finds_words_in_messages_and_customer_names_and_handles(ingest, agent):
+    arrive(ingest, "Neil Carver", text="the dishwasher is leaking")
     arrive(
-        accounts,
+        ingest,
         "Someone",
         text="hello",
         author=AuthorFactory(handle="gardengnome", display_name="Gina Gnome"),
     )
-    arrive(accounts, "Zoe Other", text="toaster sparks")
-    jo = signed_in(agent)
+    arrive(ingest, "Zoe Other", text="toaster sparks")
+    jo = client_for(agent, online=True)
 
     assert queue_names(jo, "all", q="dishwasher") == ["Neil Carver"]
     assert queue_names(jo, "all", q="carver") == ["Neil Carver"]
@@ -404,10 +403,10 @@ def test_search_finds_words_in_messages_and_customer_names_and_handles(accounts,
 
 
 @pytest.mark.skipif(connection.vendor == "postgresql", reason="the SQLite fallback")
-def test_search_without_postgresql_looks_for_the_text_anywhere(accounts, agent):
-    arrive(accounts, "Neil Carver", text="the dishwasher is leaking")
-    arrive(accounts, "Gina", author=AuthorFactory(handle="gardengnome", display_name="Gina G"))
-    jo = signed_in(agent)
+def test_search_without_postgresql_looks_for_the_text_anywhere(ingest, agent):
+    arrive(ingest, "Neil Carver", text="the dishwasher is leaking")
+    arrive(ingest, "Gina", author=AuthorFactory(handle="gardengnome", display_name="Gina G"))
+    jo = client_for(agent, online=True)
 
     assert queue_names(jo, "all", q="shwash") == ["Neil Carver"]
     assert queue_names(jo, "all", q="@gardengnome") == ["Gina G"]
@@ -415,16 +414,16 @@ def test_search_without_postgresql_looks_for_the_text_anywhere(accounts, agent):
 
 
 @pytest.mark.postgres
-def test_search_on_postgresql_matches_word_prefixes_in_any_order(accounts, agent):
-    arrive(accounts, "Neil Carver", text="Order AH-20931-UK: the dishwasher is leaking")
+def test_search_on_postgresql_matches_word_prefixes_in_any_order(ingest, agent):
+    arrive(ingest, "Neil Carver", text="Order AH-20931-UK: the dishwasher is leaking")
     arrive(
-        accounts,
+        ingest,
         "Ann",
         channel="email",
         author=AuthorFactory(external_id="ann.lee@example.com", display_name="Ann Lee"),
     )
-    arrive(accounts, "Zoe Other", text="dishes are fine, washer is fine")
-    jo = signed_in(agent)
+    arrive(ingest, "Zoe Other", text="dishes are fine, washer is fine")
+    jo = client_for(agent, online=True)
 
     assert queue_names(jo, "all", q="leak dishwash") == ["Neil Carver"]
     assert queue_names(jo, "all", q="ah-20931") == ["Neil Carver"]
@@ -434,8 +433,8 @@ def test_search_on_postgresql_matches_word_prefixes_in_any_order(accounts, agent
 
 
 @pytest.mark.postgres
-def test_search_on_postgresql_is_answered_by_the_full_text_indexes(accounts, agent):
-    arrive(accounts, "Neil Carver", text="the dishwasher is leaking")
+def test_search_on_postgresql_is_answered_by_the_full_text_indexes(ingest, agent):
+    arrive(ingest, "Neil Carver", text="the dishwasher is leaking")
     cases = Case.objects.filter(*inbox._matching("dishwasher")).values("pk")
     sql, params = cases.query.sql_with_params()
 
@@ -449,9 +448,9 @@ def test_search_on_postgresql_is_answered_by_the_full_text_indexes(accounts, age
 
 
 @pytest.mark.postgres
-def test_inbox_pages_read_the_inbox_indexes_on_postgresql(accounts, agent):
+def test_inbox_pages_read_the_inbox_indexes_on_postgresql(ingest, agent):
     for n in range(3):
-        case = arrive(accounts, f"Customer {n}")
+        case = arrive(ingest, f"Customer {n}")
         actions.claim_case(case_id=case.pk, agent=agent)
     # On a few rows the planner may read Mine from the waiting index too; at scale (see
     # bench/workspace.py) the assignee index wins. Either gives the order without a sort.
@@ -492,18 +491,18 @@ def walk(client: Client, first_url: str, between=None) -> list[str]:
     return seen
 
 
-def test_paging_walks_every_case_once_with_cases_arriving_between_pages(accounts, agent):
+def test_paging_walks_every_case_once_with_cases_arriving_between_pages(ingest, agent):
     # Three at the same minute: the id breaks the tie.
     for n in range(14):
-        arrive(accounts, f"Early {n:02}", sent_at=T0 + timedelta(minutes=n // 3))
+        arrive(ingest, f"Early {n:02}", sent_at=T0 + timedelta(minutes=n // 3))
     arrived: list[str] = []
 
     def another_arrives():
         name = f"Late {len(arrived):02}"
-        arrive(accounts, name, sent_at=T0 + timedelta(days=1, minutes=len(arrived)))
+        arrive(ingest, name, sent_at=T0 + timedelta(days=1, minutes=len(arrived)))
         arrived.append(name)
 
-    seen = walk(signed_in(agent), "/?queue=all&size=4", between=another_arrives)
+    seen = walk(client_for(agent, online=True), "/?queue=all&size=4", between=another_arrives)
 
     early = [f"Early {n:02}" for n in range(14)]
     assert seen[:14] == early
@@ -513,31 +512,31 @@ def test_paging_walks_every_case_once_with_cases_arriving_between_pages(accounts
     assert seen[14:] == arrived[: len(seen) - 14]
 
 
-def test_paging_newest_first_walks_every_case_once(accounts, agent):
+def test_paging_newest_first_walks_every_case_once(ingest, agent):
     for n in range(11):
-        arrive(accounts, f"Customer {n:02}", sent_at=T0 + timedelta(minutes=n // 2))
+        arrive(ingest, f"Customer {n:02}", sent_at=T0 + timedelta(minutes=n // 2))
 
-    seen = walk(signed_in(agent), "/?queue=all&sort=newest&size=3")
+    seen = walk(client_for(agent, online=True), "/?queue=all&sort=newest&size=3")
 
     assert seen == [f"Customer {n:02}" for n in reversed(range(11))]
 
 
-def test_sla_order_puts_the_soonest_due_first_and_cases_without_one_last(accounts, agent):
-    cases = [arrive(accounts, f"Customer {n}") for n in range(7)]
+def test_sla_order_puts_the_soonest_due_first_and_cases_without_one_last(ingest, agent):
+    cases = [arrive(ingest, f"Customer {n}") for n in range(7)]
     due = {0: 5, 2: 1, 3: 1, 5: 3}  # case index -> hours from T0
     for index, hours in due.items():
         Case.objects.filter(pk=cases[index].pk).update(
             next_response_due_at=T0 + timedelta(hours=hours)
         )
 
-    seen = walk(signed_in(agent), "/?queue=all&sort=sla&size=2")
+    seen = walk(client_for(agent, online=True), "/?queue=all&sort=sla&size=2")
 
     assert seen == [f"Customer {n}" for n in [2, 3, 5, 0, 1, 4, 6]]
 
 
-def test_a_damaged_cursor_goes_back_to_the_first_page(accounts, agent):
-    arrive(accounts, "Una")
-    jo = signed_in(agent)
+def test_a_damaged_cursor_goes_back_to_the_first_page(ingest, agent):
+    arrive(ingest, "Una")
+    jo = client_for(agent, online=True)
 
     for cursor in ["nonsense", "W10", inbox._encode_cursor("newest", T0, 1)]:
         response = jo.get("/", {"queue": "all", "cursor": cursor})
@@ -546,17 +545,17 @@ def test_a_damaged_cursor_goes_back_to_the_first_page(accounts, agent):
     assert names(jo.get("/?queue=all", follow=True)) == ["Una"]
 
 
-def test_page_queries_do_not_grow_with_page_size_or_data(accounts, agent, other_agent):
+def test_page_queries_do_not_grow_with_page_size_or_data(ingest, agent, other_agent):
     def more_cases(count: int) -> None:
         for _ in range(count):
-            case = arrive(accounts, "Someone", channel="facebook.message")
+            case = arrive(ingest, "Someone", channel="facebook.message")
             actions.claim_case(case_id=case.pk, agent=other_agent)
             actions.set_tags(case_id=case.pk, by=other_agent, names=["a", "b"])
             actions.hand_off_case(
                 case_id=case.pk, by=other_agent, note="yours", to_user_id=agent.pk
             )
 
-    jo = signed_in(agent)
+    jo = client_for(agent, online=True)
     more_cases(2)
     urls = ["/?queue=mine", "/?queue=all&q=someone&platform=facebook&sort=sla", "/?queue=spam"]
     small = {url: counted_queries(jo, url) for url in urls}
@@ -570,7 +569,7 @@ def test_page_queries_do_not_grow_with_page_size_or_data(accounts, agent, other_
 
 
 def test_a_page_stays_under_the_query_budget(desk, agent, django_assert_max_num_queries):
-    jo = signed_in(agent)
+    jo = client_for(agent, online=True)
     with django_assert_max_num_queries(12):
         jo.get("/", {"queue": "mine", "q": "una", "tag": 1, "sort": "sla"})
     with django_assert_max_num_queries(8):
@@ -580,9 +579,9 @@ def test_a_page_stays_under_the_query_budget(desk, agent, django_assert_max_num_
 # The live list.
 
 
-def test_the_list_refreshes_itself_and_skips_when_nothing_changed(accounts, agent):
-    arrive(accounts, "Una First")
-    jo = signed_in(agent)
+def test_the_list_refreshes_itself_and_skips_when_nothing_changed(ingest, agent):
+    arrive(ingest, "Una First")
+    jo = client_for(agent, online=True)
     page = jo.get("/").content.decode()
     assert 'hx-trigger="every 10s"' in page
     first_poll = jo.get(unescape(POLL.findall(page)[0]), headers={"HX-Request": "true"})
@@ -592,7 +591,7 @@ def test_the_list_refreshes_itself_and_skips_when_nothing_changed(accounts, agen
     unchanged = jo.get(poll, headers={"HX-Request": "true"})
     assert unchanged.status_code == 204
 
-    arrive(accounts, "Nina Newcomer")
+    arrive(ingest, "Nina Newcomer")
     changed = jo.get(poll, headers={"HX-Request": "true"})
 
     assert names(changed) == ["Una First", "Nina Newcomer"]
@@ -602,10 +601,10 @@ def test_the_list_refreshes_itself_and_skips_when_nothing_changed(accounts, agen
     assert unescape(POLL.findall(fragment)[0]) != poll
 
 
-def test_later_pages_do_not_poll(accounts, agent):
+def test_later_pages_do_not_poll(ingest, agent):
     for n in range(3):
-        arrive(accounts, f"Customer {n}")
-    jo = signed_in(agent)
+        arrive(ingest, f"Customer {n}")
+    jo = client_for(agent, online=True)
     second = unescape(NEXT.findall(jo.get("/?size=2").content.decode())[0])
 
     html = jo.get(second).content.decode()
@@ -615,7 +614,7 @@ def test_later_pages_do_not_poll(accounts, agent):
 
 
 def test_the_filter_bar_swaps_the_list_and_a_history_restore_gets_the_page(mixed, agent):
-    jo = signed_in(agent)
+    jo = client_for(agent, online=True)
     swapped = jo.get("/", {"queue": "all", "priority": "high"}, headers={"HX-Request": "true"})
     restored = jo.get(
         "/",
@@ -630,7 +629,7 @@ def test_the_filter_bar_swaps_the_list_and_a_history_restore_gets_the_page(mixed
 
 
 def test_pages_hold_no_inline_script_or_style(desk, agent):
-    html = signed_in(agent).get("/", {"queue": "mine"}).content.decode()
+    html = client_for(agent, online=True).get("/", {"queue": "mine"}).content.decode()
 
     assert "<script>" not in html and "style=" not in html and "hx-on" not in html
     assert "<style" not in html
@@ -640,6 +639,6 @@ def test_every_role_gets_the_page_and_a_user_without_one_is_refused(
     desk, supervisor, manager, admin_user
 ):
     for user in [supervisor, manager, admin_user]:
-        assert signed_in(user).get("/").status_code == 200
-        assert signed_in(user).get("/queues/").status_code == 200
-    assert signed_in(make_user("nobody", None)).get("/").status_code == 403
+        assert client_for(user, online=True).get("/").status_code == 200
+        assert client_for(user, online=True).get("/queues/").status_code == 200
+    assert client_for(make_user("nobody", None), online=True).get("/").status_code == 403

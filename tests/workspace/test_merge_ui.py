@@ -9,7 +9,6 @@ from django.urls import reverse
 from cases.models import Case, CaseEvent, Message
 from cases.selectors import case_events
 from casework import linking
-from casework.ingest import ingest_message
 from casework.merge import merge_customers
 from channels.inbound import InboundAuthor
 from customers.models import Customer, MergeSuggestion
@@ -20,17 +19,6 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 # What only Gwen's Facebook self wrote: never shown to anyone who may not merge.
 PRIVATE = "my flat flooded"
-
-
-@pytest.fixture
-def ingest(accounts, django_capture_on_commit_callbacks):
-    """Ingest as production does: linking runs once the ingest transaction commits."""
-
-    def ingest(inbound):
-        with django_capture_on_commit_callbacks(execute=True):
-            return ingest_message(account=accounts[inbound.platform], inbound=inbound).message
-
-    return ingest
 
 
 @dataclass
@@ -52,7 +40,7 @@ def pair(ingest):
         InboundFactory(
             channel="x.dm", author=on_x, sent_at=T0, text="Order AH-20931-UK, dryer broken"
         )
-    )
+    ).message
     facebook = ingest(
         InboundFactory(
             channel="facebook.message",
@@ -60,7 +48,7 @@ def pair(ingest):
             sent_at=T0 + timedelta(hours=1),
             text=f"AH-20931-UK: the engineer never came and {PRIVATE} <script>alert(1)</script>",
         )
-    )
+    ).message
     assert Customer.objects.filter(merged_into__isnull=True).count() == 2
     return Pair(on_x, on_facebook, x.case, facebook.case, MergeSuggestion.objects.get())
 
@@ -266,7 +254,7 @@ def test_a_dismissed_suggestion_stays_dismissed_after_new_messages_from_both(
 
 
 def test_a_suggestion_about_other_customers_is_not_found(client, pair, supervisor, ingest):
-    stranger = ingest(InboundFactory(channel="x.mention", text="@acme_care my kettle"))
+    stranger = ingest(InboundFactory(channel="x.mention", text="@acme_care my kettle")).message
     client.force_login(supervisor)
 
     responses = [
@@ -296,7 +284,7 @@ def test_a_customer_cannot_be_merged_with_itself(client, pair, supervisor):
 def test_comparing_with_an_already_merged_customer_points_to_the_one_it_went_into(
     client, pair, supervisor, ingest
 ):
-    mail = ingest(InboundFactory(channel="email", text="Hello", subject="Kettle"))
+    mail = ingest(InboundFactory(channel="email", text="Hello", subject="Kettle")).message
     x_customer, facebook_customer = pair.x_case.customer, pair.facebook_case.customer
     merge_customers(source=facebook_customer, target=x_customer, reason="Same order")
     client.force_login(supervisor)
@@ -320,7 +308,7 @@ def strangers(ingest):
             sent_at=T0,
             text="@acme_care my washer leaks",
         )
-    )
+    ).message
     mail = ingest(
         InboundFactory(
             channel="email",
@@ -329,7 +317,7 @@ def strangers(ingest):
             subject="Washer",
             text="Water all over the kitchen floor.",
         )
-    )
+    ).message
     assert not MergeSuggestion.objects.exists()
     return tweet.case, mail.case
 
@@ -385,9 +373,13 @@ def test_a_supervisor_merges_a_customer_found_by_search(client, strangers, super
 
 
 def test_a_manual_merge_names_the_evidence_both_customers_gave(client, ingest, supervisor, agent):
-    first = ingest(InboundFactory(channel="x.dm", sent_at=T0, text="Call me on 07911 123456"))
+    first = ingest(
+        InboundFactory(channel="x.dm", sent_at=T0, text="Call me on 07911 123456")
+    ).message
     later = T0 + timedelta(days=30)
-    second = ingest(InboundFactory(channel="email", sent_at=later, text="Tel 07911 123456"))
+    second = ingest(
+        InboundFactory(channel="email", sent_at=later, text="Tel 07911 123456")
+    ).message
     linking.dismiss_suggestion(suggestion_id=MergeSuggestion.objects.get().pk, by=agent)
     client.force_login(supervisor)
     compare = url("merge-compare", second.case_id, first.case.customer_id)
