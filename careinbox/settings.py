@@ -215,6 +215,9 @@ CACHES = {
 # A customer who writes again within this long of their case being resolved reopens it;
 # later, a new case starts.
 CAREINBOX_REOPEN_WINDOW = timedelta(days=envint("CAREINBOX_REOPEN_WINDOW_DAYS", 7))
+# Messages ingested in one transaction; a chunk that fails on one payload is split in halves
+# until that payload is found and quarantined.
+CAREINBOX_INGEST_CHUNK = envint("CAREINBOX_INGEST_CHUNK", 500)
 
 # Attachments larger than this are recorded (name, type, size) but their content is skipped.
 CAREINBOX_ATTACHMENT_MAX_BYTES = envint("CAREINBOX_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)

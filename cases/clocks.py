@@ -16,6 +16,7 @@ Due times are a function of the case's stored state and its status history, reco
 (``recompute``) whenever one of those changes, so they never depend on when a worker looked.
 """
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,7 +24,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from cases.models import Case, CaseEvent, Message, SLABreach
-from sla.calendar import due_time, hours_of
+from sla.calendar import Hours, due_time, hours_of
 from sla.models import SLAPolicy
 from sla.selectors import policy_for
 
@@ -67,13 +68,13 @@ TARGETS = [
 DUE_FIELDS = [t.due_field for t in TARGETS]
 
 
-def _pauses(case: Case) -> list[tuple[datetime, datetime]]:
-    """The finished pauses of the case's clocks, from its status history. Read in the order
-    recorded: a customer message reopening a case carries its platform time, which may be a
-    little before the moment an agent set it pending."""
+def pauses_of(changes: Iterable[tuple[datetime, dict]]) -> list[tuple[datetime, datetime]]:
+    """The finished pauses of a case's clocks, from its status changes ((when, data) of each
+    ``STATUS_CHANGED`` event) in the order recorded: a customer message reopening a case
+    carries its platform time, which may be a little before the moment an agent set it
+    pending."""
     pauses, since = [], None
-    events = CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.STATUS_CHANGED).order_by("pk")
-    for occurred_at, data in events.values_list("occurred_at", "data"):
+    for occurred_at, data in changes:
         if data.get("to") in PAUSED:
             since = since or occurred_at
         elif since is not None:
@@ -82,13 +83,18 @@ def _pauses(case: Case) -> list[tuple[datetime, datetime]]:
     return pauses
 
 
-def due_times(case: Case, policy: SLAPolicy | None) -> dict[str, datetime | None]:
-    """The due time of each target for the case as it stands under ``policy``."""
+def due_times(
+    case: Case,
+    policy: SLAPolicy | None,
+    *,
+    hours: Hours | None,
+    pauses: Sequence[tuple[datetime, datetime]],
+) -> dict[str, datetime | None]:
+    """The due time of each target for the case as it stands under ``policy``, whose
+    calendar's ``hours`` are given (None: around the clock); no query."""
     dues: dict[str, datetime | None] = dict.fromkeys(DUE_FIELDS)
     if policy is None or case.status == Case.Status.CLOSED or case.status in PAUSED:
         return dues
-    hours = hours_of(policy.calendar) if policy.calendar else None
-    pauses = _pauses(case)
     answered = case.first_response_at is not None
     running: dict[str, bool] = {
         # Only one response clock runs at a time: the first until the first reply, then next.
@@ -106,6 +112,19 @@ def due_times(case: Case, policy: SLAPolicy | None) -> dict[str, datetime | None
     return dues
 
 
+def apply_due_times(
+    case: Case, policy: SLAPolicy | None, dues: dict[str, datetime | None]
+) -> list[str]:
+    """Set the policy and due times on ``case`` (unsaved); returns the fields changed."""
+    changed = [field for field, due in dues.items() if getattr(case, field) != due]
+    for field in changed:
+        setattr(case, field, dues[field])
+    if case.sla_policy_id != (policy.pk if policy else None):
+        case.sla_policy = policy
+        changed.append("sla_policy")
+    return changed
+
+
 def recompute(case: Case) -> None:
     """Set the case's policy and due times from its current state. The caller holds the case
     row's lock (or its customer's). Call it after changing the status (``change_status`` does),
@@ -115,13 +134,17 @@ def recompute(case: Case) -> None:
         if case.status == Case.Status.CLOSED
         else policy_for(team_id=case.team_id, priority=case.priority)
     )
-    dues = due_times(case, policy)
-    changed = [field for field, due in dues.items() if getattr(case, field) != due]
-    for field in changed:
-        setattr(case, field, dues[field])
-    if case.sla_policy_id != (policy.pk if policy else None):
-        case.sla_policy = policy
-        changed.append("sla_policy")
+    if policy is None or case.status in PAUSED:
+        dues: dict[str, datetime | None] = dict.fromkeys(DUE_FIELDS)
+    else:
+        changes = CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.STATUS_CHANGED)
+        dues = due_times(
+            case,
+            policy,
+            hours=hours_of(policy.calendar) if policy.calendar else None,
+            pauses=pauses_of(changes.order_by("pk").values_list("occurred_at", "data")),
+        )
+    changed = apply_due_times(case, policy, dues)
     if changed:
         case.save(update_fields=changed)
 

@@ -1,5 +1,7 @@
-"""The case history: every event on a case is appended here, and nothing is ever changed."""
+"""The case history: every event on a case is appended here, one at a time (``record``) or a
+batch at a time (``record_all``), and nothing is ever changed."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -9,7 +11,7 @@ from django.utils import timezone
 from cases.models import Case, CaseEvent, Message
 
 
-def record(
+def event(
     *,
     case: Case,
     kind: str,
@@ -18,10 +20,10 @@ def record(
     message: Message | None = None,
     data: dict[str, Any] | None = None,
 ) -> CaseEvent:
-    """Append one event to ``case``'s history. ``at`` is when it happened (a customer
+    """One event on ``case``, not yet written. ``at`` is when it happened (a customer
     message's platform time; now by default), ``data`` what the timeline and the reports
     need to describe it."""
-    return CaseEvent.objects.create(
+    return CaseEvent(
         case=case,
         kind=kind,
         occurred_at=at or timezone.now(),
@@ -29,3 +31,16 @@ def record(
         message=message,
         data=data or {},
     )
+
+
+def record(**fields: Any) -> CaseEvent:
+    """Append one event (the arguments of ``event``) to its case's history."""
+    written = event(**fields)
+    written.save()
+    return written
+
+
+def record_all(events: Sequence[CaseEvent]) -> None:
+    """Append ``events`` in their order, in one statement; their cases and messages must be
+    written first."""
+    CaseEvent.objects.bulk_create(events)

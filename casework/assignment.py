@@ -58,22 +58,11 @@ def _assignable(case: Case) -> bool:
     )
 
 
-def assign_new_case(*, case: Case) -> User | None:
-    """Give the case to the next available agent of its team if it qualifies. The caller
-    holds the case's lock (ingest holds its customer's). One query when the team does not
-    auto-assign."""
-    if case.team_id is None or not _assignable(case):
-        return None
-    if not Team.objects.filter(pk=case.team_id, auto_assign=True).exists():
-        return None
-    return _assign(case, now=timezone.now())
-
-
 def _workers() -> Q:
     return Q(user__in=case_workers().values("pk"))
 
 
-def _held_counts(user_ids: list[int]) -> dict[int, int]:
+def held_counts(user_ids: list[int]) -> dict[int, int]:
     """How many cases each of these agents holds now: what counts against their capacity."""
     return dict(
         Case.objects.filter(
@@ -88,24 +77,30 @@ def _held_counts(user_ids: list[int]) -> dict[int, int]:
     )
 
 
-def _assign(case: Case, *, now: datetime) -> User | None:
-    # Only the profile rows are locked: they are what every assignment to these agents
-    # reads and writes. Lock first, then count: the count then sees every assignment that
-    # committed while this one waited.
-    candidates = list(
+def available_agents(*, team_id: int, now: datetime) -> list[AgentProfile]:
+    """The team's agents who may take a case now (online, not paused), their profile rows
+    locked: they are what every assignment to these agents reads and writes. Lock first,
+    then count (``held_counts``): the count then sees every assignment that committed while
+    this one waited."""
+    return list(
         AgentProfile.objects.select_for_update(of=("self",))
         .filter(
             _workers(),
-            teams=case.team_id,
+            teams=team_id,
             assignment_paused=False,
             last_seen_at__gte=online_since(now),
         )
         .select_related("user")
         .order_by("pk")
     )
+
+
+def _assign(case: Case, *, now: datetime) -> User | None:
+    assert case.team_id is not None  # _assignable
+    candidates = available_agents(team_id=case.team_id, now=now)
     if not candidates:
         return None
-    loads = _held_counts([p.user_id for p in candidates])
+    loads = held_counts([p.user_id for p in candidates])
     available = [p for p in candidates if loads.get(p.user_id, 0) < p.max_active_cases]
     if not available:
         return None
@@ -205,7 +200,7 @@ def availability(*, now: datetime | None = None) -> list[Availability]:
         .prefetch_related("teams")
         .order_by("display_name", "pk")
     )
-    loads = _held_counts([p.user_id for p in profiles])
+    loads = held_counts([p.user_id for p in profiles])
     since = online_since(now)
     return [
         Availability(

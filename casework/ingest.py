@@ -1,25 +1,70 @@
-"""Ingest: attach customer messages to their customers' cases."""
+"""Ingest: customer messages attached to their customers' cases, a batch at a time.
 
-from dataclasses import dataclass
+``ingest_batch`` runs the named ``STAGES`` over the whole batch. The stages that read do so
+once per batch (identities, customers, stored messages, threads, rules, policies, agents);
+the decisions are made in memory in platform-time order, with the same rules a message
+ingested alone follows; ``write`` then stores everything with a constant number of
+statements, each touched case written once. A single message is a batch of one.
+
+The batch runs in one transaction, holding its customers' row locks (taken in id order, as
+merges take them) from ``lock_customers`` to the commit. Identity linking runs after the
+commit, as a task.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
+from django.db.models import Field, Model, OuterRef, Q, Subquery
+from django.utils import timezone
 
-from cases import clocks, history
-from cases.models import Attachment, Case, CaseEvent, Message
+from cases import history
+from cases.clocks import apply_due_times, due_times, pauses_of
+from cases.models import Attachment, Case, CaseEvent, Message, Tag
 from cases.sanitise import sanitise_html
-from cases.selectors import active_case, latest_case, live_case
-from cases.services import change_status
-from casework import assignment, linking, routing
+from cases.selectors import live_case
+from casework.assignment import ASSIGNABLE_STATUSES, available_agents, held_counts
+from casework.linking import evidence_in
+from casework.tasks import link_customers_task
 from channels.inbound import InboundAuthor, InboundMessage
-from channels.models import ChannelAccount, Platform
-from customers.models import Customer, Identity
+from channels.models import ChannelAccount
+from customers.models import Customer, Evidence, Identity
 from notifications.models import Notification
-from notifications.services import notify
+from routing.rules import Outcome, enabled_rules, evaluate, load_stores
+from sla.calendar import Hours, hours_of
+from sla.models import BusinessCalendar, SLAPolicy
+from staff.models import AgentProfile, Team
 
 SUBJECT_FROM_TEXT_CHARS = 120
+PROFILE_FIELDS = ["handle", "display_name", "follower_count", "avatar_url"]
+
+REOPEN_REASONS = {
+    "reopened": "The customer wrote again within the reopen window.",
+    "thread_reopened": "The customer replied in the thread of this resolved case.",
+}
+
+# What ingest may change on a case that already exists, written once per batch.
+CASE_FIELDS = [
+    "status",
+    "closed_at",
+    "resolved_at",
+    "first_inbound_at",
+    "last_inbound_at",
+    "opened_at",
+    "subject",
+    "team",
+    "priority",
+    "assignee",
+    "awaiting_reply_since",
+    "first_response_due_at",
+    "next_response_due_at",
+    "resolution_due_at",
+    "sla_policy",
+]
 
 
 @dataclass(frozen=True)
@@ -28,211 +73,446 @@ class IngestResult:
     duplicate: bool
 
 
-def ingest_message(*, account: ChannelAccount, inbound: InboundMessage) -> IngestResult:
-    """Attach one customer message to its customer's case. Safe to repeat and to race.
+@dataclass
+class Item:
+    """One platform message on its way through the stages."""
 
-    A message already stored for this account is returned untouched (``duplicate=True``).
-    """
-    if existing := _stored_message(account, inbound.external_id):
-        return IngestResult(message=existing, duplicate=True)
-    with transaction.atomic():
-        identity = _identity_for(inbound.platform, inbound.author, seen_at=inbound.sent_at)
-        # The customer row lock serialises everything that touches this customer's cases:
-        # two deliveries of one message, two messages opening a case, a merge. Rows a merge
-        # also locks (the identity) are written only after it, so the two cannot deadlock.
-        customer = _lock_customer(identity)
-        _refresh_profile(identity, inbound.author, seen_at=inbound.sent_at)
-        if existing := _stored_message(account, inbound.external_id):
-            return IngestResult(message=existing, duplicate=True)
-        parent = _stored_parent(account, inbound.in_reply_to)
-        if inbound.automated:
-            case, how = _case_for_automated(customer, sent_at=inbound.sent_at)
-        else:
-            thread = parent.case if parent else _referenced_case(customer, inbound.case_reference)
-            case, how = _case_for(customer, thread=thread, sent_at=inbound.sent_at)
-        message = Message.objects.create(
-            case=case,
-            direction=Message.Direction.INBOUND,
-            channel_account=account,
-            channel=inbound.channel,
-            external_id=inbound.external_id,
-            in_reply_to_external_id=inbound.in_reply_to[0] if inbound.in_reply_to else "",
-            parent=parent,
-            author_identity=identity,
-            text=inbound.text,
-            html=sanitise_html(inbound.html),
-            subject=inbound.subject,
-            automated=inbound.automated,
-            sent_at=inbound.sent_at,
-            raw_payload=inbound.raw,
+    account: ChannelAccount
+    inbound: InboundMessage
+    identity: Identity | None = None
+    # Set once the message is known: stored earlier (a duplicate) or stored by this batch.
+    message: Message | None = None
+    duplicate: bool = False
+    repeat_of: "Item | None" = None  # the same message earlier in the batch
+    outcome: Outcome = field(default_factory=Outcome)
+    parent: Message | None = None
+    case: Case | None = None
+    how: str = ""
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.account.pk, self.inbound.external_id)
+
+
+@dataclass
+class Batch:
+    """What the stages share: the items, what was read once for all of them, and the rows
+    the decisions produce, in the order a message-by-message ingest would write them."""
+
+    items: list[Item]
+    now: datetime = field(default_factory=lambda: timezone.now())
+    customers: dict[int, Customer] = field(default_factory=dict)
+    # Each live customer's case that is not closed, and their latest case of any status.
+    active: dict[int, Case | None] = field(default_factory=dict)
+    latest: dict[int, Case | None] = field(default_factory=dict)
+    quoted: dict[int, Case] = field(default_factory=dict)
+    # Messages stored before that this batch's messages reply to, by (account, platform id).
+    parents: dict[tuple[Any, Any], Message] = field(default_factory=dict)
+    # The tags of the cases that existed before, by case id, and those this batch adds.
+    stored_tags: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+    new_cases: list[Case] = field(default_factory=list)
+    touched: dict[int, Case] = field(default_factory=dict)  # by id(case), in touch order
+    events: list[CaseEvent] = field(default_factory=list)
+    notices: list["Notice"] = field(default_factory=list)
+    tags: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
+    status_changes: dict[int, list[tuple[datetime, dict]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    profiles: dict[int, AgentProfile] = field(default_factory=dict)
+
+    @property
+    def fresh(self) -> list[Item]:
+        """The items this batch stores: not stored before, not repeated in the batch."""
+        return [item for item in self.items if not item.duplicate]
+
+    def touch(self, case: Case) -> Case:
+        self.touched.setdefault(id(case), case)
+        return case
+
+    def record(
+        self,
+        case: Case,
+        kind: str,
+        *,
+        at: datetime,
+        message: Message | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        """A history event, written with the others once the cases and messages exist."""
+        event = history.event(case=case, kind=kind, at=at, message=message, data=data)
+        self.events.append(event)
+        if kind == CaseEvent.Kind.STATUS_CHANGED:
+            self.status_changes[id(case)].append((at, event.data))
+
+
+@dataclass
+class Notice:
+    """A notification about a case that may not have its number yet."""
+
+    recipient_id: int
+    kind: str
+    case: Case
+    text: Callable[[int], str]  # given the case number
+
+    def row(self) -> Notification:
+        return Notification(
+            recipient_id=self.recipient_id,
+            kind=self.kind,
+            case=self.case,
+            text=self.text(self.case.pk)[:300],
         )
-        _store_attachments(message, inbound)
-        linking.record_evidence(message=message, inbound=inbound)
-        _record_inbound(case, message, how=how)
-        # Replies that arrived before this message (a poll pages newest first) point at it now.
-        Message.objects.filter(
-            channel_account=account,
-            in_reply_to_external_id=inbound.external_id,
-            parent__isnull=True,
-        ).update(parent=message)
-    return IngestResult(message=message, duplicate=False)
 
 
-def _stored_message(account: ChannelAccount, external_id: str) -> Message | None:
-    return Message.objects.filter(channel_account=account, external_id=external_id).first()
+# Reading.
 
 
-def _stored_parent(account: ChannelAccount, references: tuple[str, ...]) -> Message | None:
-    if not references:
-        return None
-    found = {
-        m.external_id: m
-        for m in Message.objects.filter(channel_account=account, external_id__in=references)
+def drop_repeats(batch: Batch) -> None:
+    """A message delivered twice in one batch is stored once; the later copy is a duplicate."""
+    first: dict[tuple[int, str], Item] = {}
+    for item in batch.items:
+        if item.key in first:
+            item.duplicate, item.repeat_of = True, first[item.key]
+        else:
+            first[item.key] = item
+
+
+def resolve_identities(batch: Batch) -> None:
+    """Find every author's identity with one query; create the missing ones, each with a new
+    customer, in bulk. An identity another worker created meanwhile is the one used."""
+    wanted: dict[tuple[str, str], Item] = {
+        (i.inbound.platform, i.inbound.author.external_id): i for i in batch.fresh
     }
-    return next((found[ref] for ref in references if ref in found), None)
+    # The earliest message of a new author names the customer, as it would alone.
+    for item in reversed(batch.fresh):
+        wanted[(item.inbound.platform, item.inbound.author.external_id)] = item
+    found = _identities(wanted)
+    missing = sorted(key for key in wanted if key not in found)  # one insert order everywhere
+    if missing:
+        authors = {key: wanted[key].inbound for key in missing}
+        customers = Customer.objects.bulk_create(
+            [Customer(display_name=_customer_name(authors[key].author)) for key in missing]
+        )
+        Identity.objects.bulk_create(
+            [
+                Identity(
+                    customer=customer,
+                    platform=platform,
+                    external_id=external_id,
+                    last_seen_at=authors[platform, external_id].sent_at,
+                    **_profile(authors[platform, external_id].author),
+                )
+                for (platform, external_id), customer in zip(missing, customers, strict=True)
+            ],
+            ignore_conflicts=True,
+        )
+        found = _identities(wanted)
+        unused = {c.pk for c in customers} - {i.customer_id for i in found.values()}
+        if unused:  # lost a race for the identity: the customer made for it is not needed
+            Customer.objects.filter(pk__in=unused).delete()
+    for item in batch.fresh:
+        item.identity = found[(item.inbound.platform, item.inbound.author.external_id)]
+
+
+def _identities(keys: dict[tuple[str, str], Item]) -> dict[tuple[str, str], Identity]:
+    match = _any_of("platform", "external_id", keys)
+    return {(i.platform, i.external_id): i for i in Identity.objects.filter(match)}
+
+
+def _any_of(group: str, name: str, pairs: Iterable[tuple[Any, str]]) -> Q:
+    """Rows whose (``group``, ``name``) is one of ``pairs``: one ``IN`` list per group,
+    which the database plans far faster than a condition per pair."""
+    names: dict[Any, list[str]] = defaultdict(list)
+    for key, value in pairs:
+        names[key].append(value)
+    match = Q(pk__in=[])
+    for key, values in names.items():
+        match |= Q(**{group: key, f"{name}__in": values})
+    return match
+
+
+def _customer_name(author: InboundAuthor) -> str:
+    return author.display_name or author.handle or author.external_id
 
 
 def _profile(author: InboundAuthor) -> dict[str, Any]:
-    return {
-        "handle": author.handle,
-        "display_name": author.display_name,
-        "follower_count": author.follower_count,
-        "avatar_url": author.avatar_url,
+    return {name: getattr(author, name) for name in PROFILE_FIELDS}
+
+
+def lock_customers(batch: Batch) -> None:
+    """Lock the authors' live customers in one statement, in id order, as merges do. The
+    locks serialise everything that touches these customers' cases until the commit."""
+    identities = {i.identity.pk: i.identity for i in batch.fresh if i.identity}
+    while identities:
+        wanted = {identity.customer_id for identity in identities.values()}
+        locked = Customer.objects.select_for_update().filter(pk__in=wanted).order_by("pk")
+        batch.customers.update({c.pk: c for c in locked})
+        # A merge that committed while this batch waited moved its identities on.
+        merged = {
+            i.pk for i in identities.values() if batch.customers[i.customer_id].merged_into_id
+        }
+        identities = {i.pk: i for i in Identity.objects.filter(pk__in=merged)}
+        for item in batch.fresh:
+            if item.identity and item.identity.pk in identities:
+                item.identity = identities[item.identity.pk]
+
+
+def drop_stored(batch: Batch) -> None:
+    """Messages stored before, found with one query under the customers' locks, are
+    duplicates (the unique key on the message is the backstop)."""
+    match = _any_of("channel_account", "external_id", (item.key for item in batch.fresh))
+    stored = {(m.channel_account_id, m.external_id): m for m in Message.objects.filter(match)}
+    for item in batch.fresh:
+        if item.key in stored:
+            item.message, item.duplicate = stored[item.key], True
+
+
+def refresh_profiles(batch: Batch) -> None:
+    """Each identity shows the profile of its newest message, whatever the arrival order."""
+    changed: dict[int, Identity] = {}
+    for item in batch.fresh:  # in platform-time order: the last change is the newest
+        identity = item.identity
+        assert identity is not None
+        if item.inbound.sent_at > identity.last_seen_at:
+            identity.last_seen_at = item.inbound.sent_at
+            for name, value in _profile(item.inbound.author).items():
+                setattr(identity, name, value)
+            changed[identity.pk] = identity
+    if changed:
+        _update_rows(Identity, list(changed.values()), ["last_seen_at", *PROFILE_FIELDS])
+
+
+def load_threads(batch: Batch) -> None:
+    """The customers' active and latest cases, the messages replied to, and the cases quoted
+    by number: what choosing a case reads."""
+    customer_ids = {i.identity.customer_id for i in batch.fresh if i.identity}
+    for case in Case.objects.filter(customer__in=customer_ids).exclude(status=Case.Status.CLOSED):
+        batch.active[case.customer_id] = case
+    lonely_machines = {
+        i.identity.customer_id
+        for i in batch.fresh
+        if i.identity and i.inbound.automated and i.identity.customer_id not in batch.active
     }
+    if lonely_machines:
+        for case in Case.objects.filter(customer__in=lonely_machines).order_by(
+            "customer_id", "opened_at", "pk"
+        ):
+            batch.latest[case.customer_id] = case
+    numbers = {i.inbound.case_reference for i in batch.fresh if i.inbound.case_reference}
+    if numbers:
+        batch.quoted = {c.pk: c for c in Case.objects.filter(pk__in=numbers)}
+    replied_to = [(i.account.pk, ref) for i in batch.fresh for ref in i.inbound.in_reply_to]
+    if replied_to:
+        match = _any_of("channel_account", "external_id", replied_to)
+        parents = Message.objects.filter(match).select_related("case")
+        batch.parents = {(m.channel_account_id, m.external_id): m for m in parents}
+    cases = [c.pk for c in [*batch.active.values(), *batch.latest.values()] if c]
+    tagged = Case.tags.through.objects.filter(case__in=cases)
+    for case_id, name in tagged.values_list("case", "tag__name"):
+        batch.stored_tags[case_id].add(name)
 
 
-def _identity_for(platform: Platform, author: InboundAuthor, *, seen_at: datetime) -> Identity:
-    """Find the identity, or create it with a new customer for it."""
-    identity = Identity.objects.filter(platform=platform, external_id=author.external_id).first()
-    if identity is None:
-        try:
-            with transaction.atomic():
-                customer = Customer.objects.create(
-                    display_name=author.display_name or author.handle or author.external_id
-                )
-                return Identity.objects.create(
-                    customer=customer,
-                    platform=platform,
-                    external_id=author.external_id,
-                    last_seen_at=seen_at,
-                    **_profile(author),
-                )
-        except IntegrityError:
-            # A concurrent ingest created it first; its customer is the one to use.
-            identity = Identity.objects.get(platform=platform, external_id=author.external_id)
-    return identity
+def _first_of(found: dict, account_id: int, references: Sequence[str]) -> Message | None:
+    return next((found[account_id, r] for r in references if (account_id, r) in found), None)
 
 
-def _refresh_profile(identity: Identity, author: InboundAuthor, *, seen_at: datetime) -> None:
-    """Show the profile of the identity's newest message, so arrival order does not matter."""
-    if seen_at > identity.last_seen_at:
-        Identity.objects.filter(pk=identity.pk, last_seen_at__lt=seen_at).update(
-            last_seen_at=seen_at, **_profile(author)
+def route(batch: Batch) -> None:
+    """Run the enabled routing rules on every message, reading the rules and stores once.
+    What they decide is applied as each message is recorded."""
+    rules = enabled_rules()
+    if not rules:
+        return
+    stores = load_stores() if any(r.names_store or r.team_from_store for r in rules) else []
+    for item in batch.fresh:
+        inbound = item.inbound
+        unstored = _Unstored(
+            text=inbound.text,
+            subject=inbound.subject,
+            channel=inbound.channel,
+            channel_account_id=item.account.pk,
+            channel_account=item.account,
+            attachments=_Present(bool(inbound.attachments)),
         )
+        item.outcome = evaluate(rules, unstored, stores=stores)
 
 
-def _lock_customer(identity: Identity) -> Customer:
-    """Lock the identity's live customer, following merges that happen while waiting."""
-    while True:
-        customer = Customer.objects.select_for_update().get(pk=identity.customer_id)
-        if customer.merged_into_id is None:
-            return customer
-        identity.refresh_from_db(fields=["customer"])
+@dataclass(frozen=True)
+class _Unstored:
+    """A message not stored yet, as the routing rules read one."""
+
+    text: str
+    subject: str
+    channel: str
+    channel_account_id: int
+    channel_account: ChannelAccount
+    attachments: "_Present"
 
 
-def _referenced_case(customer: Customer, number: int | None) -> Case | None:
-    """The case a customer quoted by number, if it is theirs: typing another customer's case
-    number joins nothing."""
-    if number is None:
-        return None
-    return customer.cases.filter(pk=number).first()
+@dataclass(frozen=True)
+class _Present:
+    present: bool
+
+    def exists(self) -> bool:
+        return self.present
 
 
-def _case_for(customer: Customer, *, thread: Case | None, sent_at: datetime) -> tuple[Case, str]:
-    """Choose the case a new message from the (locked) customer joins; ``thread`` is the case
-    of the message it replies to, or the case it quotes, if any.
+# Deciding, in platform-time order.
 
-    Returns the case and how it was chosen: "joined", "created", "reopened" or
-    "thread_reopened" (a reply in the thread of a resolved case reopens it even after the
-    reopen window). A reply to another customer's message never joins their case.
-    """
-    active = active_case(customer)
+
+def record_messages(batch: Batch) -> None:
+    """Choose each message's case and record what it does to it, message by message in
+    platform-time order, exactly as ingesting them one at a time would."""
+    # The messages stored by now, as each message would find them alone: the ones replied to
+    # that were stored before, and this batch's as it goes.
+    stored = dict(batch.parents)
+    auto_teams = set(Team.objects.filter(auto_assign=True).values_list("pk", flat=True))
+    assigner = _Assigner(batch, auto_teams)
+    for item in batch.fresh:
+        assert item.identity is not None
+        customer = batch.customers[item.identity.customer_id]
+        item.parent = _first_of(stored, item.account.pk, item.inbound.in_reply_to)
+        item.case, item.how = _choose_case(batch, item, customer)
+        item.message = _message(item)
+        stored[item.key] = item.message
+        _record_inbound(batch, item, assigner)
+
+
+def _choose_case(batch: Batch, item: Item, customer: Customer) -> tuple[Case, str]:
+    """The case the message joins and how it was chosen: "joined", "created", "reopened",
+    "thread_reopened" (a reply in the thread of a resolved case reopens it whatever its age)
+    or "automated". A reply to another customer's message never joins their case."""
+    inbound = item.inbound
+    active = batch.active.get(customer.pk)
+    if inbound.automated:
+        # An auto-reply or bounce joins the case the customer is in, or their latest one.
+        case = active or batch.latest.get(customer.pk)
+        return (case, "automated") if case else (_open_case(batch, item, customer), "created")
     if active is None:
-        return _open_case(customer, sent_at), "created"
+        return _open_case(batch, item, customer), "created"
     if active.status != Case.Status.RESOLVED:
         return active, "joined"
-    if thread is not None and live_case(thread).pk == active.pk:
+    if item.parent is not None:
+        thread: Case | None = item.parent.case  # one of this batch's cases, or stored
+    else:
+        quoted = batch.quoted.get(inbound.case_reference or 0)
+        thread = quoted if quoted and quoted.customer_id == customer.pk else None
+    if thread is not None and _same(live_case(thread), active):
         return active, "thread_reopened"
-    if (
-        active.resolved_at is None
-        or sent_at - active.resolved_at <= settings.CAREINBOX_REOPEN_WINDOW
+    if active.resolved_at is None or inbound.sent_at - active.resolved_at <= (
+        settings.CAREINBOX_REOPEN_WINDOW
     ):
         return active, "reopened"
-    change_status(
+    _change_status(
+        batch,
         active,
         Case.Status.CLOSED,
         reason="The reopen window passed before the customer wrote again.",
+        at=batch.now,
     )
-    return _open_case(customer, sent_at), "created"
+    return _open_case(batch, item, customer), "created"
 
 
-def _case_for_automated(customer: Customer, *, sent_at: datetime) -> tuple[Case, str]:
-    """An auto-reply or bounce joins the case the customer is in, or their latest one, as it
-    stands: it never reopens a case or opens one while the customer has any."""
-    case = active_case(customer) or latest_case(customer)
-    if case is None:
-        return _open_case(customer, sent_at), "created"
-    return case, "automated"
+def _same(a: Case, b: Case) -> bool:
+    return a is b or (a.pk is not None and a.pk == b.pk)
 
 
-def _open_case(customer: Customer, sent_at: datetime) -> Case:
-    return Case.objects.create(customer=customer, opened_at=sent_at)
+def _open_case(batch: Batch, item: Item, customer: Customer) -> Case:
+    case = Case(customer=customer, opened_at=item.inbound.sent_at)
+    batch.new_cases.append(case)
+    batch.active[customer.pk] = batch.touch(case)
+    batch.latest[customer.pk] = case
+    return case
 
 
-REOPEN_REASONS = {
-    "reopened": "The customer wrote again within the reopen window.",
-    "thread_reopened": "The customer replied in the thread of this resolved case.",
-}
+def _message(item: Item) -> Message:
+    inbound = item.inbound
+    return Message(
+        case=item.case,
+        direction=Message.Direction.INBOUND,
+        channel_account=item.account,
+        channel=inbound.channel,
+        external_id=inbound.external_id,
+        in_reply_to_external_id=inbound.in_reply_to[0] if inbound.in_reply_to else "",
+        parent=item.parent,
+        author_identity=item.identity,
+        text=inbound.text,
+        html=sanitise_html(inbound.html),
+        subject=inbound.subject,
+        automated=inbound.automated,
+        sent_at=inbound.sent_at,
+        raw_payload=inbound.raw,
+    )
 
 
-def _record_inbound(case: Case, message: Message, *, how: str) -> None:
+def _change_status(
+    batch: Batch, case: Case, status: str, *, reason: str, at: datetime, message=None
+) -> None:
+    """``cases.services.change_status`` for a case of the batch: the clocks follow at the end."""
+    previous = case.status
+    case.status = status
+    if status == Case.Status.CLOSED:
+        case.closed_at = at
+    elif status == Case.Status.RESOLVED:
+        case.resolved_at = at
+    elif status in (Case.Status.OPEN, Case.Status.NEW):
+        case.resolved_at = None
+    batch.touch(case)
+    batch.record(
+        case,
+        CaseEvent.Kind.STATUS_CHANGED,
+        at=at,
+        message=message,
+        data={"from": previous, "to": status, "reason": reason},
+    )
+
+
+def _record_inbound(batch: Batch, item: Item, assigner: "_Assigner") -> None:
     """Update the case's clocks and status for a new customer message and write its history."""
+    case, message, how = item.case, item.message, item.how
+    assert case is not None and message is not None
     at = message.sent_at
     if how == "created":
-        history.record(case=case, kind=CaseEvent.Kind.CREATED, at=at, message=message)
+        batch.record(case, CaseEvent.Kind.CREATED, at=at, message=message)
     elif how == "automated":
-        history.record(
-            case=case,
-            kind=CaseEvent.Kind.MESSAGE_RECEIVED,
+        batch.record(
+            case,
+            CaseEvent.Kind.MESSAGE_RECEIVED,
             at=at,
             message=message,
             data={"channel": message.channel, "automated": message.automated},
         )
         return  # no clock, status or subject changes: nobody needs to answer a machine
-    routed = routing.route(message=message)
+    batch.touch(case)
+    outcome = item.outcome
+    if outcome.no_reply_reason:
+        message.needs_reply, message.no_reply_reason = False, outcome.no_reply_reason[:300]
     # A message that needs no reply (a closing "thanks!") leaves the status as it is.
     if how in REOPEN_REASONS and message.needs_reply:
-        change_status(case, Case.Status.OPEN, reason=REOPEN_REASONS[how], message=message, at=at)
-    elif case.status == Case.Status.PENDING and message.needs_reply:
-        change_status(
-            case, Case.Status.OPEN, reason="The customer answered.", message=message, at=at
+        _change_status(
+            batch, case, Case.Status.OPEN, reason=REOPEN_REASONS[how], message=message, at=at
         )
-    history.record(
-        case=case,
-        kind=CaseEvent.Kind.MESSAGE_RECEIVED,
+    elif case.status == Case.Status.PENDING and message.needs_reply:
+        _change_status(
+            batch, case, Case.Status.OPEN, reason="The customer answered.", message=message, at=at
+        )
+    batch.record(
+        case,
+        CaseEvent.Kind.MESSAGE_RECEIVED,
         at=at,
         message=message,
         data={"channel": message.channel},
     )
-    routing.apply(case=case, message=message, outcome=routed)
+    _apply_routing(batch, case, message, outcome)
     if case.assignee_id is not None:
-        author = message.author_identity
-        notify(
-            recipient_id=case.assignee_id,
-            kind=Notification.Kind.NEW_MESSAGE,
-            case=case,
-            text=f"{author.display_name or author.handle if author else 'The customer'} wrote "
-            f"on case #{case.pk}: {message.text[:120]}",
+        author = item.identity
+        assert author is not None
+        name, text = author.display_name or author.handle, message.text[:120]
+        batch.notices.append(
+            Notice(
+                recipient_id=case.assignee_id,
+                kind=Notification.Kind.NEW_MESSAGE,
+                case=case,
+                text=lambda number: f"{name} wrote on case #{number}: {text}",
+            )
         )
     # Clocks and subject take the extremes of the platform times, so messages that arrive out
     # of order leave the same case behind as messages that arrive in order.
@@ -241,9 +521,36 @@ def _record_inbound(case: Case, message: Message, *, how: str) -> None:
         case.subject = _subject_of(message)
     case.opened_at = min(case.opened_at, at)
     case.last_inbound_at = max(case.last_inbound_at or at, at)
-    case.save(update_fields=["first_inbound_at", "last_inbound_at", "opened_at", "subject"])
-    clocks.customer_wrote(case=case, message=message)
-    assignment.assign_new_case(case=case)
+    waiting = case.awaiting_reply_since
+    if message.needs_reply and (waiting is None or at < waiting):
+        case.awaiting_reply_since = at
+    assigner.offer(case)
+
+
+def _apply_routing(batch: Batch, case: Case, message: Message, outcome: Outcome) -> None:
+    """Set the team (of a case without one), raise the priority and add the tags the rules
+    chose, and write one "Routed by rules" history event naming the rules and the changes."""
+    if not outcome.rules:
+        return
+    data: dict[str, object] = {"rules": outcome.rules}
+    if outcome.team is not None and case.team_id is None:
+        case.team = outcome.team
+        data["team"] = {"id": outcome.team.pk, "name": outcome.team.name}
+        if outcome.store is not None:
+            data["store"] = str(outcome.store)
+    rank = Case.Priority.values.index
+    if outcome.priority and rank(outcome.priority) > rank(case.priority):
+        data["priority"] = {"from": case.priority, "to": outcome.priority}
+        case.priority = outcome.priority
+    if outcome.tags:
+        added = batch.tags[id(case)]
+        have = batch.stored_tags.get(case.pk, set()) | set(added)
+        new_tags = [t for t in outcome.tags if t not in have]
+        data["tags"] = new_tags
+        added += new_tags
+    if outcome.no_reply_reason:
+        data["no_reply"] = outcome.no_reply_reason
+    batch.record(case, CaseEvent.Kind.ROUTED, at=message.sent_at, message=message, data=data)
 
 
 def _subject_of(message: Message) -> str:
@@ -255,16 +562,266 @@ def _subject_of(message: Message) -> str:
     return first_line[: SUBJECT_FROM_TEXT_CHARS - 1].rstrip() + "…"
 
 
-def _store_attachments(message: Message, inbound: InboundMessage) -> None:
+class _Assigner:
+    """Automatic assignment within a batch: each auto-assigning team's available agents are
+    locked and counted once, then cases go round them in message order."""
+
+    def __init__(self, batch: Batch, auto_teams: set[int]) -> None:
+        self.batch, self.auto_teams = batch, auto_teams
+        self.agents: dict[int, list[AgentProfile]] = {}
+        self.loads: dict[int, int] = {}
+
+    def offer(self, case: Case) -> None:
+        if not (
+            case.team_id in self.auto_teams
+            and case.assignee_id is None
+            and not case.spam
+            and case.merged_into_id is None
+            and case.status in ASSIGNABLE_STATUSES
+            and case.awaiting_reply_since is not None
+        ):
+            return
+        agents = self._agents(case.team_id)
+        available = [p for p in agents if self.loads.get(p.user_id, 0) < p.max_active_cases]
+        if not available:
+            return
+        chosen = min(
+            available, key=lambda p: (p.assignment_turn, self.loads.get(p.user_id, 0), p.pk)
+        )
+        chosen.assignment_turn = max(p.assignment_turn for p in agents) + 1
+        self.batch.profiles[chosen.pk] = chosen
+        self.loads[chosen.user_id] = self.loads.get(chosen.user_id, 0) + 1
+        now = self.batch.now
+        case.assignee = chosen.user
+        if case.status == Case.Status.NEW:
+            _change_status(
+                self.batch, case, Case.Status.OPEN, reason="Assigned automatically.", at=now
+            )
+        self.batch.record(
+            case,
+            CaseEvent.Kind.AUTO_ASSIGNED,
+            at=now,
+            data={
+                "to": chosen.user_id,
+                "to_name": chosen.display_name,
+                "team": case.team_id,
+                "held": self.loads[chosen.user_id],
+                "capacity": chosen.max_active_cases,
+            },
+        )
+        ending = f": {case.subject}" if case.subject else "."
+        self.batch.notices.append(
+            Notice(
+                recipient_id=chosen.user_id,
+                kind=Notification.Kind.ASSIGNED,
+                case=case,
+                text=lambda number: f"Case #{number} was assigned to you automatically{ending}",
+            )
+        )
+
+    def _agents(self, team_id: int) -> list[AgentProfile]:
+        if team_id not in self.agents:
+            agents = available_agents(team_id=team_id, now=self.batch.now)
+            self.agents[team_id] = agents
+            self.loads.update(held_counts([p.user_id for p in agents]))
+        return self.agents[team_id]
+
+
+# Writing.
+
+
+def write(batch: Batch) -> None:
+    """Store the batch's decisions: the touched cases (each once), the new cases, messages,
+    attachments, evidence, history, notifications and tags, in a constant number of
+    statements."""
+    _set_clocks(batch)
+    new = {id(case) for case in batch.new_cases}
+    existing = [c for key, c in batch.touched.items() if key not in new]
+    _update_rows(Case, existing, CASE_FIELDS)
+    Case.objects.bulk_create(batch.new_cases)
+    fresh = batch.fresh
+    messages = [item.message for item in fresh if item.message is not None]
+    # A reply to a message of this batch gets its parent once both are stored.
+    replies = {id(m): m.parent for m in messages if m.parent is not None and m.parent.pk is None}
+    for message in messages:
+        if id(message) in replies:
+            message.parent = None
+    Message.objects.bulk_create(messages)
+    if replies:
+        for message in messages:
+            if id(message) in replies:
+                message.parent = replies[id(message)]
+        _update_rows(Message, [m for m in messages if id(m) in replies], ["parent"])
+    _write_attachments(fresh)
+    Evidence.objects.bulk_create(
+        [
+            row
+            for item in fresh
+            if item.message is not None
+            for row in evidence_in(message=item.message, inbound=item.inbound)
+        ],
+        ignore_conflicts=True,
+    )
+    history.record_all(batch.events)
+    Notification.objects.bulk_create([notice.row() for notice in batch.notices])
+    _write_tags(batch)
+    _update_rows(AgentProfile, list(batch.profiles.values()), ["assignment_turn"])
+    _adopt_orphans(batch)
+
+
+def _update_rows(model: type[Model], rows: Sequence[Model], fields: list[str]) -> None:
+    """Write ``fields`` of many rows. On PostgreSQL one ``UPDATE ... FROM (VALUES ...)``
+    statement a chunk, which is far cheaper to build and to run than ``bulk_update``'s CASE
+    expressions; elsewhere ``bulk_update``."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_update(rows, fields)
+        return
+    meta = model._meta
+    columns = [cast(Field, field) for field in (meta.pk, *map(meta.get_field, fields))]
+    quoted = [connection.ops.quote_name(str(c.column)) for c in columns]
+    row_sql = "(" + ", ".join(f"%s::{c.db_type(connection)}" for c in columns) + ")"
+    assignments = ", ".join(f"{name} = v.{name}" for name in quoted[1:])
+    table = connection.ops.quote_name(meta.db_table)
+    per_chunk = 30_000 // len(columns)  # PostgreSQL takes at most 65,535 parameters
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_chunk):
+            chunk = rows[start : start + per_chunk]
+            params = [
+                c.get_db_prep_save(getattr(row, c.attname), connection)
+                for row in chunk
+                for c in columns
+            ]
+            cursor.execute(
+                f"UPDATE {table} AS t SET {assignments} "
+                f"FROM (VALUES {', '.join([row_sql] * len(chunk))}) AS v({', '.join(quoted)}) "
+                f"WHERE t.{quoted[0]} = v.{quoted[0]}",
+                params,
+            )
+
+
+def _set_clocks(batch: Batch) -> None:
+    """Each touched case's SLA policy and due times, from its final state and status history;
+    policies, calendars and past status changes read once for the batch."""
+    policies = list(SLAPolicy.objects.select_related("calendar"))
+    calendars = {p.calendar_id for p in policies if p.calendar_id}
+    hours: dict[int, Hours] = {
+        c.pk: hours_of(c) for c in BusinessCalendar.objects.filter(pk__in=calendars)
+    }
+    existing = [c.pk for c in batch.touched.values() if c.pk]
+    past: dict[int, list[tuple[datetime, dict]]] = defaultdict(list)
+    changes = CaseEvent.objects.filter(case__in=existing, kind=CaseEvent.Kind.STATUS_CHANGED)
+    for case_id, occurred_at, data in changes.order_by("pk").values_list(
+        "case", "occurred_at", "data"
+    ):
+        past[case_id].append((occurred_at, data))
+    for key, case in batch.touched.items():
+        policy = None if case.status == Case.Status.CLOSED else _policy_for(policies, case)
+        pauses = pauses_of([*past.get(case.pk, []), *batch.status_changes.get(key, [])])
+        calendar = hours.get(policy.calendar_id) if policy and policy.calendar_id else None
+        dues = due_times(case, policy, hours=calendar, pauses=pauses)
+        apply_due_times(case, policy, dues)
+
+
+def _policy_for(policies: list[SLAPolicy], case: Case) -> SLAPolicy | None:
+    """``sla.selectors.policy_for`` over policies already read."""
+    candidates = [
+        p
+        for p in policies
+        if (p.team_id is None or p.team_id == case.team_id) and p.priority in ("", case.priority)
+    ]
+    return min(candidates, key=lambda p: (p.team_id is None, p.priority == "", p.pk), default=None)
+
+
+def _write_attachments(items: list[Item]) -> None:
     limit = settings.CAREINBOX_ATTACHMENT_MAX_BYTES
     Attachment.objects.bulk_create(
         Attachment(
-            message=message,
+            message=item.message,
             filename=a.filename,
             content_type=a.content_type,
             size=a.size,
             content=a.content if a.size <= limit else b"",
             skipped_reason="" if a.size <= limit else f"Larger than the {limit}-byte limit.",
         )
-        for a in inbound.attachments
+        for item in items
+        for a in item.inbound.attachments
     )
+
+
+def _write_tags(batch: Batch) -> None:
+    wanted = {name for names in batch.tags.values() for name in names}
+    if not wanted:
+        return
+    Tag.objects.bulk_create([Tag(name=n) for n in sorted(wanted)], ignore_conflicts=True)
+    tag_ids = dict(Tag.objects.filter(name__in=wanted).values_list("name", "pk"))
+    Case.tags.through.objects.bulk_create(
+        [
+            Case.tags.through(case_id=batch.touched[key].pk, tag_id=tag_ids[name])
+            for key, names in batch.tags.items()
+            for name in names
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def _adopt_orphans(batch: Batch) -> None:
+    """Replies stored before the message they answer (a poll pages newest first) point at it
+    now: one statement per channel account."""
+    by_account: dict[int, list[str]] = defaultdict(list)
+    for item in batch.fresh:
+        by_account[item.account.pk].append(item.inbound.external_id)
+    for account_id, external_ids in by_account.items():
+        answered = Message.objects.filter(
+            channel_account=account_id, external_id=OuterRef("in_reply_to_external_id")
+        )
+        Message.objects.filter(
+            channel_account=account_id,
+            in_reply_to_external_id__in=external_ids,
+            parent__isnull=True,
+        ).update(parent=Subquery(answered.values("pk")[:1]))
+
+
+STAGES: tuple[Callable[[Batch], None], ...] = (
+    drop_repeats,
+    resolve_identities,
+    lock_customers,
+    drop_stored,
+    refresh_profiles,
+    load_threads,
+    route,
+    record_messages,
+    write,
+)
+
+
+def ingest_batch(
+    *, arrivals: Sequence[tuple[ChannelAccount, InboundMessage]]
+) -> list[IngestResult]:
+    """Attach platform messages to their customers' cases, in one transaction. Safe to
+    repeat, in any order and split into any batches: the messages are taken in platform-time
+    order. Returns a result per arrival, in the order given."""
+    items = [Item(account=account, inbound=inbound) for account, inbound in arrivals]
+    batch = Batch(items=sorted(items, key=_platform_order))
+    with transaction.atomic():
+        for stage in STAGES:
+            stage(batch)
+        stored = [item.message.pk for item in batch.fresh if item.message]
+        if stored:
+            transaction.on_commit(lambda: link_customers_task.delay(stored), robust=True)
+    results = []
+    for item in items:
+        message = item.repeat_of.message if item.repeat_of else item.message
+        assert message is not None
+        results.append(IngestResult(message=message, duplicate=item.duplicate))
+    return results
+
+
+def _platform_order(item: Item) -> tuple[datetime, str, str]:
+    return (item.inbound.sent_at, item.inbound.channel, item.inbound.external_id)
+
+
+def ingest_message(*, account: ChannelAccount, inbound: InboundMessage) -> IngestResult:
+    """Attach one customer message to its customer's case: a batch of one."""
+    return ingest_batch(arrivals=[(account, inbound)])[0]

@@ -59,9 +59,9 @@ SENT_PRIVATELY = Q(
 )
 
 
-def record_evidence(*, message: Message, inbound: InboundMessage) -> None:
-    """Store what a newly ingested message says about its sender, inside the ingest
-    transaction, and link its customer once that commits (``link_customers_for``)."""
+def evidence_in(*, message: Message, inbound: InboundMessage) -> list[Evidence]:
+    """What a new customer message says about its sender, as unsaved rows: stored by ingest
+    in its transaction, and compared by ``link_customers_for`` once that commits."""
     assert message.author_identity is not None
     found = evidence.extract(
         text=inbound.text,
@@ -71,22 +71,57 @@ def record_evidence(*, message: Message, inbound: InboundMessage) -> None:
         reference_patterns=settings.CAREINBOX_REFERENCE_PATTERNS,
         phone_region=settings.CAREINBOX_PHONE_REGION,
     )
-    Evidence.objects.bulk_create(
-        [
-            Evidence(
-                message=message,
-                identity=message.author_identity,
-                kind=f.kind,
-                value=f.value[:320],
-            )
-            for f in found
-        ],
-        ignore_conflicts=True,
+    return [
+        Evidence(
+            message=message, identity=message.author_identity, kind=f.kind, value=f.value[:320]
+        )
+        for f in found
+    ]
+
+
+def link_customers_of(*, message_ids: Iterable[int]) -> None:
+    """Link the customers of a batch of new messages: each message's strong evidence first,
+    read for the whole batch at once, then each customer's suggestions once. A failure is
+    logged and found again with the customer's next message, and never stops the others."""
+    linked: set[int] = set()
+    messages = _messages(message_ids)
+    for message, links in _strong_links(messages).items():
+        try:
+            linked.add(_merge_linked(message, links) if links else _author(message).customer_id)
+        except Exception:
+            logger.exception("Could not link the customer of message %s.", message.pk)
+    refreshed: set[int] = set()
+    for customer in Customer.objects.filter(pk__in=linked).order_by("pk"):
+        if customer.merged_into_id is not None:
+            customer = live_customer(customer.pk)
+        if customer.pk in refreshed:
+            continue
+        refreshed.add(customer.pk)
+        try:
+            refresh_suggestions(customer=customer)
+        except Exception:
+            logger.exception("Could not refresh the suggestions of customer %s.", customer.pk)
+
+
+def link_customers_for(*, message_id: int) -> Customer:
+    """Merge the customer of an inbound message with every customer the message strongly
+    ties them to, then refresh their suggestions. Returns the customer. Safe to repeat."""
+    messages = _messages([message_id])
+    if not messages:
+        raise ValueError(f"Message {message_id} has no customer author; nothing to link.")
+    ((message, links),) = _strong_links(messages).items()
+    customer = live_customer(_merge_linked(message, links))
+    refresh_suggestions(customer=customer)
+    return customer
+
+
+def _messages(message_ids: Iterable[int]) -> list[Message]:
+    """The customers' messages among ``message_ids``, with their authors."""
+    return list(
+        Message.objects.filter(pk__in=list(message_ids), author_identity__isnull=False)
+        .select_related("author_identity")
+        .order_by("pk")
     )
-    message_id = message.pk
-    # After the commit: merging locks both customers, and ingest holds one of them. A failed
-    # link is logged and found again with the customer's next message.
-    transaction.on_commit(lambda: link_customers_for(message_id=message_id), robust=True)
 
 
 @dataclass(frozen=True)
@@ -95,15 +130,11 @@ class Link:
     reason: str
 
 
-def link_customers_for(*, message_id: int) -> Customer:
-    """Merge the customer of an inbound message with every customer the message strongly
-    ties them to, then refresh their suggestions. Returns the customer. Safe to repeat."""
-    message = Message.objects.select_related("author_identity").get(pk=message_id)
-    identity = message.author_identity
-    if identity is None:
-        raise ValueError(f"Message {message_id} has no customer author; nothing to link.")
-    customer = live_customer(identity.customer_id)
-    for link in _strong_links(message, identity):
+def _merge_linked(message: Message, links: list[Link]) -> int:
+    """Merge the message's customer with every customer its strong evidence names; returns
+    the merged customer's id."""
+    customer = live_customer(_author(message).customer_id)
+    for link in links:
         other = live_customer(link.customer_id)
         if other.pk == customer.pk:
             continue
@@ -118,56 +149,110 @@ def link_customers_for(*, message_id: int) -> Customer:
             MergeSuggestion.objects.filter(_pair_q(source.pk, target.pk)).update(
                 status=MergeSuggestion.Status.MERGED
             )
-    refresh_suggestions(customer=customer)
-    return customer
+    return customer.pk
 
 
-def _strong_links(message: Message, identity: Identity) -> list[Link]:
-    links: list[Link] = []
-    found = list(Evidence.objects.filter(message=message).values_list("kind", "value"))
-    if identity.platform in SOCIAL_PLATFORMS:
-        stated = [value for kind, value in found if kind == Kind.EMAIL]
-        for email_identity in Identity.objects.filter(
-            platform=Platform.EMAIL, external_id__in=stated
-        ):
-            links.append(
-                Link(
-                    email_identity.customer_id,
-                    f"Linked automatically: {identity} gave the email address "
-                    f"{email_identity.external_id} in message {message.external_id}.",
+def _strong_links(messages: list[Message]) -> dict[Message, list[Link]]:
+    """Each message's strong links, with a constant number of queries for the batch."""
+    found: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for message_id, kind, value in Evidence.objects.filter(message__in=messages).values_list(
+        "message", "kind", "value"
+    ):
+        found[message_id].append((kind, value))
+    links: dict[Message, list[Link]] = {m: [] for m in messages}
+    _stated_addresses(messages, found, links)
+    _quoted_references(messages, found, links)
+    return links
+
+
+def _author(message: Message) -> Identity:
+    assert message.author_identity is not None  # _messages: customers' messages only
+    return message.author_identity
+
+
+def _stated_addresses(messages: list[Message], found: dict, links: dict) -> None:
+    """An email address stated on X or Facebook that is an email identity, either way round:
+    the social message names the email customer, and the email's sender was named before."""
+    social = [m for m in messages if _author(m).platform in SOCIAL_PLATFORMS]
+    stated = {v for m in social for k, v in found[m.pk] if k == Kind.EMAIL}
+    by_address = {
+        i.external_id: i
+        for i in Identity.objects.filter(platform=Platform.EMAIL, external_id__in=stated)
+    }
+    for message in social:
+        for kind, value in found[message.pk]:
+            if kind == Kind.EMAIL and value in by_address:
+                links[message].append(
+                    Link(
+                        by_address[value].customer_id,
+                        f"Linked automatically: {message.author_identity} gave the email "
+                        f"address {value} in message {message.external_id}.",
+                    )
                 )
-            )
-    elif identity.platform == Platform.EMAIL:
-        for row in Evidence.objects.filter(
-            kind=Kind.EMAIL, value=identity.external_id, identity__platform__in=SOCIAL_PLATFORMS
-        ).select_related("identity", "message"):
-            links.append(
+    mailed = [m for m in messages if _author(m).platform == Platform.EMAIL]
+    if not mailed:
+        return
+    giving = defaultdict(list)
+    for row in Evidence.objects.filter(
+        kind=Kind.EMAIL,
+        value__in={_author(m).external_id for m in mailed},
+        identity__platform__in=SOCIAL_PLATFORMS,
+    ).select_related("identity", "message"):
+        giving[row.value].append(row)
+    for message in mailed:
+        address = _author(message).external_id
+        for row in giving[address]:
+            links[message].append(
                 Link(
                     row.identity.customer_id,
                     f"Linked automatically: {row.identity} gave the email address "
-                    f"{identity.external_id} in message {row.message.external_id}.",
+                    f"{address} in message {row.message.external_id}.",
                 )
             )
-    outbound = Message.objects.filter(SENT_PRIVATELY, direction=Message.Direction.OUTBOUND)
-    for kind, value in found:
-        quoted = f"[#{value}]" if kind == Kind.CASE else value
+
+
+def _quoted_references(messages: list[Message], found: dict, links: dict) -> None:
+    """A case number or order reference the brand sent privately to another customer."""
+    quoted = {
+        (kind, value)
+        for m in messages
+        for kind, value in found[m.pk]
+        if kind in (Kind.CASE, Kind.REFERENCE)
+    }
+    if not quoted:
+        return
+    matching = Q(pk__in=[])
+    for kind, value in quoted:
         if kind == Kind.CASE:
-            sent = outbound.filter(case_id=int(value)).filter(
-                Q(subject__contains=quoted) | Q(text__contains=quoted)
+            shown = f"[#{value}]"
+            matching |= Q(case_id=int(value)) & (
+                Q(subject__contains=shown) | Q(text__contains=shown)
             )
-        elif kind == Kind.REFERENCE:
-            sent = outbound.filter(Q(subject__icontains=value) | Q(text__icontains=value))
         else:
-            continue
-        for customer_id in set(sent.values_list("case__customer_id", flat=True)):
-            links.append(
-                Link(
-                    customer_id,
-                    f"Linked automatically: {identity} quoted {kind} {quoted}, "
-                    f"which the brand sent to customer {customer_id}.",
+            matching |= Q(subject__icontains=value) | Q(text__icontains=value)
+    sent = list(
+        Message.objects.filter(
+            SENT_PRIVATELY, matching, direction=Message.Direction.OUTBOUND
+        ).values_list("case_id", "subject", "text", "case__customer_id")
+    )
+    for message in messages:
+        for kind, value in found[message.pk]:
+            if kind == Kind.CASE:
+                shown = f"[#{value}]"
+                to = {c for case, s, t, c in sent if case == int(value) and shown in f"{s}\n{t}"}
+            elif kind == Kind.REFERENCE:
+                shown = value
+                to = {c for _, s, t, c in sent if value.lower() in f"{s}\n{t}".lower()}
+            else:
+                continue
+            for customer_id in sorted(to):
+                links[message].append(
+                    Link(
+                        customer_id,
+                        f"Linked automatically: {message.author_identity} quoted {kind} "
+                        f"{shown}, which the brand sent to customer {customer_id}.",
+                    )
                 )
-            )
-    return links
 
 
 def _pair_q(x: int, y: int) -> Q:

@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from casework import assignment, breaches
+from casework import assignment, breaches, linking
 from casework.delivery import due_replies, send_reply
 
 
@@ -29,3 +29,10 @@ def retry_due_replies_task() -> None:
     """Beat runs this every few seconds: replies due a retry, or whose worker died."""
     for message_id in due_replies():
         send_reply_task.delay(message_id)
+
+
+@shared_task
+def link_customers_task(message_ids: list[int]) -> None:
+    """Ingest queues this after each batch commits: merging locks customers, and ingest
+    holds them until then."""
+    linking.link_customers_of(message_ids=message_ids)

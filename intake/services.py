@@ -5,11 +5,12 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import DataError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from casework.ingest import ingest_message
+from casework.ingest import ingest_batch
 from channels.errors import MalformedPayload, UnsupportedEvent
 from channels.inbound import InboundMessage
 from channels.models import ChannelAccount
@@ -74,25 +75,49 @@ def ingest_payloads(
                 quarantine_payload(source=source, raw=raw, error=str(exc), account=account)
             )
     ready.sort(key=lambda item: (item[0].sent_at, item[0].channel, item[0].external_id))
+    arrivals: list[Arrival] = []
     for inbound, raw in ready:
         account = accounts.get(inbound.platform)
         if account is None:
             error = f"No {inbound.platform} channel account is connected for this message."
             result.quarantined.append(quarantine_payload(source=source, raw=raw, error=error))
-            continue
-        try:
-            ingested = ingest_message(account=account, inbound=inbound)
-        except PAYLOAD_ERRORS as exc:
-            logger.warning("Quarantined %s payload: %s", source, exc, exc_info=True)
-            result.quarantined.append(
-                quarantine_payload(source=source, raw=raw, error=str(exc), account=account)
-            )
-            continue
-        if ingested.duplicate:
-            result.duplicates += 1
         else:
-            result.stored += 1
+            arrivals.append(Arrival(account, inbound, raw))
+    size = settings.CAREINBOX_INGEST_CHUNK
+    for start in range(0, len(arrivals), size):
+        _ingest_chunk(arrivals[start : start + size], source=source, result=result)
     return result
+
+
+@dataclass(frozen=True)
+class Arrival:
+    account: ChannelAccount
+    inbound: InboundMessage
+    raw: bytes
+
+
+def _ingest_chunk(chunk: list[Arrival], *, source: str, result: BatchResult) -> None:
+    """Ingest ``chunk`` in one transaction. A chunk that fails on a payload's data is split in
+    halves until the payload is found; it goes to quarantine and the rest lands."""
+    try:
+        ingested = ingest_batch(arrivals=[(a.account, a.inbound) for a in chunk])
+    except PAYLOAD_ERRORS as exc:
+        if len(chunk) > 1:
+            half = len(chunk) // 2
+            _ingest_chunk(chunk[:half], source=source, result=result)
+            _ingest_chunk(chunk[half:], source=source, result=result)
+            return
+        (arrival,) = chunk
+        logger.warning("Quarantined %s payload: %s", source, exc, exc_info=True)
+        result.quarantined.append(
+            quarantine_payload(
+                source=source, raw=arrival.raw, error=str(exc), account=arrival.account
+            )
+        )
+        return
+    duplicates = sum(r.duplicate for r in ingested)
+    result.duplicates += duplicates
+    result.stored += len(ingested) - duplicates
 
 
 def quarantine_payload(

@@ -105,12 +105,18 @@ STORE_WORDS = r"(?:store|shop|branch|outlet)"
 class Readable(Protocol):
     """What the rules read of a customer message (a stored ``cases.Message``)."""
 
-    text: str
-    subject: str
-    channel: str
-    channel_account_id: int | None
-    channel_account: Any  # the ChannelAccount, or None
-    attachments: Any  # its attachments' manager
+    @property
+    def text(self) -> str: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def channel_account_id(self) -> int | None: ...
+    @property
+    def channel_account(self) -> Any: ...  # the ChannelAccount, or None
+    @property
+    def attachments(self) -> Any: ...  # what says whether it has any (``exists()``)
 
 
 def message_text(message: Readable) -> str:

@@ -6,6 +6,7 @@ It prints its counts as one JSON line at the end. Used by the concurrency tests 
 
     python -m tests.processes batch FILE   # the ingest_sample command: one sorted batch
     python -m tests.processes each FILE    # one event per call in file order, like webhooks
+    python -m tests.processes merge FILE   # merge each [source, target] customer id pair
 """
 
 import io
@@ -108,12 +109,29 @@ def _ingest(mode: str, file: Path) -> dict[str, int]:
     }
 
 
+def _merge(file: Path) -> dict[str, int]:
+    from casework.merge import merge_customers
+    from customers.models import Customer
+
+    pairs = json.loads(file.read_text())
+    Customer.objects.exists()  # opens the connection before the start
+    print("ready", flush=True)
+    if sys.stdin.readline().strip() != "go":
+        raise SystemExit("No go signal on stdin.")
+    for source_id, target_id in pairs:
+        merge_customers(
+            source=Customer.objects.get(pk=source_id), target=Customer.objects.get(pk=target_id)
+        )
+    return {"merged": len(pairs)}
+
+
 def main(argv: list[str]) -> None:
     import django
 
     mode, file = argv
     django.setup()
-    print(json.dumps(_ingest(mode, Path(file))), flush=True)
+    counts = _merge(Path(file)) if mode == "merge" else _ingest(mode, Path(file))
+    print(json.dumps(counts), flush=True)
 
 
 if __name__ == "__main__":

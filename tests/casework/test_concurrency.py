@@ -7,7 +7,7 @@ import threading
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +193,53 @@ def ingest_in_thread(barrier: threading.Barrier, **kwargs: Any) -> Any:
         return ingest_message(**kwargs)
     finally:
         connection.close()
+
+
+def test_ingest_and_merges_in_two_processes_take_customer_locks_in_one_order(tmp_path):
+    """A batch locks its customers in one statement in id order, as a merge locks its two:
+    an ingest of many customers' messages racing merges of those customers in both
+    directions ends without a deadlock, and every message lands on its customer's case."""
+    events = read_events(sample.DEMO_TRAFFIC)
+    ingest_payloads(
+        source="sample",
+        payloads=[json.dumps(e).encode() for e in events],
+        accounts=sample.accounts(),
+    )
+    customers = list(
+        Customer.objects.filter(merged_into__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    # Newer into older and older into newer, alternately: each lock order a merge can ask for.
+    pairs = [
+        [customers[i + 1], customers[i]] if i % 4 else [customers[i], customers[i + 1]]
+        for i in range(0, len(customers) - 1, 2)
+    ]
+    a_day = timedelta(days=1)
+    later = [
+        e | {"id": f"{e['id']}-later", "at": (datetime.fromisoformat(e["at"]) + a_day).isoformat()}
+        for e in events
+    ]
+    pairs_file = tmp_path / "pairs.json"
+    pairs_file.write_text(json.dumps(pairs))
+
+    counts = run_together(
+        [("batch", write_events(tmp_path / "later.jsonl", later)), ("merge", pairs_file)],
+        database_url=child_database_url(),
+    )
+
+    assert counts == [
+        {"stored": len(later), "duplicates": 0, "quarantined": 0},
+        {"merged": len(pairs)},
+    ]
+    for source, target in pairs:
+        assert Customer.objects.get(pk=source).merged_into_id == target
+    assert Message.objects.count() == 2 * len(events)
+    live = Customer.objects.filter(merged_into__isnull=True)
+    assert not Identity.objects.exclude(customer__in=live).exists()
+    assert not Case.objects.exclude(status=Case.Status.CLOSED).exclude(customer__in=live).exists()
+    for customer in live:
+        assert customer.cases.exclude(status=Case.Status.CLOSED).count() <= 1
 
 
 @pytest.mark.parametrize("channel", ["x.mention", "facebook.message", "email"])
