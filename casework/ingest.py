@@ -186,27 +186,37 @@ def resolve_identities(batch: Batch) -> None:
     for item in reversed(batch.fresh):
         wanted[(item.inbound.platform, item.inbound.author.external_id)] = item
     found = _identities(wanted)
-    missing = sorted(key for key in wanted if key not in found)  # one insert order everywhere
+    # New customers are numbered in the order their first messages were sent, as one at a
+    # time would number them; their identities go in in one order every worker shares.
+    missing = sorted(
+        (key for key in wanted if key not in found), key=lambda k: _platform_order(wanted[k])
+    )
     if missing:
         authors = {key: wanted[key].inbound for key in missing}
-        customers = Customer.objects.bulk_create(
-            [Customer(display_name=_customer_name(authors[key].author)) for key in missing]
+        customers = dict(
+            zip(
+                missing,
+                Customer.objects.bulk_create(
+                    [Customer(display_name=_customer_name(authors[k].author)) for k in missing]
+                ),
+                strict=True,
+            )
         )
         Identity.objects.bulk_create(
             [
                 Identity(
-                    customer=customer,
+                    customer=customers[platform, external_id],
                     platform=platform,
                     external_id=external_id,
                     last_seen_at=authors[platform, external_id].sent_at,
                     **_profile(authors[platform, external_id].author),
                 )
-                for (platform, external_id), customer in zip(missing, customers, strict=True)
+                for platform, external_id in sorted(missing)
             ],
             ignore_conflicts=True,
         )
         found = _identities(wanted)
-        unused = {c.pk for c in customers} - {i.customer_id for i in found.values()}
+        unused = {c.pk for c in customers.values()} - {i.customer_id for i in found.values()}
         if unused:  # lost a race for the identity: the customer made for it is not needed
             Customer.objects.filter(pk__in=unused).delete()
     for item in batch.fresh:
