@@ -9,6 +9,20 @@ from cases import clocks, history
 from cases.models import Case, CaseEvent, Message
 
 
+def set_status(case: Case, status: str, *, at: datetime, reason: str) -> dict[str, str]:
+    """Move ``case`` (in memory) to ``status`` at ``at``, with the times the move sets; the
+    caller writes the row. Returns the status-change event's data."""
+    previous = case.status
+    case.status = status
+    if status == Case.Status.CLOSED:
+        case.closed_at = at
+    elif status == Case.Status.RESOLVED:
+        case.resolved_at = at
+    elif status in (Case.Status.OPEN, Case.Status.NEW):
+        case.resolved_at = None
+    return {"from": previous, "to": status, "reason": reason}
+
+
 def change_status(
     case: Case,
     status: str,
@@ -20,14 +34,7 @@ def change_status(
 ) -> None:
     """Set the status of a case whose row the caller has locked, and write the history."""
     at = at or timezone.now()
-    previous = case.status
-    case.status = status
-    if status == Case.Status.CLOSED:
-        case.closed_at = at
-    elif status == Case.Status.RESOLVED:
-        case.resolved_at = at
-    elif status in (Case.Status.OPEN, Case.Status.NEW):
-        case.resolved_at = None
+    data = set_status(case, status, at=at, reason=reason)
     case.save(update_fields=["status", "closed_at", "resolved_at"])
     history.record(
         case=case,
@@ -35,6 +42,6 @@ def change_status(
         at=at,
         actor=actor,
         message=message,
-        data={"from": previous, "to": status, "reason": reason},
+        data=data,
     )
     clocks.recompute(case)

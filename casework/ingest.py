@@ -27,6 +27,7 @@ from cases.clocks import apply_due_times, due_times, pauses_of
 from cases.models import Attachment, Case, CaseEvent, Message, Tag
 from cases.sanitise import sanitise_html
 from cases.selectors import live_case
+from cases.services import set_status
 from casework.assignment import ASSIGNABLE_STATUSES, available_agents, held_counts
 from casework.linking import evidence_in
 from casework.tasks import link_customers_task
@@ -454,25 +455,19 @@ def _message(item: Item) -> Message:
 
 
 def _change_status(
-    batch: Batch, case: Case, status: str, *, reason: str, at: datetime, message=None
+    batch: Batch,
+    case: Case,
+    status: str,
+    *,
+    reason: str,
+    at: datetime,
+    message: Message | None = None,
 ) -> None:
-    """``cases.services.change_status`` for a case of the batch: the clocks follow at the end."""
-    previous = case.status
-    case.status = status
-    if status == Case.Status.CLOSED:
-        case.closed_at = at
-    elif status == Case.Status.RESOLVED:
-        case.resolved_at = at
-    elif status in (Case.Status.OPEN, Case.Status.NEW):
-        case.resolved_at = None
+    """``cases.services.change_status`` for a case of the batch: written with the batch, its
+    clocks set once at the end."""
+    data = set_status(case, status, at=at, reason=reason)
     batch.touch(case)
-    batch.record(
-        case,
-        CaseEvent.Kind.STATUS_CHANGED,
-        at=at,
-        message=message,
-        data={"from": previous, "to": status, "reason": reason},
-    )
+    batch.record(case, CaseEvent.Kind.STATUS_CHANGED, at=at, message=message, data=data)
 
 
 def _record_inbound(batch: Batch, item: Item, assigner: "_Assigner") -> None:
