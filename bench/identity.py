@@ -50,7 +50,7 @@ def _ingest_and_export(traffic: Path) -> list[dict[str, Any]]:
     django.setup()
     from django.core.management import call_command
 
-    from cases.selectors import export_cases
+    from cases.export import export_cases
 
     call_command("migrate", verbosity=0)
     call_command("ingest_sample", str(traffic), stdout=io.StringIO())

@@ -37,7 +37,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -98,6 +98,8 @@ class Tally:
     duplicates: int = 0
     quarantined: int = 0
     queries: int = 0
+    # The message ids of each identity-linking task the ingest queued.
+    linking: list[list[int]] = field(default_factory=list)
 
     def __add__(self, other: "Tally") -> "Tally":
         return Tally(
@@ -105,6 +107,7 @@ class Tally:
             self.duplicates + other.duplicates,
             self.quarantined + other.quarantined,
             self.queries + other.queries,
+            self.linking + other.linking,
         )
 
 
@@ -114,6 +117,8 @@ class Measurement:
     messages: int
     seconds: float
     queries: int
+    # Seconds one worker then spent on the identity linking the ingest queued.
+    linking_seconds: float | None = None
 
     @property
     def rate(self) -> float:
@@ -228,6 +233,8 @@ def setup_django(database_url: str) -> None:
 
     os.environ["DATABASE_URL"] = database_url
     os.environ["DEBUG"] = "0"
+    # The burst is sample traffic, read by the demo app's sample loader.
+    os.environ["CAREINBOX_DEMO"] = "1"
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "careinbox.settings")
     django.setup()
@@ -277,6 +284,61 @@ def fresh_database(config: dict[str, Any]) -> None:
         connection.close()
     call_command("migrate", verbosity=0, interactive=False)
     sample.accounts()
+    if REALISTIC:
+        configure_realistically()
+
+
+# Set by --bare: the run measures ingest with no routing rules, SLA policy or auto-assignment.
+REALISTIC = True
+# Set by --linking: after each ingest run, one worker's identity linking of it is timed too.
+LINKING = False
+
+
+def configure_realistically() -> None:
+    """What a care team runs with: three routing rules (everything to the care team, a store
+    named in the message to its team, closing thanks marked as needing no reply), a
+    business-hours SLA policy, and a team that auto-assigns to four online agents."""
+    from datetime import time as clock_time
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.utils import timezone
+
+    from routing.models import RoutingRule, Store
+    from routing.rules import save_rule
+    from sla.models import BusinessCalendar, BusinessHours, SLAPolicy
+    from staff import roles
+    from staff.models import AgentProfile, Team
+
+    care = Team.objects.create(name="Care", auto_assign=True)
+    leeds = Team.objects.create(name="Leeds store")
+    Store.objects.create(name="Leeds", city="Leeds", team=leeds)
+    save_rule(rule=RoutingRule(name="Everything to Care", set_team=care))
+    save_rule(rule=RoutingRule(name="Stores to their teams", team_from_store=True))
+    save_rule(
+        rule=RoutingRule(name="Thanks needs no reply", closing_thanks=True, mark_no_reply=True)
+    )
+    office = BusinessCalendar.objects.create(name="UK office", time_zone="Europe/London")
+    BusinessHours.objects.bulk_create(
+        BusinessHours(calendar=office, weekday=day, opens=clock_time(8), closes=clock_time(20))
+        for day in range(6)
+    )
+    SLAPolicy.objects.create(
+        name="Standard",
+        calendar=office,
+        first_response_minutes=120,
+        next_response_minutes=240,
+        resolution_minutes=2 * 24 * 60,
+    )
+    agents = Group.objects.get(name=roles.AGENT)
+    for n in range(4):
+        user = get_user_model().objects.create_user(f"agent{n}")
+        user.groups.add(agents)
+        profile = AgentProfile.objects.create(
+            user=user, display_name=f"Agent {n}", max_active_cases=32_000
+        )
+        profile.teams.add(care)
+        AgentProfile.objects.filter(pk=profile.pk).update(last_seen_at=timezone.now())
 
 
 def server_version() -> str:
@@ -311,20 +373,41 @@ def counting_queries() -> Iterator[QueryCounter]:
 
 
 def ingest_all(payloads: Sequence[bytes]) -> Tally:
-    """Ingest the payloads through the service, one poll-sized batch a call."""
+    """Ingest the payloads through the service, one poll-sized batch a call. The identity
+    linking each batch queues for after its commit is a worker's job, not the poller's: it
+    is kept aside here (``Tally.linking``), as a broker would keep it for a worker."""
+    from casework import tasks
     from demo import sample
     from intake.services import ingest_payloads
 
     accounts = sample.accounts()
     tally = Tally()
-    with counting_queries() as counter:
-        for batch in batches(payloads):
-            result = ingest_payloads(source="sample", payloads=batch, accounts=accounts)
-            tally.stored += result.stored
-            tally.duplicates += result.duplicates
-            tally.quarantined += len(result.quarantined)
+    queued = tasks.link_customers_task.delay
+    tasks.link_customers_task.delay = tally.linking.append  # type: ignore[method-assign]
+    try:
+        with counting_queries() as counter:
+            for batch in batches(payloads):
+                result = ingest_payloads(source="sample", payloads=batch, accounts=accounts)
+                tally.stored += result.stored
+                tally.duplicates += result.duplicates
+                tally.quarantined += len(result.quarantined)
+    finally:
+        tasks.link_customers_task.delay = queued  # type: ignore[method-assign]
     tally.queries = counter.count
     return tally
+
+
+def link_all(tally: Tally) -> float | None:
+    """With ``--linking``, run the identity linking the ingest queued, as one worker would;
+    its seconds."""
+    from casework.linking import link_customers_of
+
+    if not LINKING:
+        return None
+    start = time.monotonic()
+    for message_ids in tally.linking:
+        link_customers_of(message_ids=message_ids)
+    return time.monotonic() - start
 
 
 def verify_ingest(name: str, tally: Tally, *, messages: int, customers: int) -> None:
@@ -365,7 +448,9 @@ def measure_one_process(
     tally = ingest_all(payloads)
     seconds = time.monotonic() - start
     verify_ingest(name, tally, messages=len(burst), customers=customers)
-    return Measurement(name, len(burst), seconds, tally.queries)
+    return Measurement(
+        name, len(burst), seconds, tally.queries, link_all(tally) if LINKING else None
+    )
 
 
 def _ingest_half(database_url: str, messages: int, customers: int, half: int, start, results):
@@ -423,7 +508,9 @@ def measure_two_processes(
             if child.is_alive():
                 child.terminate()
     verify_ingest(name, tally, messages=len(burst), customers=customers)
-    return Measurement(name, len(burst), seconds, tally.queries)
+    return Measurement(
+        name, len(burst), seconds, tally.queries, link_all(tally) if LINKING else None
+    )
 
 
 def _child_result(results, children) -> Tally:
@@ -524,11 +611,15 @@ def measure_bulk_insert(config: dict[str, Any], burst: Sequence[BurstEvent]) -> 
 
 
 def report(results: Sequence[Measurement], ceiling: Measurement) -> None:
-    print(f"{'measurement':<30} {'seconds':>9} {'msgs/s':>9} {'ratio':>7} {'queries/msg':>12}")
+    print(
+        f"{'measurement':<30} {'seconds':>9} {'msgs/s':>9} {'ratio':>7} {'queries/msg':>12} "
+        f"{'linking s':>10}"
+    )
     for m in results:
+        linking = f"{m.linking_seconds:>10.1f}" if m.linking_seconds is not None else f"{'':>10}"
         print(
             f"{m.name:<30} {m.seconds:>9.1f} {m.rate:>9.0f} {m.rate / ceiling.rate:>7.3f} "
-            f"{m.queries / m.messages:>12.3f}"
+            f"{m.queries / m.messages:>12.3f} {linking}"
         )
 
 
@@ -542,6 +633,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument(
+        "--bare",
+        action="store_true",
+        help="no routing rules, SLA policy or auto-assignment (by default the runs have three "
+        "rules, a business-hours policy and an auto-assigning team)",
+    )
+    parser.add_argument(
+        "--linking",
+        action="store_true",
+        help="also time the identity linking each ingest run queued, as one worker runs it "
+        "(slow on this burst: each replica repeats the sample's names, so every customer has "
+        "hundreds of near-namesakes to score)",
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get("DATABASE_URL", ""),
         help="postgres://USER:PASSWORD@HOST:PORT/NAME (default: $DATABASE_URL); "
@@ -552,6 +656,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
+    global REALISTIC, LINKING
+    REALISTIC, LINKING = not args.bare, args.linking
     if not args.database_url:
         raise SystemExit("Pass --database-url or set DATABASE_URL to a PostgreSQL server.")
     postgres_config(args.database_url)
