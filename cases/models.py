@@ -69,7 +69,7 @@ class Case(models.Model):
     first_response_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     next_response_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     resolution_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    # Service level (tickets/sla.py): the policy the due times follow, and the platform time
+    # Service level (cases/clocks.py): the policy the due times follow, and the platform time
     # of the oldest customer message still waiting for a reply (None once answered, or when
     # nothing the customer wrote needs one).
     sla_policy = models.ForeignKey(
@@ -79,7 +79,7 @@ class Case(models.Model):
 
     class Meta:
         db_table = "tickets_case"
-        # The roles (tickets/roles.py) are groups holding these.
+        # The roles (staff/roles.py) are groups holding these.
         permissions = [
             ("work_case", "Can claim, reply to, note and hand off cases"),
             ("reassign_case", "Can reassign anyone's cases and see every team's queue"),

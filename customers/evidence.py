@@ -1,6 +1,6 @@
 """What a message says about who wrote it: contact details, references and the sender's name.
 
-Pure functions over text; the linking service (``tickets/linking.py``) stores and compares
+Pure functions over text; the linking service (``casework/linking.py``) stores and compares
 what they find.
 """
 

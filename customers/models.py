@@ -55,7 +55,7 @@ class Identity(models.Model):
 
 
 class Evidence(models.Model):
-    """Something a message says about its sender (``tickets/evidence.py``): an address, a
+    """Something a message says about its sender (``customers/evidence.py``): an address, a
     handle, a reference, a phone number, a postcode or the sender's name. The customer is the
     author identity's, so it follows merges."""
 

@@ -2,7 +2,7 @@ from django.urls import path
 
 from intake import views
 
-app_name = "channels_in"
+app_name = "intake"
 
 urlpatterns = [
     path("x/<int:account_id>/", views.webhook_x, name="webhook-x"),

@@ -6,7 +6,7 @@ from django.db import models
 
 class Team(models.Model):
     name = models.CharField(max_length=100, unique=True)
-    # New cases go round-robin to the team's online agents under capacity (tickets/assignment.py).
+    # New cases go round-robin to the team's online agents under capacity (casework/assignment.py).
     auto_assign = models.BooleanField(
         default=False,
         help_text="Give new cases to the team's online agents in turn, up to each one's capacity.",
@@ -31,7 +31,7 @@ class AgentProfile(models.Model):
     teams = models.ManyToManyField(
         Team, blank=True, related_name="agents", db_table="tickets_agentprofile_teams"
     )
-    # Auto-assignment (tickets/assignment.py): the most cases held at once, a supervisor's
+    # Auto-assignment (casework/assignment.py): the most cases held at once, a supervisor's
     # pause, when the agent last used the workspace (online while recent), and whose turn it
     # is: the agent with the lowest turn gets the next case, then goes to the back.
     max_active_cases = models.PositiveSmallIntegerField(

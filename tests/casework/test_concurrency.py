@@ -91,7 +91,7 @@ def export_by_first_message() -> dict[str, dict[str, Any]]:
             "id": case_keys[row["id"]],
             "merged_into": case_keys.get(row["merged_into"]),
             # Suggestions are worked out after each commit, which the rolled-back serial run
-            # never reaches; tests/tickets/test_identity.py covers them.
+            # never reaches; tests/casework/test_linking.py covers them.
             "customer": customer | {"id": identities, "suggestions": None},
         }
     return exported

@@ -228,7 +228,7 @@ class Hook:
 
     @property
     def url(self) -> str:
-        return reverse(f"channels_in:webhook-{self.account.platform}", args=[self.account.pk])
+        return reverse(f"intake:webhook-{self.account.platform}", args=[self.account.pk])
 
     def post(self, client: Client, body: bytes, signature: str | None = None, url: str = ""):
         headers = {self.header: signature} if signature is not None else {}
@@ -259,7 +259,7 @@ def hook(request):
 
 
 def test_x_crc_is_answered_with_the_hmac_of_the_token(platform_client, x_account):
-    url = reverse("channels_in:webhook-x", args=[x_account.pk])
+    url = reverse("intake:webhook-x", args=[x_account.pk])
 
     response = platform_client.get(url, {"crc_token": "9b4507b3-9040-4669-9ca3"})
 
@@ -269,7 +269,7 @@ def test_x_crc_is_answered_with_the_hmac_of_the_token(platform_client, x_account
 
 
 def test_x_crc_without_a_token_or_a_consumer_secret_is_refused(platform_client, x_account):
-    url = reverse("channels_in:webhook-x", args=[x_account.pk])
+    url = reverse("intake:webhook-x", args=[x_account.pk])
     assert platform_client.get(url).status_code == 403
 
     x_account.credentials = {"bearer_token": "token"}
@@ -280,7 +280,7 @@ def test_x_crc_without_a_token_or_a_consumer_secret_is_refused(platform_client, 
 def test_facebook_verification_echoes_the_challenge_for_the_right_token(
     platform_client, facebook_account
 ):
-    url = reverse("channels_in:webhook-facebook", args=[facebook_account.pk])
+    url = reverse("intake:webhook-facebook", args=[facebook_account.pk])
     query = {"hub.mode": "subscribe", "hub.verify_token": FB_VERIFY_TOKEN, "hub.challenge": "1158"}
 
     response = platform_client.get(url, query)
@@ -301,7 +301,7 @@ def test_facebook_verification_echoes_the_challenge_for_the_right_token(
 def test_facebook_verification_with_a_wrong_token_or_mode_is_refused(
     platform_client, facebook_account, query, caplog
 ):
-    url = reverse("channels_in:webhook-facebook", args=[facebook_account.pk])
+    url = reverse("intake:webhook-facebook", args=[facebook_account.pk])
 
     response = platform_client.get(url, query)
 
@@ -311,7 +311,7 @@ def test_facebook_verification_with_a_wrong_token_or_mode_is_refused(
 
 
 def test_a_signed_x_delivery_stores_the_customers_mention_and_dm_only(platform_client, x_account):
-    url = reverse("channels_in:webhook-x", args=[x_account.pk])
+    url = reverse("intake:webhook-x", args=[x_account.pk])
     for delivery in (X_DELIVERY, X_DM_DELIVERY):
         body = json.dumps(delivery).encode()
         response = platform_client.post(
@@ -343,7 +343,7 @@ def test_a_signed_facebook_delivery_stores_the_customers_comment_and_message_onl
     body = json.dumps(FB_DELIVERY).encode()
 
     response = platform_client.post(
-        reverse("channels_in:webhook-facebook", args=[facebook_account.pk]),
+        reverse("intake:webhook-facebook", args=[facebook_account.pk]),
         data=body,
         content_type="application/json",
         headers={"X-Hub-Signature-256": facebook_signature(body)},
@@ -432,7 +432,7 @@ def test_a_delivery_to_a_disabled_unknown_or_secretless_account_is_refused(
     other = facebook_account if hook.account == x_account else x_account
     unknown = ChannelAccount.objects.order_by("-pk").first().pk + 1
     for account_id in (unknown, other.pk):
-        url = reverse(f"channels_in:webhook-{hook.account.platform}", args=[account_id])
+        url = reverse(f"intake:webhook-{hook.account.platform}", args=[account_id])
         assert hook.post(platform_client, hook.body, signature, url=url).status_code == 403
 
     hook.account.enabled = False
@@ -456,7 +456,7 @@ def test_an_x_delivery_for_another_user_is_quarantined_not_stored(platform_clien
     body = json.dumps({**X_DELIVERY, "for_user_id": "2244994945"}).encode()
 
     response = platform_client.post(
-        reverse("channels_in:webhook-x", args=[x_account.pk]),
+        reverse("intake:webhook-x", args=[x_account.pk]),
         data=body,
         content_type="application/json",
         headers={"x-twitter-webhooks-signature": x_signature(body)},
@@ -477,7 +477,7 @@ def test_facebook_events_of_another_page_are_quarantined_and_the_rest_stored(
     body = json.dumps(delivery).encode()
 
     response = platform_client.post(
-        reverse("channels_in:webhook-facebook", args=[facebook_account.pk]),
+        reverse("intake:webhook-facebook", args=[facebook_account.pk]),
         data=body,
         content_type="application/json",
         headers={"X-Hub-Signature-256": facebook_signature(body)},
@@ -504,7 +504,7 @@ def test_an_unreadable_event_in_a_delivery_is_quarantined_and_the_rest_stored(
     body = json.dumps(delivery).encode()
 
     response = platform_client.post(
-        reverse("channels_in:webhook-x", args=[x_account.pk]),
+        reverse("intake:webhook-x", args=[x_account.pk]),
         data=body,
         content_type="application/json",
         headers={"x-twitter-webhooks-signature": x_signature(body)},
@@ -625,7 +625,7 @@ def test_a_mention_delivered_by_webhook_and_then_polled_is_stored_once(
     body = json.dumps(delivery).encode()
 
     pushed = platform_client.post(
-        reverse("channels_in:webhook-x", args=[account.pk]),
+        reverse("intake:webhook-x", args=[account.pk]),
         data=body,
         content_type="application/json",
         headers={"x-twitter-webhooks-signature": x_signature(body)},

@@ -94,7 +94,7 @@ RULES: dict[str, dict[str, set[str]]] = {
 # Signing out lands on the sign-in page, whoever asks.
 ENDS_AT_SIGN_IN = {"logout"}
 # Routes with their own authentication: the admin site and the platforms' webhooks (signed).
-EXEMPT_PREFIXES = ("admin:", "channels_in:")
+EXEMPT_PREFIXES = ("admin:", "intake:")
 METHODS = ["GET", "POST"]
 
 

@@ -1,5 +1,5 @@
 """Workspace views: thin wrappers that check access, call a service or a query, and render.
 
 Every view is wrapped in one of the ``access`` decorators; the access-matrix test
-(``tests/tickets/test_access_matrix.py``) fails for a route it has no rule for.
+(``tests/workspace/test_access_matrix.py``) fails for a route it has no rule for.
 """
