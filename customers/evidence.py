@@ -41,6 +41,9 @@ US_ZIP_RE = re.compile(r"\b(\d{5})(?:-\d{4})?\b")
 # Quoted mail history ("> ...") repeats what others wrote, often the brand's replies.
 QUOTED_LINE_RE = re.compile(r"^\s*>.*$", re.MULTILINE)
 NOT_NAME_CHARS_RE = re.compile(r"[^a-z' -]+")
+# The fewest digits of any valid phone number: a national number of four digits (Niue,
+# Tokelau and others, in phonenumbers' metadata).
+MIN_PHONE_DIGITS = 4
 
 
 def extract(
@@ -83,6 +86,8 @@ def extract(
 
 def _phones(text: str, region: str) -> tuple[set[str], str]:
     """The valid phone numbers in ``text`` (E.164), and the text without them."""
+    if sum(char.isdigit() for char in text) < MIN_PHONE_DIGITS:
+        return set(), text  # most messages: the matcher is slow and would find nothing
     phones, kept, end = set(), [], 0
     for match in phonenumbers.PhoneNumberMatcher(
         text, region, leniency=phonenumbers.Leniency.VALID
