@@ -60,6 +60,7 @@ ATTACHMENT_SCALE = 1024
 AUTHOR_ID_BASE = 7_000_000_000
 POSTGRESQL_ENGINE = "django.db.backends.postgresql"
 CHILD_START_TIMEOUT_SECONDS = 600
+DROP_ATTEMPTS = 30
 
 
 class BenchmarkFailed(Exception):
@@ -257,13 +258,21 @@ def drop_database(config: dict[str, Any]) -> None:
 
     connections.close_all()
     connection = _server_connection(config)
+    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+        sql.Identifier(config["NAME"])
+    )
     try:
         with connection.cursor() as cursor:
-            cursor.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(config["NAME"])
-                )
-            )
+            for attempt in range(DROP_ATTEMPTS):
+                try:
+                    cursor.execute(drop)
+                    return
+                except psycopg2.errors.InsufficientPrivilege:
+                    # Autovacuum is still working on the rows a run just wrote, and a role
+                    # that may create databases may not stop it; it is done in moments.
+                    if attempt == DROP_ATTEMPTS - 1:
+                        raise
+                    time.sleep(2)
     finally:
         connection.close()
 
