@@ -3,24 +3,9 @@ with them, so permissions given to users and groups, and the admin's log, stay a
 
 from django.db import migrations
 
+from legacy.content_types import moving
+
 MOVED = {'team': 'staff', 'agentprofile': 'staff', 'customer': 'customers', 'identity': 'customers', 'evidence': 'customers', 'mergesuggestion': 'customers', 'tag': 'cases', 'case': 'cases', 'message': 'cases', 'attachment': 'cases', 'caseevent': 'cases', 'cannedresponse': 'cases', 'slabreach': 'cases', 'notification': 'notifications', 'businesscalendar': 'sla', 'businesshours': 'sla', 'holiday': 'sla', 'slapolicy': 'sla', 'store': 'routing', 'routingrule': 'routing'}
-
-
-def _move(apps, old_label, *, forwards):
-    content_type = apps.get_model("contenttypes", "ContentType")
-    for model, new_label in MOVED.items():
-        source, target = (old_label, new_label) if forwards else (new_label, old_label)
-        # A content type the new app made already (a database migrated back and forth) wins.
-        if not content_type.objects.filter(app_label=target, model=model).exists():
-            content_type.objects.filter(app_label=source, model=model).update(app_label=target)
-
-
-def move_content_types(apps, schema_editor):
-    _move(apps, "tickets", forwards=True)
-
-
-def move_content_types_back(apps, schema_editor):
-    _move(apps, "tickets", forwards=False)
 
 
 class Migration(migrations.Migration):
@@ -336,5 +321,5 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.SeparateDatabaseAndState(state_operations=state_operations),
-        migrations.RunPython(move_content_types, move_content_types_back),
+        moving("tickets", MOVED),
     ]
