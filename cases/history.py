@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from cases.bulk import insert_rows
 from cases.models import Case, CaseEvent, Message
 
 
@@ -43,4 +44,4 @@ def record(**fields: Any) -> CaseEvent:
 def record_all(events: Sequence[CaseEvent]) -> None:
     """Append ``events`` in their order, in one statement; their cases and messages must be
     written first."""
-    CaseEvent.objects.bulk_create(events)
+    insert_rows(CaseEvent, events)

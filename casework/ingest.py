@@ -15,14 +15,15 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Field, Model, OuterRef, Q, Subquery
+from django.db import transaction
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from cases import history
+from cases.bulk import insert_rows, update_rows
 from cases.clocks import apply_due_times, due_times, pauses_of
 from cases.models import Attachment, Case, CaseEvent, Message, Tag
 from cases.sanitise import sanitise_html
@@ -289,7 +290,7 @@ def refresh_profiles(batch: Batch) -> None:
                 setattr(identity, name, value)
             changed[identity.pk] = identity
     if changed:
-        _update_rows(Identity, list(changed.values()), ["last_seen_at", *PROFILE_FIELDS])
+        update_rows(Identity, list(changed.values()), ["last_seen_at", *PROFILE_FIELDS])
 
 
 def load_threads(batch: Batch) -> None:
@@ -642,8 +643,8 @@ def write(batch: Batch) -> None:
     _set_clocks(batch)
     new = {id(case) for case in batch.new_cases}
     existing = [c for key, c in batch.touched.items() if key not in new]
-    _update_rows(Case, existing, CASE_FIELDS)
-    Case.objects.bulk_create(batch.new_cases)
+    update_rows(Case, existing, CASE_FIELDS)
+    insert_rows(Case, batch.new_cases)
     fresh = batch.fresh
     messages = [item.message for item in fresh if item.message is not None]
     # A reply to a message of this batch gets its parent once both are stored.
@@ -651,12 +652,12 @@ def write(batch: Batch) -> None:
     for message in messages:
         if id(message) in replies:
             message.parent = None
-    Message.objects.bulk_create(messages)
+    insert_rows(Message, messages)
     if replies:
         for message in messages:
             if id(message) in replies:
                 message.parent = replies[id(message)]
-        _update_rows(Message, [m for m in messages if id(m) in replies], ["parent"])
+        update_rows(Message, [m for m in messages if id(m) in replies], ["parent"])
     _write_attachments(fresh)
     Evidence.objects.bulk_create(
         [
@@ -668,42 +669,10 @@ def write(batch: Batch) -> None:
         ignore_conflicts=True,
     )
     history.record_all(batch.events)
-    Notification.objects.bulk_create([notice.row() for notice in batch.notices])
+    insert_rows(Notification, [notice.row() for notice in batch.notices])
     _write_tags(batch)
-    _update_rows(AgentProfile, list(batch.profiles.values()), ["assignment_turn"])
+    update_rows(AgentProfile, list(batch.profiles.values()), ["assignment_turn"])
     _adopt_orphans(batch)
-
-
-def _update_rows(model: type[Model], rows: Sequence[Model], fields: list[str]) -> None:
-    """Write ``fields`` of many rows. On PostgreSQL one ``UPDATE ... FROM (VALUES ...)``
-    statement a chunk, which is far cheaper to build and to run than ``bulk_update``'s CASE
-    expressions; elsewhere ``bulk_update``."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        model._default_manager.bulk_update(rows, fields)
-        return
-    meta = model._meta
-    columns = [cast(Field, field) for field in (meta.pk, *map(meta.get_field, fields))]
-    quoted = [connection.ops.quote_name(str(c.column)) for c in columns]
-    row_sql = "(" + ", ".join(f"%s::{c.db_type(connection)}" for c in columns) + ")"
-    assignments = ", ".join(f"{name} = v.{name}" for name in quoted[1:])
-    table = connection.ops.quote_name(meta.db_table)
-    per_chunk = 30_000 // len(columns)  # PostgreSQL takes at most 65,535 parameters
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), per_chunk):
-            chunk = rows[start : start + per_chunk]
-            params = [
-                c.get_db_prep_save(getattr(row, c.attname), connection)
-                for row in chunk
-                for c in columns
-            ]
-            cursor.execute(
-                f"UPDATE {table} AS t SET {assignments} "
-                f"FROM (VALUES {', '.join([row_sql] * len(chunk))}) AS v({', '.join(quoted)}) "
-                f"WHERE t.{quoted[0]} = v.{quoted[0]}",
-                params,
-            )
 
 
 def _set_clocks(batch: Batch) -> None:
@@ -741,17 +710,20 @@ def _policy_for(policies: list[SLAPolicy], case: Case) -> SLAPolicy | None:
 
 def _write_attachments(items: list[Item]) -> None:
     limit = settings.CAREINBOX_ATTACHMENT_MAX_BYTES
-    Attachment.objects.bulk_create(
-        Attachment(
-            message=item.message,
-            filename=a.filename,
-            content_type=a.content_type,
-            size=a.size,
-            content=a.content if a.size <= limit else b"",
-            skipped_reason="" if a.size <= limit else f"Larger than the {limit}-byte limit.",
-        )
-        for item in items
-        for a in item.inbound.attachments
+    insert_rows(
+        Attachment,
+        [
+            Attachment(
+                message=item.message,
+                filename=a.filename,
+                content_type=a.content_type,
+                size=a.size,
+                content=a.content if a.size <= limit else b"",
+                skipped_reason="" if a.size <= limit else f"Larger than the {limit}-byte limit.",
+            )
+            for item in items
+            for a in item.inbound.attachments
+        ],
     )
 
 
