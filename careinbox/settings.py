@@ -218,6 +218,13 @@ CAREINBOX_REOPEN_WINDOW = timedelta(days=envint("CAREINBOX_REOPEN_WINDOW_DAYS", 
 # Messages ingested in one transaction; a chunk that fails on one payload is split in halves
 # until that payload is found and quarantined.
 CAREINBOX_INGEST_CHUNK = envint("CAREINBOX_INGEST_CHUNK", 500)
+# Webhook deliveries (intake/webhooks/deliveries.py): the largest body accepted (platforms
+# batch events); how much a worker claims at once, in bytes of bodies and in deliveries; and
+# how long a claim lasts before another worker may take over deliveries whose worker died.
+CAREINBOX_WEBHOOK_MAX_BYTES = envint("CAREINBOX_WEBHOOK_MAX_BYTES", 64 * 1024 * 1024)
+CAREINBOX_WEBHOOK_BATCH_BYTES = envint("CAREINBOX_WEBHOOK_BATCH_BYTES", 2 * 1024 * 1024)
+CAREINBOX_WEBHOOK_BATCH_DELIVERIES = envint("CAREINBOX_WEBHOOK_BATCH_DELIVERIES", 500)
+CAREINBOX_WEBHOOK_LEASE_SECONDS = envint("CAREINBOX_WEBHOOK_LEASE_SECONDS", 300)
 
 # Attachments larger than this are recorded (name, type, size) but their content is skipped.
 CAREINBOX_ATTACHMENT_MAX_BYTES = envint("CAREINBOX_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
@@ -286,6 +293,10 @@ CELERY_BEAT_SCHEDULE = {
     "check-sla-breaches": {
         "task": "casework.tasks.check_sla_breaches_task",
         "schedule": float(CAREINBOX_SLA_CHECK_SECONDS),
+    },
+    "drain-webhook-deliveries": {
+        "task": "intake.tasks.drain_webhook_deliveries_task",
+        "schedule": float(envint("CAREINBOX_POLL_TICK_SECONDS", 10)),
     },
     "assign-waiting-cases": {
         "task": "casework.tasks.assign_waiting_cases_task",

@@ -43,3 +43,27 @@ class QuarantinedPayload(models.Model):
 
     def __str__(self) -> str:
         return f"Quarantined {self.source} payload {self.sha256[:12]}"
+
+
+class WebhookDelivery(models.Model):
+    """A signed webhook delivery, kept as it came until a worker has ingested it.
+
+    The webhook answers the platform as soon as this row is committed; a worker claims waiting
+    deliveries in arrival order, ingests them as one batch, and deletes them. A claim lasts until
+    ``claimed_until``: a delivery whose worker died is claimed again after that.
+    """
+
+    channel_account = models.ForeignKey(
+        ChannelAccount, on_delete=models.PROTECT, related_name="webhook_deliveries"
+    )
+    body = models.BinaryField()
+    # len(body), so that a worker can claim a batch of a bounded size without reading bodies.
+    size = models.PositiveIntegerField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return f"Webhook delivery {self.pk} to {self.channel_account}"

@@ -7,6 +7,7 @@ It prints its counts as one JSON line at the end. Used by the concurrency tests 
     python -m tests.processes batch FILE   # the ingest_sample command: one sorted batch
     python -m tests.processes each FILE    # one event per call in file order, like webhooks
     python -m tests.processes merge FILE   # merge each [source, target] customer id pair
+    python -m tests.processes drain -      # claim and ingest webhook deliveries until none wait
 """
 
 import io
@@ -125,12 +126,37 @@ def _merge(file: Path) -> dict[str, int]:
     return {"merged": len(pairs)}
 
 
+def _drain() -> dict[str, int]:
+    from intake.models import WebhookDelivery
+    from intake.webhooks.deliveries import claim_deliveries, ingest_claimed
+
+    WebhookDelivery.objects.exists()  # opens the connection before the start
+    print("ready", flush=True)
+    if sys.stdin.readline().strip() != "go":
+        raise SystemExit("No go signal on stdin.")
+    counts = {"deliveries": 0, "stored": 0, "duplicates": 0, "quarantined": 0}
+    while claim := claim_deliveries():
+        if not claim.deliveries:
+            break
+        result = ingest_claimed(claim.deliveries)
+        counts["deliveries"] += len(claim.deliveries)
+        counts["stored"] += result.stored
+        counts["duplicates"] += result.duplicates
+        counts["quarantined"] += len(result.quarantined)
+    return counts
+
+
 def main(argv: list[str]) -> None:
     import django
 
     mode, file = argv
     django.setup()
-    counts = _merge(Path(file)) if mode == "merge" else _ingest(mode, Path(file))
+    if mode == "merge":
+        counts = _merge(Path(file))
+    elif mode == "drain":
+        counts = _drain()
+    else:
+        counts = _ingest(mode, Path(file))
     print(json.dumps(counts), flush=True)
 
 

@@ -1,5 +1,5 @@
 """Webhook deliveries beside polling: who may call, how a signature is checked, and how a
-verified delivery takes the one ingest path.
+verified delivery is read (``deliveries`` keeps it and ingests it on a worker).
 
 Each platform's ``webhook`` module knows its handshake, its signature header and how to split
 a delivery into its normaliser's payloads; this module holds what they share. Polling stays
@@ -10,16 +10,12 @@ stored once (ingest is idempotent on the platform's message id).
 import hashlib
 import hmac
 import json
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from channels.errors import MalformedPayload
 from channels.models import ChannelAccount
-from intake.services import BatchResult, ingest_payloads, quarantine_payload
-
-logger = logging.getLogger(__name__)
 
 
 class WebhookRefused(Exception):
@@ -73,30 +69,8 @@ def account_secret(account: ChannelAccount, name: str) -> str:
     return value
 
 
-def receive_delivery(*, account: ChannelAccount, body: bytes, convert: Converter) -> BatchResult:
-    """Ingest a verified delivery through the one ingest path; safe to repeat.
-
-    A body that is not JSON, or not a delivery, is quarantined whole and parts meant for
-    another account apart, and the call still succeeds: the platform would only send it
-    again, and an admin sees it in quarantine.
-    """
-    source = account.platform
-    try:
-        delivery = convert(_json(body), account)
-    except MalformedPayload as exc:
-        error = f"A webhook delivery to {source} channel account {account.pk} is unreadable: {exc}"
-        logger.warning("%s", error)
-        item = quarantine_payload(source=source, raw=body, error=error, account=account)
-        return BatchResult(quarantined=[item])
-    result = ingest_payloads(source=source, payloads=delivery.payloads, accounts={source: account})
-    for raw, why in delivery.misrouted:
-        logger.warning("Quarantined part of a %s webhook delivery: %s", source, why)
-        # No account: a retry must not ingest it on the account whose URL it came to.
-        result.quarantined.append(quarantine_payload(source=source, raw=raw, error=why))
-    return result
-
-
-def _json(body: bytes) -> Any:
+def parse_body(body: bytes) -> Any:
+    """A delivery's JSON body. Raises ``MalformedPayload`` when it is not JSON."""
     try:
         return json.loads(body)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:

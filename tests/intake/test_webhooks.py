@@ -11,11 +11,11 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from django.test import Client
+from django.test import Client, TestCase
 from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -26,10 +26,12 @@ from channels.models import ChannelAccount
 from demo.connect import sandbox_x_account
 from demo.sandbox.graph_api import PAGE_ID
 from demo.sandbox.x_api import BRAND
-from intake.models import QuarantinedPayload
+from intake.models import QuarantinedPayload, WebhookDelivery
 from intake.polling import poll_account
+from intake.tasks import drain_soon, drain_webhook_deliveries_task
 from intake.webhooks import facebook as facebook_webhook
 from intake.webhooks import x as x_webhook
+from intake.webhooks.deliveries import accept_delivery, claim_deliveries, ingest_claimed
 
 pytestmark = pytest.mark.django_db
 
@@ -186,10 +188,19 @@ FB_DELIVERY = {
 }
 
 
+class PlatformClient(Client):
+    """A client that, as a platform does, sends no CSRF token. Each request's on-commit work
+    runs, as it would after a real commit: the drain task ingesting what was delivered (tasks
+    run where they are queued in the tests, as on a worker)."""
+
+    def request(self, **request):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return super().request(**request)
+
+
 @pytest.fixture
 def platform_client():
-    """A client that, as a platform does, sends no CSRF token."""
-    return Client(enforce_csrf_checks=True)
+    return PlatformClient(enforce_csrf_checks=True)
 
 
 @pytest.fixture
@@ -640,3 +651,108 @@ def test_a_mention_delivered_by_webhook_and_then_polled_is_stored_once(
     pushed_message = Message.objects.get(external_id=tweet["id"])
     assert pushed_message.sent_at == at
     assert pushed_message.in_reply_to_external_id == parent
+
+
+# A delivery is kept and answered at once; a worker ingests it.
+
+
+def mention_delivery(n: int, *, padding: int = 0) -> bytes:
+    """A signed-ready X delivery of one customer mention, number ``n``."""
+    tweet = v1_tweet(f"18540000000000{n:05d}", f"@acme_care question {n}", CUSTOMER, AT)
+    body = {"for_user_id": BRAND_ID, "tweet_create_events": [tweet], "padding": "x" * padding}
+    return json.dumps(body).encode()
+
+
+def test_a_delivery_is_answered_before_it_is_ingested_then_a_worker_ingests_it(x_account):
+    body = mention_delivery(1)
+    client = Client(enforce_csrf_checks=True)  # its on-commit work never runs: no worker yet
+
+    response = client.post(
+        reverse("intake:webhook-x", args=[x_account.pk]),
+        data=body,
+        content_type="application/json",
+        headers={"x-twitter-webhooks-signature": x_signature(body)},
+    )
+
+    assert response.status_code == 200
+    assert not Message.objects.exists()
+    assert bytes(WebhookDelivery.objects.get().body) == body
+
+    drain_webhook_deliveries_task()
+
+    assert list(Message.objects.values_list("text", flat=True)) == ["@acme_care question 1"]
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_a_claim_takes_the_oldest_deliveries_up_to_its_size_and_says_more_wait(x_account):
+    kept = [accept_delivery(account=x_account, body=mention_delivery(n)) for n in range(5)]
+
+    claim = claim_deliveries(max_bytes=2 * kept[0].size)
+    again = claim_deliveries(max_bytes=2 * kept[0].size)
+
+    assert [d.pk for d in claim.deliveries] == [kept[0].pk, kept[1].pk]
+    assert [d.pk for d in again.deliveries] == [kept[2].pk, kept[3].pk]
+    assert claim.more_waiting and again.more_waiting
+    last = claim_deliveries(max_bytes=1)  # at least one, however large
+    assert ([d.pk for d in last.deliveries], last.more_waiting) == ([kept[4].pk], False)
+    assert claim_deliveries().deliveries == []
+
+
+def test_deliveries_whose_worker_died_are_claimed_again_when_the_claim_ends(
+    x_account, settings, clock
+):
+    settings.CAREINBOX_WEBHOOK_LEASE_SECONDS = 300
+    accept_delivery(account=x_account, body=mention_delivery(1))
+    dead_workers_claim = claim_deliveries()
+
+    assert claim_deliveries().deliveries == []
+    clock.at += timedelta(seconds=301)
+    retaken = claim_deliveries()
+    ingest_claimed(retaken.deliveries)
+
+    assert [d.pk for d in retaken.deliveries] == [d.pk for d in dead_workers_claim.deliveries]
+    assert Message.objects.count() == 1
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_one_arrival_drains_everything_waiting_a_claim_at_a_time(x_account, settings):
+    settings.CAREINBOX_WEBHOOK_BATCH_BYTES = 1  # one delivery a claim
+    for n in range(4):
+        accept_delivery(account=x_account, body=mention_delivery(n))
+
+    drain_soon()  # as after a delivery's commit; each drain queues the next while more wait
+
+    assert Message.objects.count() == 4
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_a_delivery_larger_than_a_form_post_may_be_is_stored(platform_client, x_account, settings):
+    body = mention_delivery(1, padding=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+
+    response = platform_client.post(
+        reverse("intake:webhook-x", args=[x_account.pk]),
+        data=body,
+        content_type="application/json",
+        headers={"x-twitter-webhooks-signature": x_signature(body)},
+    )
+
+    assert response.status_code == 200
+    assert Message.objects.get().text == "@acme_care question 1"
+
+
+def test_a_delivery_over_the_webhook_limit_is_refused_and_logged(
+    platform_client, x_account, settings, caplog
+):
+    settings.CAREINBOX_WEBHOOK_MAX_BYTES = 1000
+    body = mention_delivery(1, padding=1000)
+
+    response = platform_client.post(
+        reverse("intake:webhook-x", args=[x_account.pk]),
+        data=body,
+        content_type="application/json",
+        headers={"x-twitter-webhooks-signature": x_signature(body)},
+    )
+
+    assert response.status_code == 413
+    assert not WebhookDelivery.objects.exists() and not Message.objects.exists()
+    assert "over 1000" in caplog.text
