@@ -201,6 +201,10 @@ if CELERY_TASK_ALWAYS_EAGER:
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# Identity linking has a queue of its own: it is the slower half of ingest and may lag in a
+# burst, but must never hold up the polls and webhook deliveries behind it. A worker serves
+# both unless told otherwise (`-Q celery,linking`, as docker-compose.yml runs it).
+CELERY_TASK_ROUTES = {"casework.tasks.link_customers_task": {"queue": "linking"}}
 
 # Who is viewing or replying on a case is kept in the cache: Redis when there is one, so every
 # web process sees it; otherwise this process's memory (the single-process embedded default).
