@@ -30,7 +30,7 @@ from cases.sanitise import sanitise_html
 from cases.selectors import live_case
 from cases.services import set_status
 from casework.assignment import ASSIGNABLE_STATUSES, available_agents, held_counts
-from casework.linking import evidence_in
+from casework.linking import name_evidence
 from casework.tasks import link_customers_task
 from channels.inbound import InboundAuthor, InboundMessage
 from channels.models import ChannelAccount
@@ -664,7 +664,7 @@ def write(batch: Batch) -> None:
             row
             for item in fresh
             if item.message is not None
-            for row in evidence_in(message=item.message, inbound=item.inbound)
+            for row in name_evidence(message=item.message, inbound=item.inbound)
         ],
         ignore_conflicts=True,
     )

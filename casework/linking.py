@@ -1,5 +1,5 @@
-"""One customer across channels: evidence kept at ingest, automatic links on strong evidence,
-scored suggestions for the rest, and an agent's decision on each suggestion.
+"""One customer across channels: evidence read from new messages, automatic links on strong
+evidence, scored suggestions for the rest, and an agent's decision on each suggestion.
 
 Strong evidence, linked without asking: an X or Facebook message stating the exact address of
 an email identity, or a customer quoting a case or order reference that the brand itself sent
@@ -59,24 +59,36 @@ SENT_PRIVATELY = Q(
 )
 
 
-def evidence_in(*, message: Message, inbound: InboundMessage) -> list[Evidence]:
-    """What a new customer message says about its sender, as unsaved rows: stored by ingest
-    in its transaction, and compared by ``link_customers_for`` once that commits."""
+def name_evidence(*, message: Message, inbound: InboundMessage) -> list[Evidence]:
+    """The sender's display name as this message gave it, as an unsaved row: stored by
+    ingest in its transaction, as the name may change with the sender's next message."""
     assert message.author_identity is not None
-    found = evidence.extract(
-        text=inbound.text,
-        subject=inbound.subject,
-        author_name=inbound.author.display_name,
-        brand_identities=settings.CAREINBOX_BRAND_IDENTITIES,
-        reference_patterns=settings.CAREINBOX_REFERENCE_PATTERNS,
-        phone_region=settings.CAREINBOX_PHONE_REGION,
-    )
+    name = evidence.normalise_name(inbound.author.display_name)
+    if not name:
+        return []
     return [
-        Evidence(
-            message=message, identity=message.author_identity, kind=f.kind, value=f.value[:320]
-        )
-        for f in found
+        Evidence(message=message, identity=message.author_identity, kind=Kind.NAME, value=name)
     ]
+
+
+def record_text_evidence(messages: list[Message]) -> None:
+    """Store what the texts of new customer messages say about their senders (addresses,
+    handles, references, phone numbers, postcodes). Linking does it, after ingest: the
+    messages' texts never change, and reading them is most of a message's cost. It is
+    committed before linking compares it, so that of two batches linked at once, the later
+    to compare sees what the other found. Safe to repeat."""
+    rows = [
+        Evidence(message=message, identity=_author(message), kind=f.kind, value=f.value[:320])
+        for message in messages
+        for f in evidence.extract(
+            text=message.text,
+            subject=message.subject,
+            brand_identities=settings.CAREINBOX_BRAND_IDENTITIES,
+            reference_patterns=settings.CAREINBOX_REFERENCE_PATTERNS,
+            phone_region=settings.CAREINBOX_PHONE_REGION,
+        )
+    ]
+    Evidence.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def link_customers_of(*, message_ids: Iterable[int]) -> None:
@@ -85,6 +97,7 @@ def link_customers_of(*, message_ids: Iterable[int]) -> None:
     logged and found again with the customer's next message, and never stops the others."""
     linked: set[int] = set()
     messages = _messages(message_ids)
+    record_text_evidence(messages)
     for message, links in _strong_links(messages).items():
         try:
             linked.add(_merge_linked(message, links) if links else _author(message).customer_id)
@@ -109,6 +122,7 @@ def link_customers_for(*, message_id: int) -> Customer:
     messages = _messages([message_id])
     if not messages:
         raise ValueError(f"Message {message_id} has no customer author; nothing to link.")
+    record_text_evidence(messages)
     ((message, links),) = _strong_links(messages).items()
     customer = live_customer(_merge_linked(message, links))
     refresh_suggestions(customer=customer)

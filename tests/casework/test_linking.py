@@ -4,6 +4,7 @@ from cases.export import export_cases
 from cases.models import Case, CaseEvent, Message
 from cases.selectors import case_events
 from casework import linking
+from casework.ingest import ingest_message
 from casework.exceptions import MergeNotPermitted
 from customers import selectors
 from customers.evidence import Found, Kind, extract, name_similarity
@@ -250,6 +251,30 @@ def test_evidence_is_stored_per_message(ingest):
         (result.message.pk, "name", "customer"),
         (result.message.pk, "reference", "AH-20931-UK"),
     ]
+
+
+@pytest.mark.parametrize("first", ["tweet", "email"])
+def test_two_batches_linked_in_either_order_link_the_address_one_states(
+    accounts, django_capture_on_commit_callbacks, first
+):
+    """The texts' evidence is read by linking, after ingest: whichever batch's linking runs
+    second finds what the first stored."""
+    tweet = InboundFactory(text="@acme_care it's me, d.okafor@mail.example")
+    mail = InboundFactory(
+        channel="email", author=AuthorFactory(external_id="d.okafor@mail.example")
+    )
+    with django_capture_on_commit_callbacks(execute=False):  # linking not run yet
+        ids = {
+            name: ingest_message(account=accounts[inbound.platform], inbound=inbound).message.pk
+            for name, inbound in (("tweet", tweet), ("email", mail))
+        }
+    assert live_customers().count() == 2
+
+    second = "email" if first == "tweet" else "tweet"
+    linking.link_customers_of(message_ids=[ids[first]])
+    linking.link_customers_of(message_ids=[ids[second]])
+
+    assert live_customers().count() == 1
 
 
 def brand_reply(inbound_message, agent, *, channel, text):
