@@ -1,0 +1,91 @@
+"""The plain-SQL writers store exactly what Django's own bulk writers store."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from cases.bulk import insert_rows, update_rows
+from cases.models import Case, CaseEvent, Message
+from customers.models import Customer, Identity
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+AT = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+
+
+def messages_for(case, identity, account, tag):
+    """Messages and events with every kind of value the writers meet: text choices, text,
+    booleans, aware datetimes in two zones, None, foreign keys set by object, JSON."""
+    return [
+        Message(
+            case=case,
+            direction=Message.Direction.INBOUND,
+            channel_account=account,
+            channel="x.mention",
+            external_id=f"{tag}-{n}",
+            author_identity=identity if n % 2 else None,
+            text=f"Text {n} with 'quotes' and ünïcode",
+            automated="auto-reply" if n % 2 else "",
+            needs_reply=bool(n % 2),
+            sent_at=(AT + timedelta(minutes=n)).astimezone(ZoneInfo("Europe/London")),
+            raw_payload=b"{}",
+        )
+        for n in range(3)
+    ]
+
+
+def comparable(queryset, exclude=("id", "external_id", "received_at")):
+    return [{k: v for k, v in row.items() if k not in exclude} for row in queryset.values()]
+
+
+def test_insert_rows_stores_what_bulk_create_stores(accounts):
+    customer = Customer.objects.create(display_name="Neil")
+    identity = Identity.objects.create(
+        customer=customer, platform="x", external_id="42", display_name="Neil", last_seen_at=AT
+    )
+    case = Case.objects.create(customer=customer, opened_at=AT)
+
+    mine = messages_for(case, identity, accounts["x"], "plain")
+    insert_rows(Message, mine)
+    theirs = messages_for(case, identity, accounts["x"], "django")
+    Message.objects.bulk_create(theirs)
+
+    assert all(m.pk for m in mine)
+    assert comparable(Message.objects.filter(external_id__startswith="plain").order_by("pk")) == (
+        comparable(Message.objects.filter(external_id__startswith="django").order_by("pk"))
+    )
+    events = [
+        CaseEvent(
+            case=case,
+            kind=CaseEvent.Kind.MESSAGE_RECEIVED,
+            occurred_at=AT,
+            message=m,
+            data={"n": n, "why": None, "nested": ["a", 1.5]},
+        )
+        for n, m in enumerate(mine)
+    ]
+    insert_rows(CaseEvent, events)
+    stored = CaseEvent.objects.order_by("pk")
+    assert [(e.message_id, e.data, e.occurred_at) for e in stored] == [
+        (m.pk, {"n": n, "why": None, "nested": ["a", 1.5]}, AT) for n, m in enumerate(mine)
+    ]
+    assert all(e.recorded_at is not None for e in stored)  # set on save, as Django does
+
+
+def test_update_rows_writes_the_fields_named(accounts):
+    cases = [
+        Case.objects.create(customer=Customer.objects.create(display_name=name), opened_at=AT)
+        for name in ("Ann", "Bo", "Cy")
+    ]
+    for n, case in enumerate(cases):
+        case.status = Case.Status.OPEN if n else Case.Status.PENDING
+        case.first_response_due_at = AT + timedelta(hours=n)
+
+    update_rows(Case, cases, ["status", "first_response_due_at"])
+
+    assert list(Case.objects.order_by("pk").values_list("status", "first_response_due_at")) == [
+        (Case.Status.PENDING, AT),
+        (Case.Status.OPEN, AT + timedelta(hours=1)),
+        (Case.Status.OPEN, AT + timedelta(hours=2)),
+    ]
