@@ -1,12 +1,25 @@
 """What each platform package plugs into the shared machinery: how to read its payloads, how to
 poll an account, and how to send a reply."""
 
+import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from channels.inbound import InboundMessage
 from channels.models import ChannelAccount
+
+
+def dump_payload(body: Any) -> bytes:
+    """A payload as the bytes a normaliser reads: JSON with sorted keys, so that the same
+    item read twice gives the same bytes (quarantine counts repeats). Text stays as UTF-8;
+    text holding a lone UTF-16 surrogate, which JSON allows and UTF-8 cannot hold, is
+    written with escapes instead, so the normaliser still gets it whole."""
+    try:
+        return json.dumps(body, ensure_ascii=False, sort_keys=True).encode()
+    except UnicodeEncodeError:
+        return json.dumps(body, sort_keys=True).encode()
 
 
 @dataclass(frozen=True)

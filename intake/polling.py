@@ -63,9 +63,13 @@ def poll_account(*, account: ChannelAccount, force: bool = False) -> PollResult:
         try:
             for page in channel.poll(account):
                 _store_page(account, channel.source, page.payloads, page.cursors, result)
-        except FetchError as exc:
+        except Exception as exc:
+            # The pages stored so far stay stored, with their cursors; the account backs off,
+            # and the next poll starts where this one stopped.
+            if not isinstance(exc, FetchError):
+                logger.exception("Polling %s failed unexpectedly", account)
             _record_failure(account, exc)
-            result.error = str(exc)
+            result.error = str(exc) or type(exc).__name__
             return result
         _record_success(account)
     return result
@@ -98,7 +102,7 @@ def _record_success(account: ChannelAccount) -> None:
     )
 
 
-def _record_failure(account: ChannelAccount, exc: FetchError) -> None:
+def _record_failure(account: ChannelAccount, exc: Exception) -> None:
     failures = account.poll_failures + 1
     if isinstance(exc, RateLimited):
         until = exc.retry_at

@@ -68,11 +68,16 @@ def ingest_payloads(
     for raw in payloads:
         try:
             ready.append((normalise(raw), raw))
-        except PAYLOAD_ERRORS as exc:
+        except Exception as exc:
+            # Normalising reads only the payload: whatever fails there is this payload's
+            # problem, a normaliser's bug included, and must not stop the ones after it.
+            if not isinstance(exc, PAYLOAD_ERRORS):
+                logger.exception("Normalising a %s payload failed unexpectedly", source)
+            error = str(exc) if isinstance(exc, PAYLOAD_ERRORS) else _unexpected(exc)
             # A platform's payload came from its account, so a retry knows where it belongs.
             account = accounts.get(source)
             result.quarantined.append(
-                quarantine_payload(source=source, raw=raw, error=str(exc), account=account)
+                quarantine_payload(source=source, raw=raw, error=error, account=account)
             )
     ready.sort(key=lambda item: (item[0].sent_at, item[0].channel, item[0].external_id))
     arrivals: list[Arrival] = []
@@ -87,6 +92,10 @@ def ingest_payloads(
     for start in range(0, len(arrivals), size):
         _ingest_chunk(arrivals[start : start + size], source=source, result=result)
     return result
+
+
+def _unexpected(exc: Exception) -> str:
+    return f"Could not be read ({type(exc).__name__}: {exc}); retry it once that is fixed."
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ read most recently updated first until one was last updated before the cursor. W
 cursor, a poll reads the whole feed and every conversation.
 """
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,7 +24,7 @@ import facebook
 from channels.errors import FetchError
 from channels.facebook.graph import GRAPH_BASE, GRAPH_VERSION, TIMEOUT_SECONDS, Graph, graph_time
 from channels.models import ChannelAccount
-from channels.plug import FetchedPage
+from channels.plug import FetchedPage, dump_payload
 
 OVERLAP = timedelta(minutes=10)
 POST_LOOKBACK = timedelta(days=28)
@@ -380,4 +379,4 @@ def _millis(value: Any) -> Any:
 
 
 def _dump(body: dict[str, Any]) -> bytes:
-    return json.dumps(body, ensure_ascii=False, sort_keys=True).encode()
+    return dump_payload(body)

@@ -5,7 +5,6 @@ in the shape X gives a single object (``{"data": ..., "includes": {...}}``), so 
 reads it alone and a webhook delivery can be given the same shape.
 """
 
-import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -19,7 +18,7 @@ from requests_oauthlib import OAuth1
 
 from channels.errors import FetchError, RateLimited
 from channels.models import ChannelAccount
-from channels.plug import FetchedPage
+from channels.plug import FetchedPage, dump_payload
 
 DEFAULT_API_BASE = "https://api.x.com"
 DEFAULT_TIMEOUT_SECONDS = 10.0
@@ -265,8 +264,7 @@ def dm_event_payload(event: dict[str, Any], includes: dict[str, Any]) -> bytes:
 def _payload(item: dict[str, Any], *, users: list[Any], tweets: list[Any]) -> bytes:
     includes = {key: value for key, value in (("users", users), ("tweets", tweets)) if value}
     body = {"data": item, "includes": includes} if includes else {"data": item}
-    # Sorted keys: the same item read twice gives the same bytes (quarantine counts repeats).
-    return json.dumps(body, ensure_ascii=False, sort_keys=True).encode()
+    return dump_payload(body)
 
 
 def _items(response: dict[str, Any], what: str) -> list[dict[str, Any]]:

@@ -113,7 +113,11 @@ def _split(item: WebhookDelivery, account: ChannelAccount, result: BatchResult) 
     body = bytes(item.body)
     try:
         delivery = CONVERTERS[source](parse_body(body), account)
-    except MalformedPayload as exc:
+    except Exception as exc:
+        # Kept whole, whatever went wrong: a delivery that cannot be split must neither be
+        # lost nor be claimed again forever.
+        if not isinstance(exc, MalformedPayload):
+            logger.exception("Splitting a %s webhook delivery failed unexpectedly", source)
         error = f"A webhook delivery to {source} channel account {account.pk} is unreadable: {exc}"
         logger.warning("%s", error)
         result.quarantined.append(

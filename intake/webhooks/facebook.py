@@ -8,13 +8,13 @@ with the app secret (https://developers.facebook.com/docs/graph-api/webhooks/get
 A delivery batches entries, one per page, each with ``changes`` (feed) and ``messaging``.
 """
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from channels.errors import MalformedPayload
 from channels.facebook.normaliser import POST_ITEMS
 from channels.models import ChannelAccount
+from channels.plug import dump_payload
 from intake.webhooks import Delivery, WebhookRefused, account_secret, hmac_sha256, same_secret
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
@@ -117,6 +117,5 @@ def _without_events(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def _payload(entry: Any) -> bytes:
-    # Sorted keys: the same event delivered twice gives the same bytes (quarantine counts it).
     body = {"object": "page", "entry": [entry]}
-    return json.dumps(body, ensure_ascii=False, sort_keys=True).encode()
+    return dump_payload(body)

@@ -1,5 +1,6 @@
 """The polling service, on the X channel against the sandbox: cursors, back-off, locking."""
 
+import dataclasses
 import json
 from datetime import timedelta
 
@@ -10,7 +11,8 @@ from django.utils import timezone
 from cases.models import Message
 from channels.locks import exclusive
 from channels.models import ChannelAccount
-from demo.connect import sandbox_x_account
+from channels.registry import PLATFORMS, platform_channel
+from demo.connect import sandbox_facebook_account, sandbox_x_account
 from demo.sandbox.state import Fault
 from intake.polling import due_accounts, poll_account
 
@@ -102,3 +104,55 @@ class _Collect:
 
     def flush(self):
         pass
+
+
+# Nothing a platform sends stops a channel.
+
+LONE_SURROGATE = "\ud800"
+
+
+@pytest.mark.parametrize("platform", ["x", "facebook"])
+def test_a_lone_surrogate_in_a_message_or_name_is_stored_replaced_and_the_rest_follow(
+    sandbox, demo_traffic_lines, platform
+):
+    """JSON allows a lone UTF-16 surrogate, UTF-8 cannot hold one: the message is stored
+    with U+FFFD in its place, and the messages after it are stored too."""
+    events = [json.loads(line) for line in demo_traffic_lines]
+    chosen = [e for e in events if e["channel"].startswith(f"{platform}.")][:6]
+    chosen[2]["text"] += f" broken {LONE_SURROGATE} character"
+    chosen[-1]["author"]["name"] = f"Name {LONE_SURROGATE}"  # the name the identity keeps
+    sandbox.state.load(json.dumps(e) for e in chosen)  # escaped, as a platform sends it
+    connect = sandbox_x_account if platform == "x" else sandbox_facebook_account
+    account = ChannelAccount.objects.create(platform=platform, **connect({"url": sandbox.url}))
+
+    result = poll_account(account=account)
+
+    assert (result.failed, result.quarantined, result.stored) == (False, 0, len(chosen))
+    texts = list(Message.objects.values_list("text", flat=True))
+    assert any(text.endswith(" broken \ufffd character") for text in texts)
+    names = Message.objects.values_list("author_identity__display_name", flat=True)
+    assert "Name \ufffd" in set(names)
+    assert poll_account(account=account).stored == 0  # the cursor moved past them
+
+
+def test_an_unexpected_failure_is_recorded_on_its_account_and_the_others_are_polled(
+    x_account, sandbox, monkeypatch
+):
+    broken = ChannelAccount.objects.create(
+        platform="facebook", **sandbox_facebook_account({"url": sandbox.url})
+    )
+
+    def fails(account):
+        raise RuntimeError("the Graph client broke")
+        yield  # a generator, as a channel's poll is
+
+    channel = platform_channel("facebook")
+    monkeypatch.setitem(PLATFORMS, "facebook", dataclasses.replace(channel, poll=fails))
+    out = []
+
+    with pytest.raises(CommandError, match="Polling failed for Facebook"):
+        call_command("poll", once=True, stdout=_Collect(out))
+
+    broken.refresh_from_db()
+    assert broken.last_error == "the Graph client broke" and broken.backoff_until
+    assert Message.objects.filter(channel_account=x_account).count() == 12

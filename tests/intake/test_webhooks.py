@@ -756,3 +756,46 @@ def test_a_delivery_over_the_webhook_limit_is_refused_and_logged(
     assert response.status_code == 413
     assert not WebhookDelivery.objects.exists() and not Message.objects.exists()
     assert "over 1000" in caplog.text
+
+
+def test_a_delivery_with_a_lone_surrogate_stores_it_replaced_and_the_good_ones_with_it(
+    platform_client, x_account
+):
+    tweets = [
+        v1_tweet("1856000000000000001", "@acme_care broken \ud800 text", CUSTOMER, AT),
+        v1_tweet("1856000000000000002", "@acme_care fine text", CUSTOMER, AT),
+    ]
+    body = json.dumps({"for_user_id": BRAND_ID, "tweet_create_events": tweets}).encode()
+
+    response = platform_client.post(
+        reverse("intake:webhook-x", args=[x_account.pk]),
+        data=body,
+        content_type="application/json",
+        headers={"x-twitter-webhooks-signature": x_signature(body)},
+    )
+
+    assert response.status_code == 200
+    assert sorted(Message.objects.values_list("text", flat=True)) == [
+        "@acme_care broken \ufffd text",
+        "@acme_care fine text",
+    ]
+    assert not QuarantinedPayload.objects.exists()
+
+
+def test_a_ten_megabyte_signed_delivery_is_kept_and_stored(platform_client, x_account):
+    tweets = [
+        v1_tweet(f"18570000000{n:08d}", f"@acme_care {n} " + "x" * 4000, CUSTOMER, AT)
+        for n in range(2500)
+    ]
+    body = json.dumps({"for_user_id": BRAND_ID, "tweet_create_events": tweets}).encode()
+    assert len(body) > 10 * 1024 * 1024
+
+    response = platform_client.post(
+        reverse("intake:webhook-x", args=[x_account.pk]),
+        data=body,
+        content_type="application/json",
+        headers={"x-twitter-webhooks-signature": x_signature(body)},
+    )
+
+    assert response.status_code == 200
+    assert Message.objects.count() == 2500

@@ -21,7 +21,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No channel account is named {account!r}.")
         if not accounts:
             raise CommandError("No enabled channel account to poll; connect one first.")
-        failed = []
+        failed, skipped = [], []
         for item in accounts:
             result = poll_account(account=item, force=True)
             line = (
@@ -30,11 +30,14 @@ class Command(BaseCommand):
             )
             if result.skipped:
                 line = f"{item}: skipped, {result.skipped}"
+                skipped.append(str(item))
             if result.failed:
                 line += f"; FAILED: {result.error}"
                 failed.append(str(item))
             self.stdout.write(line)
             for error in result.quarantine_errors:
                 self.stderr.write(f"  quarantined: {error}")
-        if failed:
-            raise CommandError(f"Polling failed for {', '.join(failed)}.")
+        problems = [f"failed for {', '.join(failed)}"] if failed else []
+        problems += [f"skipped {', '.join(skipped)}"] if skipped else []
+        if problems:
+            raise CommandError(f"Polling {'; '.join(problems)}.")
