@@ -54,6 +54,13 @@ if SECRET_KEY is None:
         raise ImproperlyConfigured("SECRET_KEY is not set; set it (or DEBUG=1 for development).")
     SECRET_KEY = "careinbox-development-only-secret-key-never-use-in-production"
 
+# Fernet keys encrypting channel credentials at rest, newest first, comma-separated (or in the
+# file CAREINBOX_ENCRYPTION_KEYS_FILE names); without them a key is derived from SECRET_KEY.
+# Make one with cryptography's Fernet.generate_key() (the README shows how).
+CAREINBOX_ENCRYPTION_KEYS = [
+    key.strip() for key in (envsecret("CAREINBOX_ENCRYPTION_KEYS") or "").split(",") if key.strip()
+]
+
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 

@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from channels.secrets import EncryptedJSONField
+
 
 class Platform(models.TextChoices):
     X = "x", "X"
@@ -15,8 +17,8 @@ class ChannelAccount(models.Model):
     platform = models.CharField(max_length=16, choices=Platform)
     name = models.CharField(max_length=200)
     settings = models.JSONField(default=dict, blank=True)
-    # Kept apart from settings so it can be encrypted at rest and never shown in the UI.
-    credentials = models.JSONField(default=dict, blank=True)
+    # Kept apart from settings, encrypted at rest (channels/secrets.py), never shown in the UI.
+    credentials = EncryptedJSONField(default=dict, blank=True)
     poll_cursors = models.JSONField(default=dict, blank=True)
     enabled = models.BooleanField(default=True)
     poll_interval_seconds = models.PositiveIntegerField(default=60)

@@ -1,5 +1,6 @@
 """An installation from before the apps were laid out by domain upgrades with ``migrate`` and
-keeps every row, and the permissions given to its users."""
+keeps every row, and the permissions given to its users; its channel credentials end up
+encrypted."""
 
 from datetime import UTC, datetime
 
@@ -27,7 +28,7 @@ def test_a_database_from_before_the_layout_upgrades_with_its_rows_and_permission
     migrate([*BEFORE, *((app, None) for app in ["intake", *DOMAIN_APPS])])
     old = MigrationExecutor(connection).loader.project_state(BEFORE).apps
     account = old.get_model("channels_in", "ChannelAccount").objects.create(
-        platform="x", name="@acme_care"
+        platform="x", name="@acme_care", credentials={"bearer_token": "plain-old-token"}
     )
     customer = old.get_model("tickets", "Customer").objects.create(display_name="Gwen Harlow")
     identity = old.get_model("tickets", "Identity").objects.create(
@@ -61,5 +62,10 @@ def test_a_database_from_before_the_layout_upgrades_with_its_rows_and_permission
     assert row["customer"]["identities"][0]["handle"] == "gwen_h"
     assert [m["external_id"] for m in row["messages"]] == ["m1"]
     assert [e["kind"] for e in row["events"]] == ["created"]
-    assert Case.objects.get().messages.get().channel_account.name == "@acme_care"
+    upgraded = Case.objects.get().messages.get().channel_account
+    assert upgraded.name == "@acme_care"
+    assert upgraded.credentials == {"bearer_token": "plain-old-token"}
+    with connection.cursor() as cursor:  # encrypted on the way
+        cursor.execute("SELECT credentials FROM channels_in_channelaccount")
+        assert "plain-old-token" not in cursor.fetchone()[0]
     assert get_user_model().objects.get(username="kim").has_perm("cases.work_case")

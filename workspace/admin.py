@@ -1,5 +1,6 @@
 """The admin site: every record, for admins; history is read-only."""
 
+from django import forms
 from django.contrib import admin, messages
 
 from cases.models import Attachment, Case, CaseEvent, Message, SLABreach, Tag
@@ -266,8 +267,53 @@ class RoutingRuleAdmin(admin.ModelAdmin):
     search_fields = ["name", "keywords", "pattern"]
 
 
+class ChannelAccountForm(forms.ModelForm):
+    """Credentials are written, never read back: the page names the ones that are set, and
+    a JSON object in "Set credentials" adds or replaces them (an empty value removes one)."""
+
+    set_credentials = forms.JSONField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off"}),
+        help_text='For example {"bearer_token": "…"}. Only the names given change.',
+    )
+
+    class Meta:
+        model = ChannelAccount
+        fields = [
+            "platform",
+            "name",
+            "settings",
+            "enabled",
+            "poll_interval_seconds",
+            "poll_cursors",
+            "poll_failures",
+        ]
+
+    def clean_set_credentials(self) -> dict[str, str]:
+        given = self.cleaned_data["set_credentials"] or {}
+        if not isinstance(given, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in given.items()
+        ):
+            raise forms.ValidationError('Give a JSON object of names and texts: {"name": "…"}.')
+        return given
+
+    def save(self, commit: bool = True) -> ChannelAccount:
+        account = super().save(commit=False)
+        credentials = dict(account.credentials or {})
+        for name, value in self.cleaned_data["set_credentials"].items():
+            if value:
+                credentials[name] = value
+            else:
+                credentials.pop(name, None)
+        account.credentials = credentials
+        if commit:
+            account.save()
+        return account
+
+
 @admin.register(ChannelAccount)
 class ChannelAccountAdmin(admin.ModelAdmin):
+    form = ChannelAccountForm
     list_display = [
         "name",
         "platform",
@@ -278,7 +324,18 @@ class ChannelAccountAdmin(admin.ModelAdmin):
     ]
     list_filter = ["platform", "enabled"]
     search_fields = ["name"]
-    readonly_fields = ["last_polled_at", "last_success_at", "last_error", "backoff_until"]
+    readonly_fields = [
+        "credentials_set",
+        "last_polled_at",
+        "last_success_at",
+        "last_error",
+        "backoff_until",
+    ]
+
+    @admin.display(description="Credentials")
+    def credentials_set(self, account: ChannelAccount) -> str:
+        names = sorted(account.credentials or {})
+        return ", ".join(f"{name}: set" for name in names) or "none set"
 
 
 @admin.register(QuarantinedPayload)
