@@ -15,9 +15,7 @@ def moving(old_label: str, moved: dict[str, str]) -> migrations.RunPython:
             # A content type the new app made already (a database migrated back and forth)
             # wins.
             if not content_type.objects.filter(app_label=target, model=model).exists():
-                content_type.objects.filter(app_label=source, model=model).update(
-                    app_label=target
-                )
+                content_type.objects.filter(app_label=source, model=model).update(app_label=target)
 
     def move_back(apps, schema_editor) -> None:
         move(apps, schema_editor, forwards=False)

@@ -160,4 +160,3 @@ def messages_of(texts: Sequence[str], *, count: int, customers: int) -> list[Pus
             )
         )
     return pushed
-

@@ -4,8 +4,8 @@ from cases.export import export_cases
 from cases.models import Case, CaseEvent, Message
 from cases.selectors import case_events
 from casework import linking
-from casework.ingest import ingest_message
 from casework.exceptions import MergeNotPermitted
+from casework.ingest import ingest_message
 from customers import selectors
 from customers.evidence import Found, Kind, extract, name_similarity
 from customers.models import Customer, Evidence, MergeSuggestion
