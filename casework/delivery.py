@@ -7,7 +7,7 @@ queue, so retries survive a lost task, a dead worker or a broker restart alike:
 
 import logging
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from cases import history
 from cases.models import CaseEvent, Message
-from channels.errors import PermanentSendError, TransientSendError
+from channels.errors import PermanentSendError, SendRateLimited, TransientSendError
 from channels.locks import exclusive
 from channels.plug import OutboundReply
 from channels.registry import platform_channel
@@ -67,23 +67,35 @@ def send_reply(*, message_id: int) -> None:
             fail_reply(message_id=message.pk, error=str(exc))
             return
         except TransientSendError as exc:
-            _schedule_retry(message.pk, attempts, str(exc))
+            retry_at = exc.retry_at if isinstance(exc, SendRateLimited) else None
+            _schedule_retry(message.pk, attempts, str(exc), not_before=retry_at)
             return
         _record_sent(message, external_id)
 
 
-def _schedule_retry(message_id: int, attempts: int, error: str) -> None:
-    if attempts >= MAX_SEND_ATTEMPTS:
+def _schedule_retry(
+    message_id: int, attempts: int, error: str, *, not_before: datetime | None = None
+) -> None:
+    """The next attempt after a growing wait, and never before ``not_before``: the time a
+    rate-limiting platform said it takes requests again (retrying sooner only spends the
+    attempts; a wait the platform imposes is not counted as one)."""
+    if not_before is not None:
+        attempts -= 1
+    elif attempts >= MAX_SEND_ATTEMPTS:
         fail_reply(message_id=message_id, error=f"Gave up after {attempts} tries: {error}")
         return
-    delay = min(600, 5 * 2 ** (attempts - 1)) * random.uniform(0.5, 1.0)
+    delay = timedelta(seconds=min(600, 5 * 2 ** max(0, attempts - 1)) * random.uniform(0.5, 1.0))
+    next_attempt = timezone.now() + delay
+    if not_before is not None:
+        next_attempt = max(next_attempt, not_before)
     logger.info(
-        "Reply %s failed (try %d), retrying in %.0f s: %s", message_id, attempts, delay, error
+        "Reply %s failed (try %d), retrying at %s: %s", message_id, attempts, next_attempt, error
     )
     Message.objects.filter(pk=message_id, delivery_status=Message.Delivery.SENDING).update(
         delivery_status=Message.Delivery.QUEUED,
         delivery_error=error,
-        delivery_next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        delivery_attempts=attempts,
+        delivery_next_attempt_at=next_attempt,
     )
 
 

@@ -30,5 +30,13 @@ class TransientSendError(Exception):
     """Sending a reply failed in a way that may pass; the send task retries it."""
 
 
+class SendRateLimited(TransientSendError):
+    """The platform asked us to wait before sending; ``retry_at`` is when it says we may."""
+
+    def __init__(self, message: str, *, retry_at: datetime) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at
+
+
 class PermanentSendError(Exception):
     """The platform refused the reply for good (e.g. the messaging window closed); no retry."""

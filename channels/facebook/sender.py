@@ -18,7 +18,13 @@ from typing import Any
 import facebook
 from django.utils import timezone
 
-from channels.errors import FetchError, PermanentSendError, TransientSendError
+from channels.errors import (
+    FetchError,
+    PermanentSendError,
+    RateLimited,
+    SendRateLimited,
+    TransientSendError,
+)
 from channels.facebook import client
 from channels.facebook.graph import graph_time
 from channels.models import ChannelAccount
@@ -147,7 +153,11 @@ def _page(account: ChannelAccount) -> client.Page:
 def _translated(reply: OutboundReply) -> Iterator[None]:
     try:
         yield
-    except FetchError as exc:  # RateLimited included: the send task retries later
+    except RateLimited as exc:
+        raise SendRateLimited(
+            f"Reply {reply.message_id} waits for Facebook: {exc}", retry_at=exc.retry_at
+        ) from exc
+    except FetchError as exc:
         raise TransientSendError(
             f"Reply {reply.message_id} could not reach Facebook: {exc}"
         ) from exc

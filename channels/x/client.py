@@ -172,7 +172,7 @@ def _reading(account: ChannelAccount, what: str) -> Iterator[None]:
         yield
     except tweepy.TooManyRequests as exc:
         raise RateLimited(
-            f"X rate-limited {what} for {account}.", retry_at=_reset_time(exc.reset_time)
+            f"X rate-limited {what} for {account}.", retry_at=reset_time(exc.reset_time)
         ) from exc
     except tweepy.HTTPException as exc:
         raise FetchError(f"X refused {what} for {account}: {_describe(exc)}") from exc
@@ -302,7 +302,8 @@ def _object(value: Any, what: str) -> dict[str, Any]:
     return value
 
 
-def _reset_time(reset: int | None) -> datetime:
+def reset_time(reset: int | None) -> datetime:
+    """When X's rate limit lifts, from its ``x-rate-limit-reset`` (epoch seconds)."""
     if reset is None:
         return datetime.now(UTC) + RATE_LIMIT_FALLBACK
     return datetime.fromtimestamp(reset, UTC)

@@ -10,10 +10,10 @@ from typing import Any
 import requests
 import tweepy
 
-from channels.errors import FetchError, PermanentSendError, TransientSendError
+from channels.errors import FetchError, PermanentSendError, SendRateLimited, TransientSendError
 from channels.models import ChannelAccount
 from channels.plug import OutboundReply
-from channels.x.client import XApi
+from channels.x.client import XApi, reset_time
 from channels.x.length import url_spans, validate_reply_text
 
 # How far back find_sent reads the brand's tweets or the DM conversation, in pages of 100.
@@ -96,7 +96,14 @@ def _find_direct_message(api: XApi, reply: OutboundReply) -> str | None:
 def _sending(reply: OutboundReply, what: str) -> Iterator[None]:
     try:
         yield
-    except (tweepy.TooManyRequests, tweepy.TwitterServerError) as exc:
+    except tweepy.TooManyRequests as exc:
+        retry_at = reset_time(exc.reset_time)
+        raise SendRateLimited(
+            f"X rate-limited the {what} for reply {reply.message_id} until "
+            f"{retry_at:%H:%M:%S %Z}.",
+            retry_at=retry_at,
+        ) from exc
+    except tweepy.TwitterServerError as exc:
         raise TransientSendError(
             f"X could not take the {what} for reply {reply.message_id} now: {exc}"
         ) from exc

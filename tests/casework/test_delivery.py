@@ -1,6 +1,7 @@
 """Replies leave through the real X client to the sandbox, signed, once, in the right thread."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -87,6 +88,28 @@ def test_a_reply_whose_answer_was_lost_is_not_posted_twice(inbox, sandbox, agent
     assert reply.delivery_status == "sent"
     assert reply.external_id == sandbox.state.sent("x")[0].payload["id"]
     assert reply.delivery_attempts == 2
+
+
+def test_a_rate_limited_reply_waits_for_the_platforms_reset_without_spending_a_try(
+    inbox, sandbox, agent
+):
+    mention = latest_inbound("x.mention")
+    sandbox.state.add_fault(Fault(platform="x", kind="rate_limit", seconds=600))
+
+    reply = queue_reply(case=mention.case, agent=agent, text="On it.")
+
+    reply.refresh_from_db()
+    assert (reply.delivery_status, reply.delivery_attempts) == ("queued", 0)
+    assert "rate-limited" in reply.delivery_error
+    wait = reply.delivery_next_attempt_at - timezone.now()
+    assert timedelta(seconds=590) < wait <= timedelta(seconds=601)  # X's reset, not 5 s
+    assert sandbox.state.sent("x") == []
+
+    Message.objects.filter(pk=reply.pk).update(delivery_next_attempt_at=timezone.now())
+    retry_due_replies_task.delay()
+
+    reply.refresh_from_db()
+    assert (reply.delivery_status, len(sandbox.state.sent("x"))) == ("sent", 1)
 
 
 def test_a_reply_too_long_for_x_is_refused_before_it_is_stored(inbox, sandbox, agent):

@@ -5,7 +5,7 @@ import requests
 
 from cases.models import Message
 from casework.delivery import outbound_reply, send_reply
-from channels.errors import PermanentSendError, TransientSendError
+from channels.errors import PermanentSendError, SendRateLimited, TransientSendError
 from channels.facebook import sender
 from channels.facebook.sender import WindowState, messaging_window
 from channels.plug import OutboundReply
@@ -230,8 +230,12 @@ def test_a_reply_facebook_may_take_later_is_retried(account, sandbox, kind):
     account.save()
     sandbox.state.add_fault(Fault("facebook", kind, seconds=1.0))
 
-    with pytest.raises(TransientSendError, match="Reply 1 could not reach Facebook"):
+    expected = "Reply 1 waits for Facebook" if kind == "rate_limit" else "could not reach"
+    with pytest.raises(TransientSendError, match=expected) as raised:
         sender.send(account, reply_to(post, "Hi!"))
+
+    # Throttled, it says until when; the send task waits until then.
+    assert isinstance(raised.value, SendRateLimited) == (kind == "rate_limit")
 
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
