@@ -71,14 +71,14 @@ def _persons(traffic: Path) -> dict[IdentityKey, str]:
 
 
 def score(rows: list[dict[str, Any]], persons: dict[IdentityKey, str]) -> dict[str, str]:
-    customer_of: dict[IdentityKey, int] = {}
-    suggested: set[frozenset[int]] = set()
+    customer_of: dict[IdentityKey, str] = {}
+    suggested: set[frozenset[str]] = set()
     for row in rows:
         customer = row["customer"]
         top = customer["suggestions"][:TOP_SUGGESTIONS]
-        suggested |= {frozenset((customer["id"], s["customer"])) for s in top}
+        suggested |= {frozenset((customer["key"], s["customer"])) for s in top}
         for identity in customer["identities"]:
-            customer_of[(identity["platform"], identity["external_id"])] = customer["id"]
+            customer_of[(identity["platform"], identity["external_id"])] = customer["key"]
     known = [key for key in customer_of if key in persons]
     pairs = [frozenset(p) for p in combinations(known, 2)]
     true_pairs = {p for p in pairs if len({persons[k] for k in p}) == 1}

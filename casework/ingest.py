@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from cases import history
@@ -121,6 +121,9 @@ class Batch:
         default_factory=lambda: defaultdict(list)
     )
     profiles: dict[int, AgentProfile] = field(default_factory=dict)
+    # Each case's earliest customer message in platform order, (sent at, channel, platform
+    # id), by id(case): its subject is that message's, whatever arrived first.
+    firsts: dict[int, tuple[datetime, str, str]] = field(default_factory=dict)
 
     @property
     def fresh(self) -> list[Item]:
@@ -242,12 +245,17 @@ def _any_of(group: str, name: str, pairs: Iterable[tuple[Any, str]]) -> Q:
     return match
 
 
-def _customer_name(author: InboundAuthor) -> str:
+def _customer_name(author: InboundAuthor | Identity) -> str:
     return author.display_name or author.handle or author.external_id
 
 
-def _profile(author: InboundAuthor) -> dict[str, Any]:
+def _profile(author: InboundAuthor | Identity) -> dict[str, Any]:
     return {name: getattr(author, name) for name in PROFILE_FIELDS}
+
+
+def _later(profile: dict[str, Any], than: dict[str, Any]) -> bool:
+    """An arbitrary but fixed order of profiles, for messages sent at the same moment."""
+    return [repr(v) for v in profile.values()] > [repr(v) for v in than.values()]
 
 
 def lock_customers(batch: Batch) -> None:
@@ -279,18 +287,30 @@ def drop_stored(batch: Batch) -> None:
 
 
 def refresh_profiles(batch: Batch) -> None:
-    """Each identity shows the profile of its newest message, whatever the arrival order."""
+    """Each identity shows the profile of its newest message, whatever the arrival order (of
+    messages sent at the same moment, the profile that sorts last), and so does a customer
+    still named after it."""
     changed: dict[int, Identity] = {}
+    renamed: dict[int, Customer] = {}
     for item in batch.fresh:  # in platform-time order: the last change is the newest
         identity = item.identity
         assert identity is not None
-        if item.inbound.sent_at > identity.last_seen_at:
-            identity.last_seen_at = item.inbound.sent_at
-            for name, value in _profile(item.inbound.author).items():
+        at, profile = item.inbound.sent_at, _profile(item.inbound.author)
+        newer = at > identity.last_seen_at
+        if newer or (at == identity.last_seen_at and _later(profile, _profile(identity))):
+            customer = batch.customers.get(identity.customer_id)
+            # A customer named after this identity keeps its name in step with it.
+            if customer and customer.display_name == _customer_name(identity):
+                customer.display_name = _customer_name(item.inbound.author)
+                renamed[customer.pk] = customer
+            identity.last_seen_at = at
+            for name, value in profile.items():
                 setattr(identity, name, value)
             changed[identity.pk] = identity
     if changed:
         update_rows(Identity, list(changed.values()), ["last_seen_at", *PROFILE_FIELDS])
+    if renamed:
+        update_rows(Customer, list(renamed.values()), ["display_name"])
 
 
 def load_threads(batch: Batch) -> None:
@@ -317,7 +337,20 @@ def load_threads(batch: Batch) -> None:
         match = _any_of("channel_account", "external_id", replied_to)
         parents = Message.objects.filter(match).select_related("case")
         batch.parents = {(m.channel_account_id, m.external_id): m for m in parents}
-    cases = [c.pk for c in [*batch.active.values(), *batch.latest.values()] if c]
+    known = {c.pk: c for c in [*batch.active.values(), *batch.latest.values()] if c}
+    if known:
+        # Only messages at a case's first time can tie with a new one.
+        firsts = Message.objects.filter(
+            case__in=known,
+            direction=Message.Direction.INBOUND,
+            sent_at=F("case__first_inbound_at"),
+        )
+        for case_id, at, channel, external_id in firsts.values_list(
+            "case", "sent_at", "channel", "external_id"
+        ):
+            key, case = (at, channel, external_id or ""), known[case_id]
+            batch.firsts[id(case)] = min(batch.firsts.get(id(case), key), key)
+    cases = list(known)
     tagged = Case.tags.through.objects.filter(case__in=cases)
     for case_id, name in tagged.values_list("case", "tag__name"):
         batch.stored_tags[case_id].add(name)
@@ -520,11 +553,15 @@ def _record_inbound(batch: Batch, item: Item, assigner: "_Assigner") -> None:
                 text=lambda number: f"{name} wrote on case #{number}: {text}",
             )
         )
-    # Clocks and subject take the extremes of the platform times, so messages that arrive out
-    # of order leave the same case behind as messages that arrive in order.
-    if case.first_inbound_at is None or at < case.first_inbound_at:
+    # Clocks and subject take the extremes of the platform times (and the subject the first
+    # message in platform order, ties included), so messages that arrive out of order leave
+    # the same case behind as messages that arrive in order.
+    key = (at, message.channel, message.external_id or "")
+    first = batch.firsts.get(id(case))
+    if case.first_inbound_at is None or at < case.first_inbound_at or (first and key < first):
         case.first_inbound_at = at
         case.subject = _subject_of(message)
+        batch.firsts[id(case)] = key
     case.opened_at = min(case.opened_at, at)
     case.last_inbound_at = max(case.last_inbound_at or at, at)
     waiting = case.awaiting_reply_since

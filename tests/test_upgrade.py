@@ -58,7 +58,7 @@ def test_a_database_from_before_the_layout_upgrades_with_its_rows_and_permission
 
     assert not executor.migration_plan(executor.loader.graph.leaf_nodes())
     (row,) = export_cases()
-    assert row["id"] == case.pk
+    assert row["key"] == "x.mention:m1"
     assert row["customer"]["identities"][0]["handle"] == "gwen_h"
     assert [m["external_id"] for m in row["messages"]] == ["m1"]
     assert [e["kind"] for e in row["events"]] == ["created"]

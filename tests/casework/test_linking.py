@@ -237,9 +237,12 @@ def test_export_lists_each_customers_open_suggestions(ingest):
     first = ingest(InboundFactory(channel="x.dm", text="Order AH-20931-UK"))
     second = ingest(InboundFactory(channel="facebook.message", text="Order AH-20931-UK"))
 
-    rows = {row["customer"]["id"]: row["customer"] for row in export_cases()}
+    rows = {row["customer"]["key"]: row["customer"] for row in export_cases()}
 
-    a, b = first.message.case.customer_id, second.message.case.customer_id
+    a, b = (
+        f"{m.author_identity.platform}:{m.author_identity.external_id}"
+        for m in (first.message, second.message)
+    )
     assert rows[a]["suggestions"] == [{"customer": b, "score": 0.9, "evidence": ["reference"]}]
     assert rows[b]["suggestions"] == [{"customer": a, "score": 0.9, "evidence": ["reference"]}]
 

@@ -30,7 +30,8 @@ BUDGET = {
     "resolve_identities": 4,  # read, insert customers, insert identities, read again
     "lock_customers": 1,
     "drop_stored": 1,
-    "refresh_profiles": 1,  # the newest message's profile, for every identity at once
+    # The newest message's profile, for every identity at once; customers named after them.
+    "refresh_profiles": 2,
     "load_threads": 1,  # the customers' cases (none replies, quotes a case or is automated)
     "route": 2,  # the rules with their teams; the stores
     "record_messages": 3,  # auto-assigning teams; the team's available agents; their load
