@@ -322,6 +322,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "intake.tasks.drain_webhook_deliveries_task",
         "schedule": float(envint("CAREINBOX_POLL_TICK_SECONDS", 10)),
     },
+    "compact-case-counts": {
+        "task": "casework.tasks.compact_case_counts_task",
+        "schedule": 60.0,
+    },
     "assign-waiting-cases": {
         "task": "casework.tasks.assign_waiting_cases_task",
         "schedule": float(CAREINBOX_AUTO_ASSIGN_TICK_SECONDS),

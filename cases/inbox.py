@@ -14,7 +14,6 @@ from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import (
-    Count,
     DateTimeField,
     Exists,
     F,
@@ -24,13 +23,14 @@ from django.db.models import (
     QuerySet,
     StringAgg,
     Subquery,
+    Sum,
     Value,
 )
 from django.db.models.functions import Coalesce, Concat, Left, NullIf
 from django.utils import timezone
 
 from cases import clocks
-from cases.models import Case, CaseEvent, Message, Tag
+from cases.models import Case, CaseCount, CaseEvent, Message, Tag
 from channels.kinds import kinds_on
 from channels.models import Platform
 from customers.models import Customer, Identity
@@ -63,11 +63,28 @@ class InvalidCursor(ValueError):
 
 
 @dataclass(frozen=True)
+class CountKey:
+    """What the queues select on, as ``CaseCount`` counts cases by."""
+
+    spam: bool
+    status: str
+    team: int  # 0 for none
+    assignee: int  # 0 for none
+
+    @property
+    def live(self) -> bool:
+        return not self.spam and self.status != Case.Status.CLOSED
+
+
+@dataclass(frozen=True)
 class Queue:
     key: str  # "unassigned", "mine", "team:<id>", "all", "pending", "resolved" or "spam"
     label: str
     condition: Q
     section: str  # the side bar's heading over it
+    # Which counted cases are in it (the same cases ``condition`` selects); None when the
+    # queue depends on the time ("SLA at risk"), counted by a read of the cases instead.
+    holds: Callable[[CountKey], bool] | None
 
 
 @dataclass(frozen=True)
@@ -203,13 +220,26 @@ def inbox_queue(*, user: User, key: str | None = None) -> Queue:
 
 
 def queue_counts(*, user: User) -> list[QueueCount]:
-    """Every queue of ``user`` with its number of cases, in two queries whatever the number
-    of queues: the user's teams, then one pass counting each queue's cases."""
+    """Every queue of ``user`` with its number of cases, in three queries whatever the number
+    of queues and cases: the user's teams, the kept counts (``CaseCount``: one row per
+    combination of status, team and assignee, not one per case), and the cases due soon,
+    read from the due-time indexes."""
     queues = inbox_queues(user=user)
-    totals = Case.objects.filter(LIVE | SPAM).aggregate(
-        **{f"queue{n}": Count("pk", filter=queue.condition) for n, queue in enumerate(queues)}
-    )
-    return [QueueCount(queue, totals[f"queue{n}"]) for n, queue in enumerate(queues)]
+    counted = [
+        (CountKey(row["spam"], row["status"], row["team_key"], row["assignee_key"]), row["n"])
+        for row in CaseCount.objects.values("spam", "status", "team_key", "assignee_key")
+        .annotate(n=Sum("delta"))
+        .filter(n__gt=0)
+    ]
+    return [
+        QueueCount(
+            queue,
+            Case.objects.filter(queue.condition).count()
+            if queue.holds is None
+            else sum(n for key, n in counted if queue.holds(key)),
+        )
+        for queue in queues
+    ]
 
 
 def _visible_teams(user: User) -> QuerySet[Team]:
@@ -220,27 +250,63 @@ def _visible_teams(user: User) -> QuerySet[Team]:
 
 
 def _team_queue(team: Team) -> Queue:
-    return Queue(f"team:{team.pk}", team.name, LIVE & Q(team=team.pk), "Teams")
+    team_id = team.pk
+    return Queue(
+        f"team:{team_id}",
+        team.name,
+        LIVE & Q(team=team_id),
+        "Teams",
+        lambda k: k.live and k.team == team_id,
+    )
+
+
+OPEN = [Case.Status.NEW, Case.Status.OPEN]
 
 
 def _fixed_queues(user: User) -> tuple[list[Queue], list[Queue]]:
     """The queues before and after the team queues."""
-    work = [Queue("unassigned", "Unassigned", LIVE & Q(assignee__isnull=True), "Queues")]
+    me = user.pk
+    work = [
+        Queue(
+            "unassigned",
+            "Unassigned",
+            LIVE & Q(assignee__isnull=True),
+            "Queues",
+            lambda k: k.live and k.assignee == 0,
+        )
+    ]
     if user.has_perm("cases.work_case"):
-        work.append(Queue("mine", "Mine", LIVE & Q(assignee=user.pk), "Queues"))
-    work.append(Queue("sla", "SLA at risk", LIVE & clocks.at_risk_q(timezone.now()), "Queues"))
+        work.append(
+            Queue(
+                "mine",
+                "Mine",
+                LIVE & Q(assignee=me),
+                "Queues",
+                lambda k: k.live and k.assignee == me,
+            )
+        )
+    work.append(
+        Queue("sla", "SLA at risk", LIVE & clocks.at_risk_q(timezone.now()), "Queues", None)
+    )
     by_status = [
         Queue(
             "all",
             "All open",
-            LIVE & Q(status__in=[Case.Status.NEW, Case.Status.OPEN]),
+            LIVE & Q(status__in=OPEN),
             "By status",
+            lambda k: k.live and k.status in OPEN,
         ),
-        Queue("pending", "Pending on customer", LIVE & Q(status=Case.Status.PENDING), "By status"),
-        Queue("resolved", "Resolved", LIVE & Q(status=Case.Status.RESOLVED), "By status"),
-        Queue("spam", "Spam", SPAM, "By status"),
+        _status_queue("pending", "Pending on customer", Case.Status.PENDING),
+        _status_queue("resolved", "Resolved", Case.Status.RESOLVED),
+        Queue("spam", "Spam", SPAM, "By status", lambda k: k.spam),
     ]
     return work, by_status
+
+
+def _status_queue(key: str, label: str, status: str) -> Queue:
+    return Queue(
+        key, label, LIVE & Q(status=status), "By status", lambda k: k.live and k.status == status
+    )
 
 
 def inbox_version() -> str:

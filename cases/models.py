@@ -97,6 +97,16 @@ class Case(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "last_inbound_at"], name="case_status_last_inbound"),
+            # "SLA at risk" counts live cases due soon with a range read of each due time.
+            *(
+                models.Index(
+                    fields=[due],
+                    condition=Q(merged_into__isnull=True, spam=False, **{f"{due}__isnull": False})
+                    & ~Q(status="closed"),
+                    name=f"case_live_{due.removesuffix('_at')}",
+                )
+                for due in ("first_response_due_at", "next_response_due_at", "resolution_due_at")
+            ),
         ]
 
     def __str__(self) -> str:
@@ -204,6 +214,29 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class CaseCount(models.Model):
+    """How many cases, not merged into another, have each combination of what the inbox's
+    queues select on, kept in step by database triggers on the cases table (migration
+    ``0004_case_counts``) in the transactions that change cases.
+
+    Each change adds rows of +n and -n rather than updating a shared row, so writers never
+    wait on each other; ``compact_case_counts`` folds them into one row per combination.
+    A count is the sum of ``delta`` over its combination's rows.
+    """
+
+    spam = models.BooleanField()
+    status = models.CharField(max_length=16)
+    team_key = models.BigIntegerField()  # the team's id, 0 for none
+    assignee_key = models.BigIntegerField()  # the assignee's id, 0 for none
+    delta = models.BigIntegerField()
+
+    class Meta:
+        db_table = "tickets_casecount"
+
+    def __str__(self) -> str:
+        return f"{self.delta:+d} {self.status} team {self.team_key} assignee {self.assignee_key}"
 
 
 class CaseEvent(models.Model):
