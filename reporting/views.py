@@ -226,6 +226,17 @@ def show(
     )
 
 
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A text cell that a spreadsheet shows as text, never runs: one that starts like a
+    formula gets a leading apostrophe, as OWASP recommends. Names and tags come from
+    customers and staff, so any of them may be hostile."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
 def csv_headers(columns: Iterable[Column]) -> list[str]:
     return [f"{c.title} (minutes)" if c.kind == "duration" else c.title for c in columns]
 
@@ -242,10 +253,15 @@ def csv_response(
     writer = csv.writer(_Echo())
 
     def lines() -> Iterator[str]:
-        yield writer.writerow(csv_headers(columns))
+        yield writer.writerow([spreadsheet_safe(title) for title in csv_headers(columns)])
         for row in rows:
             yield writer.writerow(
-                [csv_value(cell, col) for cell, col in zip(row, columns, strict=True)]
+                [
+                    spreadsheet_safe(csv_value(cell, col))
+                    if col.kind == "text"
+                    else csv_value(cell, col)
+                    for cell, col in zip(row, columns, strict=True)
+                ]
             )
 
     filename = f"careinbox-{name}-{filters.start}-{filters.end}.csv"

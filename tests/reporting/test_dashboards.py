@@ -20,6 +20,7 @@ from cases.models import Message
 from casework import actions, breaches
 from demo.sandbox import mail
 from demo.simulation import clock_at
+from reporting.views import spreadsheet_safe
 from sla.models import SLAPolicy
 from staff import roles
 from staff.models import AgentProfile, Team
@@ -551,3 +552,39 @@ def test_anonymous_visitors_are_sent_to_sign_in():
 def test_a_figure_that_does_not_exist_is_not_found(staff, client):
     assert client.get("/dashboards/cases/", {"figure": "nonsense"}).status_code == 404
     assert client.get("/dashboards/", {"export": "nonsense"}).status_code == 404
+
+
+def test_text_that_starts_like_a_formula_is_exported_as_text(week, client, staff):
+    hostile = '=HYPERLINK("https://evil.example/x","x")'
+    with clock_at(at(2, "10:00")):
+        actions.claim_case(case_id=week["eve"], agent=staff["jo"])
+    with clock_at(at(2, "10:05")):
+        actions.hand_off_case(
+            case_id=week["eve"], by=staff["jo"], note=hostile, to_user_id=staff["priya"].pk
+        )
+
+    cells = [
+        cell
+        for row in csv_rows(client, "/dashboards/hand-offs/", **RANGE, export="handoffs")
+        for cell in row
+    ]
+
+    assert f"'{hostile}" in cells
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "@", "\t", "\r"))]
+
+
+@pytest.mark.parametrize(
+    ("text", "exported"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+44 20 7946 0018", "'+44 20 7946 0018"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tcmd", "'\tcmd"),
+        ("\rcmd", "'\rcmd"),
+        ("Priya Shah", "Priya Shah"),
+        ("", ""),
+    ],
+)
+def test_spreadsheet_safe_neutralises_exactly_what_starts_a_formula(text, exported):
+    assert spreadsheet_safe(text) == exported
