@@ -3,8 +3,10 @@ composer and every action, with htmx and without."""
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -824,3 +826,30 @@ def test_routing_and_a_closing_thanks_show_in_the_timeline(client, ingest, agent
 
     assert "Routing rules (Leeds words) set team Leeds" in html
     assert html.count('data-testid="no-reply"') == 1
+
+
+def test_direction_overrides_stay_in_their_box_and_out_of_downloads(ingest, agent):
+    """A name or file name holding U+202E would make "\u202egnp.exe" read "exe.png"."""
+    mail = ingest(
+        channel="email",
+        author=AuthorFactory(external_id="ines@example.org", display_name="\u202eX11gnp.exe"),
+        subject="\u202eevil subject",
+        attachments=(
+            InboundAttachment(
+                filename="\u202egnp.exe", content_type="image/png", size=3, content=b"abc"
+            ),
+        ),
+    ).message
+    attachment = Attachment.objects.get(message=mail)
+    download = reverse("workspace:attachment-download", kwargs={"attachment_id": attachment.pk})
+
+    response = client_for(agent).get(download)
+    inbox = client_for(agent).get(reverse("workspace:inbox")).content.decode()
+    case_page = page(agent, mail.case)
+
+    assert response["Content-Disposition"] == 'attachment; filename="gnp.exe"'
+    assert "<bdi>\u202eX11gnp.exe</bdi>" in inbox
+    assert "<bdi>\u202eevil subject</bdi></h1>" in case_page
+    assert 'class="attachment-name"' in case_page  # isolated by workspace.css
+    stylesheet = (Path(settings.BASE_DIR) / "static/css/workspace.css").read_text()
+    assert re.search(r"\.attachment-name,[^}]*unicode-bidi: isolate", stylesheet, re.S)

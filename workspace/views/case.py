@@ -8,6 +8,7 @@ platform would refuse) is shown to the agent in the service's words.
 """
 
 import io
+import unicodedata
 from collections.abc import Callable
 
 from django.contrib import messages
@@ -379,10 +380,16 @@ def attachment_download(request: WorkspaceRequest, attachment_id: int) -> FileRe
     response = FileResponse(
         io.BytesIO(bytes(attachment.content)),
         as_attachment=True,
-        filename=attachment.filename or f"attachment-{attachment.pk}",
+        filename=download_name(attachment.filename) or f"attachment-{attachment.pk}",
         content_type="application/octet-stream",
     )
     return response
+
+
+def download_name(filename: str) -> str:
+    """A customer's file name as a download may carry it: without control and direction
+    characters (a U+202E would make "\u202egnp.exe" look like "exe.png" to whoever saves it)."""
+    return "".join(c for c in filename if unicodedata.category(c) not in {"Cc", "Cf"}).strip()
 
 
 urlpatterns = [
