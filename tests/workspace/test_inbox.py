@@ -21,7 +21,7 @@ from tests.factories import T0, AuthorFactory
 
 pytestmark = pytest.mark.django_db
 
-ROW = re.compile(r'<a class="row-open" data-open href="/cases/(\d+)/"[^>]*>([^<]*)</a>')
+ROW = re.compile(r'<a class="row-open" data-open href="/cases/(\d+)/"[^>]*><bdi>([^<]*)</bdi></a>')
 NEXT = re.compile(r'<a class="button" rel="next" href="([^"]*)"')
 POLL = re.compile(r'id="case-list"[^>]* hx-get="([^"]*)"')
 CURRENT = re.compile(r'<a href="[^"]*" aria-current="page"><span class="queue-name">([^<]*)<')
@@ -258,7 +258,7 @@ def test_a_row_shows_the_customer_channels_latest_message_and_who_has_it(ingest,
 
     row = html[html.index("data-case-row") : html.index("</li>", html.index("data-case-row"))]
     assert f'<a class="row-open" data-open href="/cases/{case.pk}/"' in row
-    assert ">Neil Carver</a>" in row
+    assert "><bdi>Neil Carver</bdi></a>" in row
     assert '<span class="avatar avatar-tone-' in row and ">NC</span>" in row
     assert '<span class="platform platform-x">X</span>' in row
     assert "platform-email" not in row
