@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, QueryDict
 
 if TYPE_CHECKING:
@@ -41,3 +42,13 @@ def _without_nul(data: QueryDict) -> "_ImmutableQueryDict":
     for key, value in _items(data):
         clean.appendlist(key.replace("\x00", ""), value.replace("\x00", ""))
     return QueryDict(clean.urlencode(), encoding=data.encoding)
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The address a request came from. Behind the trusted reverse proxy (when
+    ``SECURE_PROXY_SSL_HEADER`` names it), the last address in X-Forwarded-For, the one that
+    proxy added; otherwise the connection's. Sign-in throttling counts failures by it."""
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None) and forwarded:
+        return forwarded.split(",")[-1].strip() or None
+    return request.META.get("REMOTE_ADDR")

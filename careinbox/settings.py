@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "axes",
     # Apps by domain, from the bottom up: each may use only those above it in this list
     # (the contracts in pyproject.toml check it). docs/architecture.md draws them.
     "channels",
@@ -109,7 +110,26 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Refuses sign-ins from a locked-out account or address; last, as django-axes asks.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Sign-in throttling (django-axes), on every login form, the admin's included: after
+# CAREINBOX_LOGIN_FAILURES failed attempts for one account, or from one address, further
+# attempts are refused for CAREINBOX_LOGIN_LOCKOUT_MINUTES. Admins see the attempts and lift
+# a lock-out in the admin (Axes → Access attempts: delete the row) or with
+# `manage.py axes_reset_username USERNAME`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("CAREINBOX_LOGIN_FAILURES", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("CAREINBOX_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "careinbox.middleware.client_address"
 
 # No inline scripts or styles on any page: scripts and styles come from static/ only, so a
 # message that slipped a <script> or an event handler past sanitising still runs nothing.
