@@ -15,7 +15,8 @@ from email.message import Message
 from email.parser import BytesHeaderParser
 from email.utils import format_datetime, getaddresses, parsedate_to_datetime
 
-from channels.email.mime import parse, read_body, repair_text
+from channels.email.charsets import repair_text
+from channels.email.mime import parse, read_body
 from channels.errors import MalformedPayload, UnsupportedEvent
 from channels.inbound import InboundAuthor, InboundMessage
 
