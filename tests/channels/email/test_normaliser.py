@@ -92,6 +92,16 @@ def test_text_reads_as_written_whatever_charset_the_mail_claims(name, text):
     assert normalise(corpus(name)).text.startswith(text)
 
 
+def test_iso_2022_jp_is_read_whatever_its_label_not_shown_as_escapes():
+    labelled = normalise(corpus("iso2022jp_body.eml"))
+    unlabelled = normalise(corpus("iso2022jp_body.eml").replace(b"; charset=ISO-2022-JP", b""))
+
+    assert labelled.text == "冷蔵庫が壊れました。修理をお願いします。\n山田"
+    assert unlabelled.text == labelled.text
+    # Old Japanese mailers write the header itself in ISO-2022-JP, not as RFC 2047 words.
+    assert labelled.subject == "冷蔵庫の修理"
+
+
 def test_8bit_and_encoded_headers_read_as_written():
     raw_utf8 = normalise(corpus("eight_bit_headers.eml"))
     encoded = normalise(corpus("rfc2047_headers.eml"))
