@@ -33,6 +33,7 @@ class Body:
 
 @dataclass
 class _Parts:
+    root: Message  # the whole mail, whose header bytes tell the charset of raw 8-bit names
     texts: list[str] = field(default_factory=list)
     htmls: list[str] = field(default_factory=list)
     attachments: list[InboundAttachment] = field(default_factory=list)
@@ -43,7 +44,7 @@ def read_body(msg: Message, *, mail: str) -> Body:
 
     ``mail`` names the mail in errors. Raises ``MalformedPayload`` only for absurd nesting.
     """
-    parts = _Parts()
+    parts = _Parts(root=msg)
     _collect(msg, parts, depth=0, mail=mail)
     text = "\n\n".join(t.strip("\n") for t in parts.texts if t.strip())
     html = "\n".join(h for h in parts.htmls if h.strip())
@@ -77,7 +78,7 @@ def _alternative(part: Message, out: _Parts, *, depth: int, mail: str) -> None:
     one "version" of an Outlook meeting mail)."""
     versions = []
     for sub in _subparts(part):
-        version = _Parts()
+        version = _Parts(root=out.root)
         _collect(sub, version, depth=depth + 1, mail=mail)
         versions.append(version)
     out.texts += next((v.texts for v in versions if any(t.strip() for t in v.texts)), [])
@@ -93,7 +94,7 @@ def _subparts(part: Message) -> list[Message]:
 
 def _leaf(part: Message, out: _Parts) -> None:
     ctype = part.get_content_type()
-    filename = _filename(part)
+    filename = _filename(part, root=out.root)
     is_body = part.get_content_disposition() != "attachment" and not filename
     if is_body and ctype in ("text/plain", "text/html"):
         text = decode_text(_payload(part), part.get_content_charset())
@@ -129,16 +130,30 @@ def _message_bytes(part: Message) -> bytes:
     return buffer.getvalue()
 
 
-def _filename(part: Message) -> str:
+def _filename(part: Message, *, root: Message) -> str:
     try:
-        name = part.get_filename() or ""
+        name = _raw_8bit_filename(part, root=root) or part.get_filename() or ""
     except (ValueError, LookupError, TypeError, AttributeError, IndexError):
         # Malformed RFC 2231 parameters trip the header parser; the part is still a file.
         name = ""
     # The name is a label, never a path: keep the last segment, drop control characters, and
     # compose accents that macOS sends decomposed ("e" + U+0301) so names compare and sort.
-    name = unicodedata.normalize("NFC", re.split(r"[\\/]", repair_text(name))[-1])
+    name = unicodedata.normalize("NFC", re.split(r"[\\/]", repair_text(name, mail=root))[-1])
     return "".join(ch for ch in name if ch.isprintable()).strip()[:255]
+
+
+def _raw_8bit_filename(part: Message, *, root: Message) -> str:
+    """A name written in raw 8-bit bytes, read in the charset of the mail's raw header bytes;
+    the parser would replace each byte with U+FFFD before anyone could tell its charset."""
+    for header, param in (("content-disposition", "filename"), ("content-type", "name")):
+        for key, value in part.raw_items():
+            value = str(value)
+            if key.lower() == header and not value.isascii():
+                parsed = policy.default.header_factory(key, repair_text(value, mail=root))
+                name = getattr(parsed, "params", {}).get(param)
+                if name:
+                    return str(name)
+    return ""
 
 
 def _default_filename(content_type: str, number: int) -> str:

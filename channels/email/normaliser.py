@@ -15,7 +15,7 @@ from email.message import Message
 from email.parser import BytesHeaderParser
 from email.utils import format_datetime, getaddresses, parsedate_to_datetime
 
-from channels.email.charsets import repair_text
+from channels.email.charsets import relabel_encoded_words, repair_text
 from channels.email.mime import parse, read_body
 from channels.errors import MalformedPayload, UnsupportedEvent
 from channels.inbound import InboundAuthor, InboundMessage
@@ -257,10 +257,11 @@ def _raw_header(msg: Message, name: str) -> str:
 
 
 def _raw_headers(msg: Message, name: str) -> list[str]:
-    """Every value of a header, unfolded, with raw 8-bit bytes repaired, in header order."""
+    """Every value of a header, unfolded, with raw 8-bit bytes repaired and RFC 2047 words
+    relabelled with the charsets their senders meant, in header order."""
     wanted = name.lower()
     return [
-        repair_text(re.sub(r"[\r\n]+", "", str(value)))
+        relabel_encoded_words(repair_text(re.sub(r"[\r\n]+", "", str(value)), mail=msg))
         for key, value in msg.raw_items()
         if key.lower() == wanted
     ]

@@ -86,10 +86,54 @@ def test_every_corpus_mail_is_stored_or_quarantined_naming_the_mail(accounts):
         ("utf16_text.eml", "The microwave clock resets every night."),
         ("eight_bit_headers.eml", "Ich möchte den Staubsauger zurücksenden."),
         ("base64_garbage.eml", "Hello, the dryer is noisy."),
+        ("raw_gb2312_undeclared.eml", "你好，我们家的冰箱从上周开始不制冷了"),  # noqa: RUF001
     ],
 )
 def test_text_reads_as_written_whatever_charset_the_mail_claims(name, text):
     assert normalise(corpus(name)).text.startswith(text)
+
+
+def test_text_a_single_byte_label_reads_only_as_a_mess_is_detected():
+    raw = corpus("raw_gb2312_undeclared.eml").replace(
+        b"Content-Type: text/plain", b"Content-Type: text/plain; charset=iso-8859-1"
+    )
+
+    assert normalise(raw).text.startswith("你好，我们家的冰箱")  # noqa: RUF001
+
+
+@pytest.mark.parametrize(
+    ("name", "sender", "subject"),
+    [
+        # Raw 8-bit headers, the body undeclared: the detector reads them all together.
+        ("raw_gb2312_undeclared.eml", "李先生", "冰箱坏了，请尽快修理"),  # noqa: RUF001
+        # Raw Shift_JIS headers above an ISO-2022-JP body, as Japanese mailers write them.
+        ("raw_shift_jis_headers.eml", "山田太郎", "冷蔵庫の修理について"),
+        # RFC 2047 words labelled GB2312 holding GBK characters (镕 is not in GB2312).
+        ("gbk_in_gb2312_encoded_word.eml", "朱镕", "镕铸件的订单"),
+    ],
+)
+def test_headers_in_chinese_and_japanese_charsets_read_as_written(name, sender, subject):
+    inbound = normalise(corpus(name))
+
+    assert (inbound.author.display_name, inbound.subject) == (sender, subject)
+
+
+@pytest.mark.parametrize(
+    ("charset", "name", "subject"),
+    [
+        ("cp1251", "Иван Петров", "Сломался чайник"),
+        ("euc-kr", "김철수", "냉장고가 고장났어요"),
+        ("big5", "陳大文", "冰箱壞了請盡快修理"),
+        ("latin-1", "José Müller", "Reparación del frigorífico"),
+    ],
+)
+def test_raw_8bit_headers_in_other_common_charsets_read_as_written(charset, name, subject):
+    header = f"From: {name} <x@example.com>\nSubject: {subject}\n".encode(charset)
+    raw = header + corpus("no_message_id.eml").split(b"Subject: No id\n")[1]
+
+    inbound = normalise(raw)
+
+    assert (inbound.author.display_name, inbound.subject) == (name, subject)
 
 
 def test_iso_2022_jp_is_read_whatever_its_label_not_shown_as_escapes():
@@ -207,6 +251,9 @@ def test_attachments_keep_their_names_types_and_bytes():
     assert winmail.attachments[0].content.startswith(b"\x78\x9f\x3e\x22")
     # RFC 2231 names are decoded; a name is never a path.
     assert [a.filename for a in named.attachments] == ["Récépissé n°1.pdf", "passwd"]
+    # A name in raw 8-bit bytes, read in the charset of the mail's other raw header bytes.
+    sjis = normalise(corpus("raw_shift_jis_headers.eml"))
+    assert [(a.filename, a.content) for a in sjis.attachments] == [("見積書.pdf", b"%PDF-1.4\n")]
     assert named.attachments[0].content == b"%PDF-1.4\n"
     assert [(a.filename, a.content_type) for a in invite.attachments] == [
         ("attachment-1.ics", "text/calendar")
