@@ -218,5 +218,43 @@ class _TextExtractor(HTMLParser):
 
 
 def parse(raw: bytes) -> EmailMessage:
-    """The mail as the standard library's modern message object."""
-    return BytesParser(policy=policy.default).parsebytes(raw)  # type: ignore[return-value]
+    """The mail as the standard library's modern message object, its header block recovered
+    (``recover_headers``)."""
+    return BytesParser(policy=policy.default).parsebytes(recover_headers(raw))  # type: ignore[return-value]
+
+
+_FIELD = re.compile(rb"[!-9;-~]+[ \t]*:")
+# Fields every mail has one of; seeing one further down shows the header block goes on.
+_COMMON_FIELD = re.compile(
+    rb"(from|to|cc|subject|date|message-id|sender|reply-to|return-path|received|"
+    rb"mime-version|content-type|in-reply-to|references)[ \t]*:",
+    re.IGNORECASE,
+)
+
+
+def recover_headers(raw: bytes) -> bytes:
+    """The mail with a broken header block mended, as a mail client reads it: a line that is
+    no field and not indented, with common fields below it, continues the field above (a
+    folded address list whose continuation lost its indent), or is dropped when it comes
+    before any field. The parser would take it for the body's start, and lose every field
+    after it (From, Subject, Date) into the body. The raw mail is stored unchanged."""
+    ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
+    end = min(ends, default=len(raw))
+    lines = raw[:end].splitlines(keepends=True)
+    broken = [
+        i
+        for i, line in enumerate(lines)
+        if not _FIELD.match(line) and line[:1] not in (b" ", b"\t")
+        and not (i == 0 and line.startswith(b"From "))  # an mbox separator the parser knows
+    ]  # fmt: skip
+    if not broken:
+        return raw
+    last_field = max((i for i, line in enumerate(lines) if _COMMON_FIELD.match(line)), default=-1)
+    mended = []
+    for i, line in enumerate(lines):
+        if i in broken and i < last_field:
+            if not any(_FIELD.match(earlier) for earlier in lines[:i]):
+                continue
+            line = b" " + line
+        mended.append(line)
+    return b"".join(mended) + raw[end:]

@@ -16,7 +16,7 @@ from email.parser import BytesHeaderParser
 from email.utils import format_datetime, getaddresses, parsedate_to_datetime
 
 from channels.email.charsets import relabel_encoded_words, repair_text
-from channels.email.mime import parse, read_body
+from channels.email.mime import parse, read_body, recover_headers
 from channels.errors import MalformedPayload, UnsupportedEvent
 from channels.inbound import InboundAuthor, InboundMessage
 
@@ -145,6 +145,7 @@ def automated_kind(msg: Message) -> str:
 
 def parse_headers(raw: bytes) -> Message:
     """Just the header block of a mail: the parser would otherwise read every body line."""
+    raw = recover_headers(raw)
     ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
     return BytesHeaderParser(policy=policy.default).parsebytes(raw[: min(ends, default=len(raw))])
 

@@ -196,6 +196,23 @@ def test_a_missing_or_unreadable_date_falls_back_to_our_servers_received_time(na
     assert normalise(corpus(name)).sent_at == sent_at
 
 
+@pytest.mark.parametrize(
+    ("name", "subject", "sent_at"),
+    [
+        # A folded Received and To whose continuation lines lost their indent.
+        ("unindented_continuation.eml", "The oven door", datetime(2026, 11, 3, 9, 15, tzinfo=UTC)),
+        # An mbox export's escaped ">From " line above the fields.
+        ("first_line_not_a_header.eml", "Oven again", datetime(2026, 11, 3, 10, 15, tzinfo=UTC)),
+    ],
+)
+def test_a_broken_header_block_keeps_its_fields_out_of_the_body(name, subject, sent_at):
+    inbound = normalise(corpus(name))
+
+    assert inbound.author.external_id == "nadia.petrova@example.net"
+    assert (inbound.subject, inbound.sent_at) == (subject, sent_at)
+    assert inbound.text.startswith("The oven door")
+
+
 def test_a_mail_without_any_readable_time_is_refused():
     with pytest.raises(
         MalformedPayload, match=r"<no-date-at-all@mail\.example\.org>: no readable"
