@@ -34,22 +34,23 @@ class Body:
 @dataclass
 class _Parts:
     root: Message  # the whole mail, whose header bytes tell the charset of raw 8-bit names
-    texts: list[str] = field(default_factory=list)
+    # The readable parts in order, each (is it HTML, its text): a mail client shows each.
+    pieces: list[tuple[bool, str]] = field(default_factory=list)
     htmls: list[str] = field(default_factory=list)
     attachments: list[InboundAttachment] = field(default_factory=list)
 
 
 def read_body(msg: Message, *, mail: str) -> Body:
-    """The mail's text (text/plain preferred, else its HTML as text), HTML and attachments.
+    """The mail's text, HTML and attachments. The text has every readable part in order
+    (of alternatives, text/plain, else the HTML, as text).
 
     ``mail`` names the mail in errors. Raises ``MalformedPayload`` only for absurd nesting.
     """
     parts = _Parts(root=msg)
     _collect(msg, parts, depth=0, mail=mail)
-    text = "\n\n".join(t.strip("\n") for t in parts.texts if t.strip())
+    texts = (html_to_text(t) if is_html else t.strip("\n") for is_html, t in parts.pieces)
+    text = "\n\n".join(t for t in texts if t.strip())
     html = "\n".join(h for h in parts.htmls if h.strip())
-    if not text.strip() and html:
-        text = html_to_text(html)
     attachments = [
         a if a.filename else replace(a, filename=_default_filename(a.content_type, number))
         for number, a in enumerate(parts.attachments, start=1)
@@ -73,15 +74,17 @@ def _collect(part: Message, out: _Parts, *, depth: int, mail: str) -> None:
 
 
 def _alternative(part: Message, out: _Parts, *, depth: int, mail: str) -> None:
-    """Versions of one content: text from the first that has plain text, HTML from the last
-    (the richest, RFC 2046 5.1.4) that has HTML; files of every version (a calendar invite is
-    one "version" of an Outlook meeting mail)."""
+    """Versions of one content: text from the first that has plain text, else from the last
+    that has HTML, HTML from the last (the richest, RFC 2046 5.1.4) that has it; files of
+    every version (a calendar invite is one "version" of an Outlook meeting mail)."""
     versions = []
     for sub in _subparts(part):
         version = _Parts(root=out.root)
         _collect(sub, version, depth=depth + 1, mail=mail)
         versions.append(version)
-    out.texts += next((v.texts for v in versions if any(t.strip() for t in v.texts)), [])
+    plain = (v for v in versions if any(not h and t.strip() for h, t in v.pieces))
+    chosen = next(plain, None) or next((v for v in reversed(versions) if v.htmls), None)
+    out.pieces += chosen.pieces if chosen else []
     out.htmls += next((v.htmls for v in reversed(versions) if v.htmls), [])
     for version in versions:
         out.attachments += version.attachments
@@ -98,11 +101,13 @@ def _leaf(part: Message, out: _Parts) -> None:
     is_body = part.get_content_disposition() != "attachment" and not filename
     if is_body and ctype in ("text/plain", "text/html"):
         text = decode_text(_payload(part), part.get_content_charset())
-        (out.htmls if ctype == "text/html" else out.texts).append(text)
+        out.pieces.append((ctype == "text/html", text))
+        if ctype == "text/html":
+            out.htmls.append(text)
     elif is_body and part.get_content_maintype() == "multipart":
         # A multipart whose boundary never appears: the parser keeps it whole, and the customer's
         # words are in there somewhere. Show them raw rather than lose them.
-        out.texts.append(decode_text(_payload(part), part.get_content_charset()))
+        out.pieces.append((False, decode_text(_payload(part), part.get_content_charset())))
     else:
         content = _message_bytes(part) if part.is_multipart() else _payload(part)
         out.attachments.append(

@@ -305,6 +305,14 @@ def test_plain_text_is_preferred_and_html_kept_for_display():
     )
 
 
+def test_every_readable_part_of_a_mixed_mail_is_in_its_text_in_order():
+    # Apple Mail sends text, a picture, then the rest of the text as an HTML part.
+    inbound = normalise(corpus("mixed_inline_html.eml"))
+
+    assert inbound.text == "The dishwasher leaks here:\n\nand here, under the door.\n\nLena"
+    assert [a.filename for a in inbound.attachments] == ["leak.jpg"]
+
+
 def test_an_html_only_mail_gets_readable_text_without_its_code():
     inbound = normalise(corpus("html_only_with_script.eml"))
 
