@@ -240,9 +240,16 @@ def _declared_charsets(part: Message) -> Iterable[str]:
 _ENCODED_WORD_CHARSET = re.compile(r"=\?([^?*\s]+)(?=(?:\*[^?\s]*)?\?[bBqQ]\?)")
 
 
-def relabel_encoded_words(value: str) -> str:
-    """A header with its RFC 2047 words' charsets replaced by the supersets mail clients mean
-    (``SUPERSETS``): a word labelled GB2312 holding GBK characters reads whole."""
+# Whitespace between two encoded words is not part of the text (RFC 2047 6.2); the standard
+# library keeps it in names ("=?utf-8?q?Jo?= =?utf-8?q?hn?=" read "Jo hn").
+_BETWEEN_ENCODED_WORDS = re.compile(r"(?<=\?=)[ \t]+(?==\?[^?\s]+\?[bBqQ]\?)")
+
+
+def mend_encoded_words(value: str) -> str:
+    """A header with the whitespace between its adjacent RFC 2047 words dropped, and their
+    charsets replaced by the supersets mail clients mean (``SUPERSETS``): a word labelled
+    GB2312 holding GBK characters reads whole."""
+    value = _BETWEEN_ENCODED_WORDS.sub("", value)
 
     def relabelled(word: re.Match[str]) -> str:
         codec = _codec(word.group(1))

@@ -165,6 +165,27 @@ def test_sender_is_the_lower_cased_from_address_with_its_name():
 
 
 @pytest.mark.parametrize(
+    ("name", "sender", "display_name"),
+    [
+        # The name in the "addr (Name)" comment form, which RFC 5322 parsers drop.
+        ("from_comment_name.eml", "nadia.petrova@example.net", "Nadia Petrova"),
+        # Whitespace between adjacent RFC 2047 words is not part of the name (RFC 2047 6.2).
+        ("adjacent_encoded_words.eml", "francoise@example.fr", "Françoise Léger"),
+        # A second, valid From below one without an address.
+        ("bogus_then_valid_from.eml", "omar.haddad@example.com", "Omar Haddad"),
+        # Addresses no strict parser accepts that a person reads at a glance.
+        ("from_name_and_bare_address.eml", "test@example.com", "Test"),
+        ("from_spaces_in_angle_brackets.eml", "nadiapetrova@example.net", "Nadia Petrova"),
+        ("from_quoted_local_stray_bracket.eml", "nadia.petrova@example.net", ""),
+    ],
+)
+def test_the_sender_is_read_as_a_person_reads_it(name, sender, display_name):
+    inbound = normalise(corpus(name))
+
+    assert (inbound.author.external_id, inbound.author.display_name) == (sender, display_name)
+
+
+@pytest.mark.parametrize(
     ("name", "sender"),
     [
         ("from_without_address_return_path.eml", "sam.okoro@example.net"),
