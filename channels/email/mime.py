@@ -52,7 +52,7 @@ def read_body(msg: Message, *, mail: str) -> Body:
     text = "\n\n".join(t for t in texts if t.strip())
     html = "\n".join(h for h in parts.htmls if h.strip())
     attachments = [
-        a if a.filename else replace(a, filename=_default_filename(a.content_type, number))
+        a if a.filename else replace(a, filename=_content_filename(a, number))
         for number, a in enumerate(parts.attachments, start=1)
     ]
     return Body(text=_newlines(text), html=html, attachments=attachments)
@@ -159,6 +159,32 @@ def _raw_8bit_filename(part: Message, *, root: Message) -> str:
                 if name:
                     return str(name)
     return ""
+
+
+# What a mail system's report parts are, to a person reading the report's files.
+_REPORT_NAMES = {
+    "message/delivery-status": "delivery-status.txt",
+    "message/disposition-notification": "disposition-notification.txt",
+    "message/feedback-report": "feedback-report.txt",
+    "text/rfc822-headers": "returned-headers.txt",
+}
+
+
+def _content_filename(attachment: InboundAttachment, number: int) -> str:
+    """A name for an unnamed part from what it holds: a forwarded or returned mail by its
+    subject, a report part by its kind; else numbered, with its type's extension."""
+    if attachment.content_type in ("message/rfc822", "message/global"):
+        inner = BytesParser(policy=policy.default).parsebytes(attachment.content, headersonly=True)
+        try:
+            subject = " ".join(str(inner.get("Subject") or "").split())
+        except (ValueError, LookupError, TypeError, AttributeError, IndexError):
+            subject = ""
+        subject = "".join(ch for ch in re.sub(r"[\\/:*?\"<>|]", "-", subject) if ch.isprintable())
+        if subject.strip(" .-"):
+            return f"{subject.strip()[:120]}.eml"
+    if attachment.content_type in _REPORT_NAMES:
+        return _REPORT_NAMES[attachment.content_type]
+    return _default_filename(attachment.content_type, number)
 
 
 def _default_filename(content_type: str, number: int) -> str:

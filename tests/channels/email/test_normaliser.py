@@ -310,6 +310,19 @@ def test_a_forwarded_mail_is_kept_whole_as_an_attachment():
     assert inner.get_body(("plain",)).get_content().startswith("Your delivery is booked")
 
 
+def test_unnamed_parts_are_named_from_what_they_hold():
+    bounce = normalise((PEER_MAIL / "chatwoot" / "bounced_gmail.eml").read_bytes())
+    forwarded = normalise(corpus("nested_rfc822.eml"))
+
+    # The returned mail by its subject, the report part by its kind.
+    assert [(a.filename, a.content_type) for a in bounce.attachments] == [
+        ("icon.png", "image/png"),
+        ("delivery-status.txt", "message/delivery-status"),
+        ("Just checking in.eml", "message/rfc822"),
+    ]
+    assert [a.filename for a in forwarded.attachments] == ["Your delivery slot.eml"]
+
+
 def test_a_mail_of_only_attachments_is_kept_with_empty_text():
     inbound = normalise(corpus("tnef_only.eml"))
 
