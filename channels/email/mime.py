@@ -4,8 +4,6 @@ Mail in the wild declares charsets it does not use, or none at all, and breaks M
 everything here degrades to the best readable text instead of failing.
 """
 
-import codecs
-import functools
 import mimetypes
 import re
 import unicodedata
@@ -18,26 +16,12 @@ from html import unescape
 from html.parser import HTMLParser
 from io import BytesIO
 
+from channels.email.charsets import decode_text, repair_text
 from channels.errors import MalformedPayload
 from channels.inbound import InboundAttachment
 
 # Deeper nesting than any mail client produces; beyond it a mail is built to exhaust a reader.
 MAX_DEPTH = 40
-
-# Labels that mail clients write where they mean a superset (the WHATWG Encoding Standard maps
-# them the same way): text labelled Latin-1 is nearly always Windows-1252, GB2312 is GBK...
-SUPERSETS = {
-    "ascii": "cp1252",
-    "iso8859-1": "cp1252",
-    "iso8859-9": "cp1254",
-    "iso8859-11": "cp874",
-    "tis-620": "cp874",
-    "gb2312": "gb18030",
-    "gbk": "gb18030",
-    "euc_kr": "cp949",
-    "shift_jis": "cp932",
-    "big5": "big5hkscs",
-}
 
 
 @dataclass
@@ -49,24 +33,26 @@ class Body:
 
 @dataclass
 class _Parts:
-    texts: list[str] = field(default_factory=list)
+    root: Message  # the whole mail, whose header bytes tell the charset of raw 8-bit names
+    # The readable parts in order, each (is it HTML, its text): a mail client shows each.
+    pieces: list[tuple[bool, str]] = field(default_factory=list)
     htmls: list[str] = field(default_factory=list)
     attachments: list[InboundAttachment] = field(default_factory=list)
 
 
 def read_body(msg: Message, *, mail: str) -> Body:
-    """The mail's text (text/plain preferred, else its HTML as text), HTML and attachments.
+    """The mail's text, HTML and attachments. The text has every readable part in order
+    (of alternatives, text/plain, else the HTML, as text).
 
     ``mail`` names the mail in errors. Raises ``MalformedPayload`` only for absurd nesting.
     """
-    parts = _Parts()
+    parts = _Parts(root=msg)
     _collect(msg, parts, depth=0, mail=mail)
-    text = "\n\n".join(t.strip("\n") for t in parts.texts if t.strip())
+    texts = (html_to_text(t) if is_html else t.strip("\n") for is_html, t in parts.pieces)
+    text = "\n\n".join(t for t in texts if t.strip())
     html = "\n".join(h for h in parts.htmls if h.strip())
-    if not text.strip() and html:
-        text = html_to_text(html)
     attachments = [
-        a if a.filename else replace(a, filename=_default_filename(a.content_type, number))
+        a if a.filename else replace(a, filename=_content_filename(a, number))
         for number, a in enumerate(parts.attachments, start=1)
     ]
     return Body(text=_newlines(text), html=html, attachments=attachments)
@@ -88,15 +74,17 @@ def _collect(part: Message, out: _Parts, *, depth: int, mail: str) -> None:
 
 
 def _alternative(part: Message, out: _Parts, *, depth: int, mail: str) -> None:
-    """Versions of one content: text from the first that has plain text, HTML from the last
-    (the richest, RFC 2046 5.1.4) that has HTML; files of every version (a calendar invite is
-    one "version" of an Outlook meeting mail)."""
+    """Versions of one content: text from the first that has plain text, else from the last
+    that has HTML, HTML from the last (the richest, RFC 2046 5.1.4) that has it; files of
+    every version (a calendar invite is one "version" of an Outlook meeting mail)."""
     versions = []
     for sub in _subparts(part):
-        version = _Parts()
+        version = _Parts(root=out.root)
         _collect(sub, version, depth=depth + 1, mail=mail)
         versions.append(version)
-    out.texts += next((v.texts for v in versions if any(t.strip() for t in v.texts)), [])
+    plain = (v for v in versions if any(not h and t.strip() for h, t in v.pieces))
+    chosen = next(plain, None) or next((v for v in reversed(versions) if v.htmls), None)
+    out.pieces += chosen.pieces if chosen else []
     out.htmls += next((v.htmls for v in reversed(versions) if v.htmls), [])
     for version in versions:
         out.attachments += version.attachments
@@ -109,15 +97,17 @@ def _subparts(part: Message) -> list[Message]:
 
 def _leaf(part: Message, out: _Parts) -> None:
     ctype = part.get_content_type()
-    filename = _filename(part)
+    filename = _filename(part, root=out.root)
     is_body = part.get_content_disposition() != "attachment" and not filename
     if is_body and ctype in ("text/plain", "text/html"):
         text = decode_text(_payload(part), part.get_content_charset())
-        (out.htmls if ctype == "text/html" else out.texts).append(text)
+        out.pieces.append((ctype == "text/html", text))
+        if ctype == "text/html":
+            out.htmls.append(text)
     elif is_body and part.get_content_maintype() == "multipart":
         # A multipart whose boundary never appears: the parser keeps it whole, and the customer's
         # words are in there somewhere. Show them raw rather than lose them.
-        out.texts.append(decode_text(_payload(part), part.get_content_charset()))
+        out.pieces.append((False, decode_text(_payload(part), part.get_content_charset())))
     else:
         content = _message_bytes(part) if part.is_multipart() else _payload(part)
         out.attachments.append(
@@ -145,73 +135,61 @@ def _message_bytes(part: Message) -> bytes:
     return buffer.getvalue()
 
 
-def _filename(part: Message) -> str:
+def _filename(part: Message, *, root: Message) -> str:
     try:
-        name = part.get_filename() or ""
+        name = _raw_8bit_filename(part, root=root) or part.get_filename() or ""
     except (ValueError, LookupError, TypeError, AttributeError, IndexError):
         # Malformed RFC 2231 parameters trip the header parser; the part is still a file.
         name = ""
     # The name is a label, never a path: keep the last segment, drop control characters, and
     # compose accents that macOS sends decomposed ("e" + U+0301) so names compare and sort.
-    name = unicodedata.normalize("NFC", re.split(r"[\\/]", repair_text(name))[-1])
+    name = unicodedata.normalize("NFC", re.split(r"[\\/]", repair_text(name, mail=root))[-1])
     return "".join(ch for ch in name if ch.isprintable()).strip()[:255]
+
+
+def _raw_8bit_filename(part: Message, *, root: Message) -> str:
+    """A name written in raw 8-bit bytes, read in the charset of the mail's raw header bytes;
+    the parser would replace each byte with U+FFFD before anyone could tell its charset."""
+    for header, param in (("content-disposition", "filename"), ("content-type", "name")):
+        for key, value in part.raw_items():
+            value = str(value)
+            if key.lower() == header and not value.isascii():
+                parsed = policy.default.header_factory(key, repair_text(value, mail=root))
+                name = getattr(parsed, "params", {}).get(param)
+                if name:
+                    return str(name)
+    return ""
+
+
+# What a mail system's report parts are, to a person reading the report's files.
+_REPORT_NAMES = {
+    "message/delivery-status": "delivery-status.txt",
+    "message/disposition-notification": "disposition-notification.txt",
+    "message/feedback-report": "feedback-report.txt",
+    "text/rfc822-headers": "returned-headers.txt",
+}
+
+
+def _content_filename(attachment: InboundAttachment, number: int) -> str:
+    """A name for an unnamed part from what it holds: a forwarded or returned mail by its
+    subject, a report part by its kind; else numbered, with its type's extension."""
+    if attachment.content_type in ("message/rfc822", "message/global"):
+        inner = BytesParser(policy=policy.default).parsebytes(attachment.content, headersonly=True)
+        try:
+            subject = " ".join(str(inner.get("Subject") or "").split())
+        except (ValueError, LookupError, TypeError, AttributeError, IndexError):
+            subject = ""
+        subject = "".join(ch for ch in re.sub(r"[\\/:*?\"<>|]", "-", subject) if ch.isprintable())
+        if subject.strip(" .-"):
+            return f"{subject.strip()[:120]}.eml"
+    if attachment.content_type in _REPORT_NAMES:
+        return _REPORT_NAMES[attachment.content_type]
+    return _default_filename(attachment.content_type, number)
 
 
 def _default_filename(content_type: str, number: int) -> str:
     extension = mimetypes.guess_extension(content_type, strict=False) or ".bin"
     return f"attachment-{number}{extension}"
-
-
-def decode_text(data: bytes, charset: str | None) -> str:
-    """Bytes to text under a label that may be missing, unknown or wrong; never fails.
-
-    UTF-8 is tried before any single-byte label (mislabelled UTF-8 is the commonest lie),
-    then the label's superset, the label, Windows-1252, and Latin-1, which reads anything.
-    """
-    declared = _codec(charset)
-    candidates = []
-    if declared is None or _single_byte(declared):
-        candidates.append("utf-8")
-    if declared is not None:
-        candidates += [SUPERSETS.get(declared, declared), declared]
-    candidates += ["utf-8", "cp1252"]
-    for codec in dict.fromkeys(candidates):
-        try:
-            return data.decode(codec)
-        except (UnicodeDecodeError, LookupError):
-            continue
-    return data.decode("latin-1")
-
-
-def _codec(charset: str | None) -> str | None:
-    if not charset:
-        return None
-    label = charset.strip().strip("\"'").lower()
-    if label in ("", "unknown-8bit", "x-unknown", "default"):
-        return None
-    try:
-        return codecs.lookup(label).name
-    except (LookupError, ValueError):
-        return None
-
-
-@functools.cache
-def _single_byte(codec: str) -> bool:
-    try:
-        return len(bytes(range(128, 256)).decode(codec, errors="replace")) == 128
-    except LookupError:
-        return False
-
-
-_SURROGATES = re.compile("[\udc80-\udcff]+")
-
-
-def repair_text(value: str) -> str:
-    """Header text with raw 8-bit bytes in it (the parser keeps them as surrogates) as real
-    characters: each run read as UTF-8, else Windows-1252."""
-    return _SURROGATES.sub(
-        lambda run: decode_text(run.group().encode("utf-8", "surrogateescape"), None), value
-    )
 
 
 def _newlines(text: str) -> str:
@@ -271,5 +249,43 @@ class _TextExtractor(HTMLParser):
 
 
 def parse(raw: bytes) -> EmailMessage:
-    """The mail as the standard library's modern message object."""
-    return BytesParser(policy=policy.default).parsebytes(raw)  # type: ignore[return-value]
+    """The mail as the standard library's modern message object, its header block recovered
+    (``recover_headers``)."""
+    return BytesParser(policy=policy.default).parsebytes(recover_headers(raw))  # type: ignore[return-value]
+
+
+_FIELD = re.compile(rb"[!-9;-~]+[ \t]*:")
+# Fields every mail has one of; seeing one further down shows the header block goes on.
+_COMMON_FIELD = re.compile(
+    rb"(from|to|cc|subject|date|message-id|sender|reply-to|return-path|received|"
+    rb"mime-version|content-type|in-reply-to|references)[ \t]*:",
+    re.IGNORECASE,
+)
+
+
+def recover_headers(raw: bytes) -> bytes:
+    """The mail with a broken header block mended, as a mail client reads it: a line that is
+    no field and not indented, with common fields below it, continues the field above (a
+    folded address list whose continuation lost its indent), or is dropped when it comes
+    before any field. The parser would take it for the body's start, and lose every field
+    after it (From, Subject, Date) into the body. The raw mail is stored unchanged."""
+    ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
+    end = min(ends, default=len(raw))
+    lines = raw[:end].splitlines(keepends=True)
+    broken = [
+        i
+        for i, line in enumerate(lines)
+        if not _FIELD.match(line) and line[:1] not in (b" ", b"\t")
+        and not (i == 0 and line.startswith(b"From "))  # an mbox separator the parser knows
+    ]  # fmt: skip
+    if not broken:
+        return raw
+    last_field = max((i for i, line in enumerate(lines) if _COMMON_FIELD.match(line)), default=-1)
+    mended = []
+    for i, line in enumerate(lines):
+        if i in broken and i < last_field:
+            if not any(_FIELD.match(earlier) for earlier in lines[:i]):
+                continue
+            line = b" " + line
+        mended.append(line)
+    return b"".join(mended) + raw[end:]

@@ -15,7 +15,8 @@ from email.message import Message
 from email.parser import BytesHeaderParser
 from email.utils import format_datetime, getaddresses, parsedate_to_datetime
 
-from channels.email.mime import parse, read_body, repair_text
+from channels.email.charsets import mend_encoded_words, repair_text
+from channels.email.mime import parse, read_body, recover_headers
 from channels.errors import MalformedPayload, UnsupportedEvent
 from channels.inbound import InboundAuthor, InboundMessage
 
@@ -144,6 +145,7 @@ def automated_kind(msg: Message) -> str:
 
 def parse_headers(raw: bytes) -> Message:
     """Just the header block of a mail: the parser would otherwise read every body line."""
+    raw = recover_headers(raw)
     ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
     return BytesHeaderParser(policy=policy.default).parsebytes(raw[: min(ends, default=len(raw))])
 
@@ -170,22 +172,87 @@ def _author(msg: Message, external_id: str) -> InboundAuthor:
 
 
 def _first_address(msg: Message, name: str) -> tuple[str, str]:
-    """The first usable ``local@domain`` of an address header, lower-cased, and its name."""
-    header = _parsed_header(msg, name)
+    """The first usable ``local@domain`` of an address header, lower-cased, and its sender's
+    name. Of several values (two From lines), the first that holds an address counts: a bogus
+    From above a valid one does not hide it."""
+    for value in _raw_headers(msg, name):
+        address, display_name = _address(value)
+        if address:
+            return address, display_name
+    return "", ""
+
+
+def _address(value: str) -> tuple[str, str]:
+    """The first address in a header value and its name, read as strictly as the value
+    allows: RFC 5322, then the older forms the standard library's compat parser reads, then
+    whatever a person would take for the address (``Test test@example.com``)."""
     pairs: list[tuple[str, str]] = []
-    if header is not None:
-        try:
-            pairs = [(a.addr_spec, a.display_name) for a in getattr(header, "addresses", ())]
-        except HEADER_PARSE_ERRORS:
-            pairs = []
-    if not pairs:
-        pairs = [(addr, display) for display, addr in getaddresses([_raw_header(msg, name)])]
-    for addr, display_name in pairs:
-        addr = addr.strip().strip("<>").lower()
-        local, _, domain = addr.rpartition("@")
-        if local and domain and not any(ch.isspace() for ch in addr):
+    try:
+        header = policy.default.header_factory("From", value)
+        pairs = [(a.addr_spec, a.display_name) for a in getattr(header, "addresses", ())]
+    except HEADER_PARSE_ERRORS:
+        pass
+    # compat reads the name of "addr (Name)" from its comment, which RFC 5322 leaves out.
+    compat = [(addr, display) for display, addr in getaddresses([value])]
+    comment_names = {_clean_address(a, written=value): d for a, d in compat if d}
+    for addr, display_name in [*pairs, *compat, *_lenient_addresses(value)]:
+        addr = _clean_address(addr, written=value)
+        if addr:
+            display_name = display_name or _decoded_words(comment_names.get(addr, ""))
             return addr, " ".join(repair_text(display_name).split())
     return "", ""
+
+
+_ATOM = r"[^\s<>()\[\]\",;:@]+"
+_LOOSE_ADDRESS = re.compile(rf'(?:"[^"]*"|{_ATOM})@{_ATOM}')
+
+
+def _lenient_addresses(value: str) -> list[tuple[str, str]]:
+    """Addresses a person reads in a value no parser accepts: the contents of angle brackets
+    with any spaces taken out, else any ``local@domain``; the rest is the name."""
+    value = re.sub(r"[<>]+(?=@)|(?<=@)[<>]+", "", value)  # '"jo.doe">@example.com'
+    found = []
+    for inside in re.finditer(r"<([^<>]*)>", value):
+        outside = value[: inside.start()] + value[inside.end() :]
+        found.append(("".join(inside.group(1).split()), _loose_name(outside)))
+    for address in _LOOSE_ADDRESS.finditer(value):
+        outside = value[: address.start()] + value[address.end() :]
+        found.append((address.group(), _loose_name(outside)))
+    return found
+
+
+def _loose_name(text: str) -> str:
+    return _decoded_words(" ".join(text.strip(" \t<>\"'()").split()))
+
+
+_DOT_ATOM = re.compile(r"[^\s()<>\[\]:;@\\,.\"]+(\.[^\s()<>\[\]:;@\\,.\"]+)*")
+
+
+def _clean_address(addr: str, *, written: str) -> str:
+    """A usable ``local@domain``, lower-cased, without stray brackets or needless quotes,
+    or "" when it is not one. Only a local part quoted as ``written`` may hold spaces (the
+    parser quotes "Test test" in ``Test test@example.com`` itself)."""
+    local, _, domain = addr.strip().strip("<>").lower().rpartition("@")
+    quoted = len(local) > 1 and local[0] == local[-1] == '"'
+    if quoted and _DOT_ATOM.fullmatch(local[1:-1]):
+        local, quoted = local[1:-1], False  # "jo.doe"@example.com is jo.doe@example.com
+    if quoted and local in written.lower():
+        local = local.replace("\t", " ")
+    elif re.search(r"\s", local):
+        return ""
+    if not local or not domain or "@" in domain or re.search(r"\s", domain):
+        return ""
+    return f"{local}@{domain}"
+
+
+def _decoded_words(text: str) -> str:
+    """Text with its RFC 2047 encoded words decoded (a name in a comment may have them)."""
+    if "=?" not in text:
+        return text
+    try:
+        return str(policy.default.header_factory("Subject", text))
+    except HEADER_PARSE_ERRORS:
+        return text
 
 
 def _sent_at(msg: Message, external_id: str) -> datetime:
@@ -256,10 +323,11 @@ def _raw_header(msg: Message, name: str) -> str:
 
 
 def _raw_headers(msg: Message, name: str) -> list[str]:
-    """Every value of a header, unfolded, with raw 8-bit bytes repaired, in header order."""
+    """Every value of a header, unfolded, with raw 8-bit bytes repaired and RFC 2047 words
+    mended (``mend_encoded_words``), in header order."""
     wanted = name.lower()
     return [
-        repair_text(re.sub(r"[\r\n]+", "", str(value)))
+        mend_encoded_words(repair_text(re.sub(r"[\r\n]+", "", str(value)), mail=msg))
         for key, value in msg.raw_items()
         if key.lower() == wanted
     ]

@@ -11,7 +11,7 @@ from channels.email import CHANNEL
 from channels.errors import FetchError
 from demo.sandbox import mail
 from intake.services import ingest_payloads
-from tests.channels.email.mailboxes import PEER_MAIL, poll_into_cases
+from tests.channels.email.mailboxes import PEER_MAIL, corpus, poll_into_cases
 
 pytestmark = pytest.mark.django_db
 
@@ -157,6 +157,22 @@ def test_a_mail_without_any_date_gets_the_time_it_was_delivered(mail_account):
 
     assert result.stored == 1
     assert Message.objects.get().sent_at == datetime.fromtimestamp(1762160400, UTC)
+
+
+def test_mail_a_person_can_read_is_stored_as_they_would_read_it(mail_account):
+    names = ["first_line_not_a_header.eml", "from_name_and_bare_address.eml",
+             "iso2022jp_body.eml", "raw_gb2312_undeclared.eml"]  # fmt: skip
+    for number, name in enumerate(names):
+        path = os.path.join(mail_account.settings["maildir"], "new", f"176216040{number}.M1P1.mx")
+        with open(path, "wb") as file:
+            file.write(corpus(name))
+
+    result = poll_into_cases(mail_account)
+
+    assert (result.stored, result.quarantined) == (4, 0)
+    texts = dict(Message.objects.values_list("external_id", "text"))
+    assert texts["<iso2022jp-body@mail.example.jp>"].startswith("冷蔵庫が壊れました")
+    assert texts["<raw-gb2312@mail.example.cn>"].startswith("你好")
 
 
 def test_a_missing_maildir_is_a_fetch_error(mail_account, tmp_path):

@@ -86,10 +86,64 @@ def test_every_corpus_mail_is_stored_or_quarantined_naming_the_mail(accounts):
         ("utf16_text.eml", "The microwave clock resets every night."),
         ("eight_bit_headers.eml", "Ich möchte den Staubsauger zurücksenden."),
         ("base64_garbage.eml", "Hello, the dryer is noisy."),
+        ("raw_gb2312_undeclared.eml", "你好，我们家的冰箱从上周开始不制冷了"),  # noqa: RUF001
     ],
 )
 def test_text_reads_as_written_whatever_charset_the_mail_claims(name, text):
     assert normalise(corpus(name)).text.startswith(text)
+
+
+def test_text_a_single_byte_label_reads_only_as_a_mess_is_detected():
+    raw = corpus("raw_gb2312_undeclared.eml").replace(
+        b"Content-Type: text/plain", b"Content-Type: text/plain; charset=iso-8859-1"
+    )
+
+    assert normalise(raw).text.startswith("你好，我们家的冰箱")  # noqa: RUF001
+
+
+@pytest.mark.parametrize(
+    ("name", "sender", "subject"),
+    [
+        # Raw 8-bit headers, the body undeclared: the detector reads them all together.
+        ("raw_gb2312_undeclared.eml", "李先生", "冰箱坏了，请尽快修理"),  # noqa: RUF001
+        # Raw Shift_JIS headers above an ISO-2022-JP body, as Japanese mailers write them.
+        ("raw_shift_jis_headers.eml", "山田太郎", "冷蔵庫の修理について"),
+        # RFC 2047 words labelled GB2312 holding GBK characters (镕 is not in GB2312).
+        ("gbk_in_gb2312_encoded_word.eml", "朱镕", "镕铸件的订单"),
+    ],
+)
+def test_headers_in_chinese_and_japanese_charsets_read_as_written(name, sender, subject):
+    inbound = normalise(corpus(name))
+
+    assert (inbound.author.display_name, inbound.subject) == (sender, subject)
+
+
+@pytest.mark.parametrize(
+    ("charset", "name", "subject"),
+    [
+        ("cp1251", "Иван Петров", "Сломался чайник"),
+        ("euc-kr", "김철수", "냉장고가 고장났어요"),
+        ("big5", "陳大文", "冰箱壞了請盡快修理"),
+        ("latin-1", "José Müller", "Reparación del frigorífico"),
+    ],
+)
+def test_raw_8bit_headers_in_other_common_charsets_read_as_written(charset, name, subject):
+    header = f"From: {name} <x@example.com>\nSubject: {subject}\n".encode(charset)
+    raw = header + corpus("no_message_id.eml").split(b"Subject: No id\n")[1]
+
+    inbound = normalise(raw)
+
+    assert (inbound.author.display_name, inbound.subject) == (name, subject)
+
+
+def test_iso_2022_jp_is_read_whatever_its_label_not_shown_as_escapes():
+    labelled = normalise(corpus("iso2022jp_body.eml"))
+    unlabelled = normalise(corpus("iso2022jp_body.eml").replace(b"; charset=ISO-2022-JP", b""))
+
+    assert labelled.text == "冷蔵庫が壊れました。修理をお願いします。\n山田"
+    assert unlabelled.text == labelled.text
+    # Old Japanese mailers write the header itself in ISO-2022-JP, not as RFC 2047 words.
+    assert labelled.subject == "冷蔵庫の修理"
 
 
 def test_8bit_and_encoded_headers_read_as_written():
@@ -108,6 +162,27 @@ def test_sender_is_the_lower_cased_from_address_with_its_name():
     assert inbound.author.external_id == "ana.ruiz@example.es"
     assert inbound.author.display_name == "Ana Ruiz"
     assert inbound.channel == "email"
+
+
+@pytest.mark.parametrize(
+    ("name", "sender", "display_name"),
+    [
+        # The name in the "addr (Name)" comment form, which RFC 5322 parsers drop.
+        ("from_comment_name.eml", "nadia.petrova@example.net", "Nadia Petrova"),
+        # Whitespace between adjacent RFC 2047 words is not part of the name (RFC 2047 6.2).
+        ("adjacent_encoded_words.eml", "francoise@example.fr", "Françoise Léger"),
+        # A second, valid From below one without an address.
+        ("bogus_then_valid_from.eml", "omar.haddad@example.com", "Omar Haddad"),
+        # Addresses no strict parser accepts that a person reads at a glance.
+        ("from_name_and_bare_address.eml", "test@example.com", "Test"),
+        ("from_spaces_in_angle_brackets.eml", "nadiapetrova@example.net", "Nadia Petrova"),
+        ("from_quoted_local_stray_bracket.eml", "nadia.petrova@example.net", ""),
+    ],
+)
+def test_the_sender_is_read_as_a_person_reads_it(name, sender, display_name):
+    inbound = normalise(corpus(name))
+
+    assert (inbound.author.external_id, inbound.author.display_name) == (sender, display_name)
 
 
 @pytest.mark.parametrize(
@@ -140,6 +215,23 @@ def test_a_mail_with_no_sender_address_anywhere_is_refused_naming_it(name):
 )
 def test_a_missing_or_unreadable_date_falls_back_to_our_servers_received_time(name, sent_at):
     assert normalise(corpus(name)).sent_at == sent_at
+
+
+@pytest.mark.parametrize(
+    ("name", "subject", "sent_at"),
+    [
+        # A folded Received and To whose continuation lines lost their indent.
+        ("unindented_continuation.eml", "The oven door", datetime(2026, 11, 3, 9, 15, tzinfo=UTC)),
+        # An mbox export's escaped ">From " line above the fields.
+        ("first_line_not_a_header.eml", "Oven again", datetime(2026, 11, 3, 10, 15, tzinfo=UTC)),
+    ],
+)
+def test_a_broken_header_block_keeps_its_fields_out_of_the_body(name, subject, sent_at):
+    inbound = normalise(corpus(name))
+
+    assert inbound.author.external_id == "nadia.petrova@example.net"
+    assert (inbound.subject, inbound.sent_at) == (subject, sent_at)
+    assert inbound.text.startswith("The oven door")
 
 
 def test_a_mail_without_any_readable_time_is_refused():
@@ -197,6 +289,9 @@ def test_attachments_keep_their_names_types_and_bytes():
     assert winmail.attachments[0].content.startswith(b"\x78\x9f\x3e\x22")
     # RFC 2231 names are decoded; a name is never a path.
     assert [a.filename for a in named.attachments] == ["Récépissé n°1.pdf", "passwd"]
+    # A name in raw 8-bit bytes, read in the charset of the mail's other raw header bytes.
+    sjis = normalise(corpus("raw_shift_jis_headers.eml"))
+    assert [(a.filename, a.content) for a in sjis.attachments] == [("見積書.pdf", b"%PDF-1.4\n")]
     assert named.attachments[0].content == b"%PDF-1.4\n"
     assert [(a.filename, a.content_type) for a in invite.attachments] == [
         ("attachment-1.ics", "text/calendar")
@@ -215,6 +310,19 @@ def test_a_forwarded_mail_is_kept_whole_as_an_attachment():
     assert inner.get_body(("plain",)).get_content().startswith("Your delivery is booked")
 
 
+def test_unnamed_parts_are_named_from_what_they_hold():
+    bounce = normalise((PEER_MAIL / "chatwoot" / "bounced_gmail.eml").read_bytes())
+    forwarded = normalise(corpus("nested_rfc822.eml"))
+
+    # The returned mail by its subject, the report part by its kind.
+    assert [(a.filename, a.content_type) for a in bounce.attachments] == [
+        ("icon.png", "image/png"),
+        ("delivery-status.txt", "message/delivery-status"),
+        ("Just checking in.eml", "message/rfc822"),
+    ]
+    assert [a.filename for a in forwarded.attachments] == ["Your delivery slot.eml"]
+
+
 def test_a_mail_of_only_attachments_is_kept_with_empty_text():
     inbound = normalise(corpus("tnef_only.eml"))
 
@@ -229,6 +337,14 @@ def test_plain_text_is_preferred_and_html_kept_for_display():
     assert (
         inbound.html.strip() == "<p>I have put the engineer visit in my calendar, see invite.</p>"
     )
+
+
+def test_every_readable_part_of_a_mixed_mail_is_in_its_text_in_order():
+    # Apple Mail sends text, a picture, then the rest of the text as an HTML part.
+    inbound = normalise(corpus("mixed_inline_html.eml"))
+
+    assert inbound.text == "The dishwasher leaks here:\n\nand here, under the door.\n\nLena"
+    assert [a.filename for a in inbound.attachments] == ["leak.jpg"]
 
 
 def test_an_html_only_mail_gets_readable_text_without_its_code():
