@@ -41,6 +41,10 @@ RULES: dict[str, dict[str, set[str]]] = {
     "logout": {"POST": EVERYONE},
     "password_change": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "password_change_done": {"GET": SIGNED_IN},
+    "password_reset": {"GET": EVERYONE, "POST": EVERYONE},
+    "password_reset_done": {"GET": EVERYONE},
+    "password_reset_confirm": {"GET": EVERYONE, "POST": EVERYONE},
+    "password_reset_complete": {"GET": EVERYONE},
     "workspace:inbox": {"GET": VIEWERS},
     "workspace:queue-counts": {"GET": VIEWERS},
     "workspace:case-detail": {"GET": VIEWERS},
@@ -146,6 +150,9 @@ def world(ingest):
             "suggestion_id": MergeSuggestion.objects.get().pk,
             "rule_id": RoutingRule.objects.create(name="Leeds store", keywords="leeds").pk,
             "user_id": users[roles.AGENT].pk,
+            # A reset link that no longer works: the page says so, to anyone.
+            "uidb64": "MQ",
+            "token": "0-expired",
         },
         "notifications": notifications,
     }
