@@ -114,6 +114,10 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# A session ends after this long without a request (every request moves the end on).
+SESSION_COOKIE_AGE = envint("CAREINBOX_SESSION_IDLE_MINUTES", 8 * 60) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+
 # Sign-in throttling (django-axes), on every login form, the admin's included: after
 # CAREINBOX_LOGIN_FAILURES failed attempts for one account, or from one address, further
 # attempts are refused for CAREINBOX_LOGIN_LOCKOUT_MINUTES. Admins see the attempts and lift
