@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, QueryDict
+from django.utils import timezone
 
 if TYPE_CHECKING:
     from django.http.request import _ImmutableQueryDict
@@ -26,6 +27,25 @@ class StorableInputMiddleware:
         form = request.method == "POST" and request.content_type in FORMS
         if form and _has_nul(request.POST):
             request.POST = _without_nul(request.POST)
+        return self.get_response(request)
+
+
+class IdleSessionMiddleware:
+    """Moves a signed-in session's end on, so that it ends ``SESSION_COOKIE_AGE`` after the
+    last request rather than after the sign-in. Once a minute at most: saving the session on
+    every request would add a write to each of the workspace's ten-second refreshes."""
+
+    TOUCHED = "careinbox:touched"
+    EVERY_SECONDS = 60
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = int(timezone.now().timestamp())
+            if now - request.session.get(self.TOUCHED, 0) >= self.EVERY_SECONDS:
+                request.session[self.TOUCHED] = now  # saved, with a new end, on the way out
         return self.get_response(request)
 
 

@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "careinbox.middleware.StorableInputMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "careinbox.middleware.IdleSessionMiddleware",
     # Agents with a page open count as online for automatic assignment.
     "staff.middleware.LastSeenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -114,9 +115,9 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-# A session ends after this long without a request (every request moves the end on).
+# A signed-in session ends after this long without a request: a request moves the end on
+# (at most once a minute, careinbox.middleware.IdleSessionMiddleware).
 SESSION_COOKIE_AGE = envint("CAREINBOX_SESSION_IDLE_MINUTES", 8 * 60) * 60
-SESSION_SAVE_EVERY_REQUEST = True
 
 # Sign-in throttling (django-axes), on every login form, the admin's included: after
 # CAREINBOX_LOGIN_FAILURES failed attempts for one account, or from one address, further
