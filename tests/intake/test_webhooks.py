@@ -60,6 +60,16 @@ def x_signature(body: bytes, secret: str = X_SECRET) -> str:
     return "sha256=" + base64.b64encode(digest).decode()
 
 
+def post_signed_x(client: Client, account: ChannelAccount, body: bytes):
+    """Post ``body`` to the account's X webhook, signed as X signs it."""
+    return client.post(
+        reverse("intake:webhook-x", args=[account.pk]),
+        data=body,
+        content_type="application/json",
+        headers={"x-twitter-webhooks-signature": x_signature(body)},
+    )
+
+
 def facebook_signature(body: bytes, secret: str = FB_SECRET) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
@@ -466,12 +476,7 @@ def test_webhooks_answer_only_get_and_post(platform_client, hook):
 def test_an_x_delivery_for_another_user_is_quarantined_not_stored(platform_client, x_account):
     body = json.dumps({**X_DELIVERY, "for_user_id": "2244994945"}).encode()
 
-    response = platform_client.post(
-        reverse("intake:webhook-x", args=[x_account.pk]),
-        data=body,
-        content_type="application/json",
-        headers={"x-twitter-webhooks-signature": x_signature(body)},
-    )
+    response = post_signed_x(platform_client, x_account, body)
 
     assert response.status_code == 200
     assert not Message.objects.exists()
@@ -514,12 +519,7 @@ def test_an_unreadable_event_in_a_delivery_is_quarantined_and_the_rest_stored(
     }
     body = json.dumps(delivery).encode()
 
-    response = platform_client.post(
-        reverse("intake:webhook-x", args=[x_account.pk]),
-        data=body,
-        content_type="application/json",
-        headers={"x-twitter-webhooks-signature": x_signature(body)},
-    )
+    response = post_signed_x(platform_client, x_account, body)
 
     assert response.status_code == 200
     assert list(Message.objects.values_list("external_id", flat=True)) == [MENTION_ID]
@@ -667,12 +667,7 @@ def test_a_delivery_is_answered_before_it_is_ingested_then_a_worker_ingests_it(x
     body = mention_delivery(1)
     client = Client(enforce_csrf_checks=True)  # its on-commit work never runs: no worker yet
 
-    response = client.post(
-        reverse("intake:webhook-x", args=[x_account.pk]),
-        data=body,
-        content_type="application/json",
-        headers={"x-twitter-webhooks-signature": x_signature(body)},
-    )
+    response = post_signed_x(client, x_account, body)
 
     assert response.status_code == 200
     assert not Message.objects.exists()
@@ -729,12 +724,7 @@ def test_one_arrival_drains_everything_waiting_a_claim_at_a_time(x_account, sett
 def test_a_delivery_larger_than_a_form_post_may_be_is_stored(platform_client, x_account, settings):
     body = mention_delivery(1, padding=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
 
-    response = platform_client.post(
-        reverse("intake:webhook-x", args=[x_account.pk]),
-        data=body,
-        content_type="application/json",
-        headers={"x-twitter-webhooks-signature": x_signature(body)},
-    )
+    response = post_signed_x(platform_client, x_account, body)
 
     assert response.status_code == 200
     assert Message.objects.get().text == "@acme_care question 1"
@@ -746,12 +736,7 @@ def test_a_delivery_over_the_webhook_limit_is_refused_and_logged(
     settings.CAREINBOX_WEBHOOK_MAX_BYTES = 1000
     body = mention_delivery(1, padding=1000)
 
-    response = platform_client.post(
-        reverse("intake:webhook-x", args=[x_account.pk]),
-        data=body,
-        content_type="application/json",
-        headers={"x-twitter-webhooks-signature": x_signature(body)},
-    )
+    response = post_signed_x(platform_client, x_account, body)
 
     assert response.status_code == 413
     assert not WebhookDelivery.objects.exists() and not Message.objects.exists()
@@ -767,12 +752,7 @@ def test_a_delivery_with_a_lone_surrogate_stores_it_replaced_and_the_good_ones_w
     ]
     body = json.dumps({"for_user_id": BRAND_ID, "tweet_create_events": tweets}).encode()
 
-    response = platform_client.post(
-        reverse("intake:webhook-x", args=[x_account.pk]),
-        data=body,
-        content_type="application/json",
-        headers={"x-twitter-webhooks-signature": x_signature(body)},
-    )
+    response = post_signed_x(platform_client, x_account, body)
 
     assert response.status_code == 200
     assert sorted(Message.objects.values_list("text", flat=True)) == [
@@ -790,12 +770,7 @@ def test_a_ten_megabyte_signed_delivery_is_kept_and_stored(platform_client, x_ac
     body = json.dumps({"for_user_id": BRAND_ID, "tweet_create_events": tweets}).encode()
     assert len(body) > 10 * 1024 * 1024
 
-    response = platform_client.post(
-        reverse("intake:webhook-x", args=[x_account.pk]),
-        data=body,
-        content_type="application/json",
-        headers={"x-twitter-webhooks-signature": x_signature(body)},
-    )
+    response = post_signed_x(platform_client, x_account, body)
 
     assert response.status_code == 200
     assert Message.objects.count() == 2500
