@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -379,7 +379,10 @@ def _filtered(request: HttpRequest) -> tuple[FilterForm, Filters]:
     default = Filters.default()
     data.setdefault("end", default.end.isoformat())
     if "start" not in data:
-        end = FilterForm.base_fields["end"].to_python(data["end"]) or default.end
+        try:
+            end = FilterForm.base_fields["end"].to_python(data["end"]) or default.end
+        except ValidationError:  # the form says what is wrong with it
+            end = default.end
         data["start"] = (end - timedelta(days=figures.DEFAULT_DAYS - 1)).isoformat()
     form = FilterForm(data)
     return form, form.filters()

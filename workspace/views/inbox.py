@@ -33,6 +33,10 @@ class WorkspaceRequest(HttpRequest):
     htmx: HtmxDetails
 
 
+# The largest id a database holds (a 64-bit integer); a larger one in a link names nothing.
+MAX_ID = 2**63 - 1
+
+
 class InboxForm(forms.Form):
     """The inbox's query string. A value that does not validate is ignored, not an error:
     these come from links and bookmarks."""
@@ -41,9 +45,9 @@ class InboxForm(forms.Form):
     platform = forms.ChoiceField(required=False, choices=Platform.choices)
     status = forms.ChoiceField(required=False, choices=Case.Status.choices)
     priority = forms.ChoiceField(required=False, choices=Case.Priority.choices)
-    tag = forms.IntegerField(required=False, min_value=1)
-    team = forms.IntegerField(required=False, min_value=1)
-    assignee = forms.IntegerField(required=False, min_value=1)
+    tag = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    team = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    assignee = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     q = forms.CharField(required=False, max_length=200)
     sort = forms.ChoiceField(
         required=False, choices=[(key, sort.label) for key, sort in case_inbox.SORTS.items()]
