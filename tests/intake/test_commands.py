@@ -5,16 +5,20 @@ import os
 import random
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from demo.sample import DEMO_TRAFFIC
 
 ROOT = Path(settings.BASE_DIR)
+
+
+DROP_ATTEMPTS = 30
 
 
 @pytest.fixture
@@ -33,7 +37,16 @@ def fresh_database(tmp_path, django_db_blocker):
     manage(url, "migrate")
     yield url
     with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        for attempt in range(DROP_ATTEMPTS):
+            try:
+                cursor.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+                break
+            except DatabaseError:
+                # Autovacuum is still at work on the rows the test wrote, and a role that
+                # may create databases may not stop it; it is done in moments.
+                if attempt == DROP_ATTEMPTS - 1:
+                    raise
+                time.sleep(1)
 
 
 def manage(database_url, *args, check=True):
