@@ -14,7 +14,6 @@ from django.db.models import (
     Count,
     Max,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     StringAgg,
@@ -25,6 +24,7 @@ from django.db.models import (
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from careinbox.prepared import PreparedRead, columns, instance
 from cases.inbox import TAG_SEPARATOR
 from cases.models import Attachment, CannedResponse, Case, CaseEvent, Message
 from cases.selectors import folded_case_ids
@@ -36,7 +36,7 @@ from channels.models import Platform
 from channels.x.length import reply_length
 from customers.models import Customer, Identity
 from sla.models import Priority
-from staff.models import Team
+from staff.models import AgentProfile, Team
 from staff.names import display_name, initials
 from staff.selectors import case_workers
 
@@ -54,17 +54,59 @@ X_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 FACEBOOK_USERNAME = re.compile(r"^[A-Za-z0-9.]{5,50}$")
 
 
-def page_cases() -> QuerySet[Case]:
-    """Cases with what the page header shows, their tag names (``tag_names``) included."""
+def _case_row(case_id: int) -> QuerySet[Case, dict[str, Any]]:
     case_tags: QuerySet[Any] = Case.tags.through.objects.filter(case=OuterRef("pk"))
     names = (
         case_tags.values("case")
         .annotate(names=StringAgg("tag__name", Value(TAG_SEPARATOR)))
         .values("names")
     )
-    return Case.objects.select_related(
-        "customer", "assignee__agent_profile", "team", "merged_into"
-    ).annotate(tag_names=Subquery(names))
+    return (
+        Case.objects.filter(pk=case_id)
+        .annotate(tag_names=Subquery(names))
+        .values(
+            *columns(Case),
+            *columns(Customer, "customer__"),
+            *columns(Team, "team__"),
+            *_user_columns("assignee__"),
+            "tag_names",
+        )
+    )
+
+
+# The page's reads are compiled once: compiling them cost more than running them.
+CASE = PreparedRead(_case_row, case_id=int)
+
+
+def page_case(case_id: int) -> Case | None:
+    """The case with what the page header shows: its customer, assignee (with profile), team
+    and tag names (``tag_names``); None if there is no such case. One query."""
+    rows = CASE.rows(case_id=case_id)
+    if not rows:
+        return None
+    row = rows[0]
+    case = instance(Case, row)
+    assert case is not None
+    case.customer = instance(Customer, row, "customer__")  # type: ignore[assignment]
+    case.team = instance(Team, row, "team__")
+    case.assignee = _user(row, "assignee__")
+    case.tag_names = row["tag_names"]  # type: ignore[attr-defined]
+    return case
+
+
+def _user_columns(prefix: str) -> list[str]:
+    return [*columns(User, prefix), *columns(AgentProfile, f"{prefix}agent_profile__")]
+
+
+def _user(row: dict[str, Any], prefix: str) -> User | None:
+    """The user ``row`` holds after ``prefix``, with their agent profile (or none) known."""
+    user = instance(User, row, prefix)
+    if user is not None:
+        profile = instance(AgentProfile, row, f"{prefix}agent_profile__")
+        User.agent_profile.related.set_cached_value(user, profile)  # type: ignore[attr-defined]
+        if profile is not None:
+            profile.user = user
+    return user
 
 
 @dataclass(frozen=True)
@@ -127,28 +169,66 @@ class Entry:
         return f"message-{self.message.pk}" if self.message else f"event-{self.event.pk}"  # type: ignore[union-attr]
 
 
-def _messages(case: Case) -> list[Message]:
-    attachments = Prefetch(
-        "attachments", queryset=Attachment.objects.defer("content").order_by("pk")
-    )
-    return list(
-        Message.objects.filter(case=case)
-        .select_related("author_identity", "author_user__agent_profile")
-        .defer("raw_payload")
-        .prefetch_related(attachments)
+MESSAGES = PreparedRead(
+    lambda case_id: (
+        Message.objects.filter(case_id=case_id)
+        .values(
+            *columns(Message, leave_out=["raw_payload"]),
+            *columns(Identity, "author_identity__"),
+            *_user_columns("author_user__"),
+        )
         .order_by("sent_at", "pk")
-    )
+    ),
+    case_id=int,
+)
+ATTACHMENTS = PreparedRead(
+    lambda case_id: (
+        Attachment.objects.filter(message__case_id=case_id)
+        .values(*columns(Attachment, leave_out=["content"]))
+        .order_by("pk")
+    ),
+    case_id=int,
+)
+
+
+def _messages(case: Case) -> tuple[list[Message], dict[int, list[Attachment]]]:
+    """The case's messages in time order with their authors, and their attachments (without
+    their content) by message."""
+    messages = []
+    for row in MESSAGES.rows(case_id=case.pk):
+        message = instance(Message, row, leave_out=["raw_payload"])
+        assert message is not None
+        message.author_identity = instance(Identity, row, "author_identity__")
+        message.author_user = _user(row, "author_user__")
+        messages.append(message)
+    attachments: dict[int, list[Attachment]] = {}
+    for row in ATTACHMENTS.rows(case_id=case.pk):
+        attachment = instance(Attachment, row, leave_out=["content"])
+        assert attachment is not None
+        attachments.setdefault(attachment.message_id, []).append(attachment)
+    return messages, attachments
+
+
+# The history of cases folded into this one by merges belongs to it too.
+EVENTS = PreparedRead(
+    lambda case_id: (
+        CaseEvent.objects.filter(case__in=folded_case_ids(Case(pk=case_id)))
+        .exclude(kind__in=MESSAGE_EVENTS)
+        .values(*columns(CaseEvent), *_user_columns("actor__"))
+        .order_by("occurred_at", "pk")
+    ),
+    case_id=int,
+)
 
 
 def _events(case: Case) -> list[CaseEvent]:
-    # The history of cases folded into this one by merges belongs to it too.
-    events = (
-        CaseEvent.objects.filter(case__in=folded_case_ids(case))
-        .exclude(kind__in=MESSAGE_EVENTS)
-        .select_related("actor__agent_profile")
-        .order_by("occurred_at", "pk")
-    )
-    return _one_per_merge(case, list(events))
+    events = []
+    for row in EVENTS.rows(case_id=case.pk):
+        event = instance(CaseEvent, row)
+        assert event is not None
+        event.actor = _user(row, "actor__")
+        events.append(event)
+    return _one_per_merge(case, events)
 
 
 def _one_per_merge(case: Case, events: list[CaseEvent]) -> list[CaseEvent]:
@@ -175,9 +255,9 @@ class CaseTimeline:
 
 def case_timeline(case: Case) -> CaseTimeline:
     """Messages and history events of ``case`` merged in time order, with its version."""
-    messages, events = _messages(case), _events(case)
+    (messages, attachments), events = _messages(case), _events(case)
     names = _user_names(events)
-    entries = [_message_entry(m) for m in messages] + [
+    entries = [_message_entry(m, attachments.get(m.pk, [])) for m in messages] + [
         Entry(at=e.occurred_at, event=e, summary=describe(e, names)) for e in events
     ]
     # At the same moment a message comes before what was done about it.
@@ -185,7 +265,7 @@ def case_timeline(case: Case) -> CaseTimeline:
     return CaseTimeline(messages, events, entries, _version(case, messages, events))
 
 
-def _message_entry(message: Message) -> Entry:
+def _message_entry(message: Message, attachments: list[Attachment]) -> Entry:
     body, quoted = message.text, ""
     if message.channel == "email" and message.direction == Message.Direction.INBOUND:
         body, quoted = split_quoted(message.text)
@@ -194,7 +274,7 @@ def _message_entry(message: Message) -> Entry:
         message=message,
         body=body,
         quoted=quoted,
-        attachments=list(message.attachments.all()),
+        attachments=attachments,
     )
 
 
@@ -417,16 +497,38 @@ class CustomerCard:
         return initials(self.customer.display_name)
 
 
+IDENTITIES = PreparedRead(
+    lambda customer_id: (
+        Identity.objects.filter(customer_id=customer_id)
+        .values(*columns(Identity))
+        .order_by("platform", "-last_seen_at")
+    ),
+    customer_id=int,
+)
+EARLIER_CASES = PreparedRead(
+    lambda customer_id, case_id: (
+        Case.objects.filter(customer_id=customer_id, merged_into__isnull=True)
+        .exclude(pk=case_id)
+        .values(*columns(Case))
+        .order_by("-opened_at", "-pk")[:EARLIER_CASES_SHOWN]
+    ),
+    customer_id=int,
+    case_id=int,
+)
+
+
 def customer_card(case: Case) -> CustomerCard:
     """Who the customer is on every platform, and their other cases, newest first."""
-    customer = case.customer
-    identities = Identity.objects.filter(customer=customer).order_by("platform", "-last_seen_at")
-    earlier = (
-        Case.objects.filter(customer=customer, merged_into__isnull=True)
-        .exclude(pk=case.pk)
-        .order_by("-opened_at", "-pk")[:EARLIER_CASES_SHOWN]
+    identities = [instance(Identity, row) for row in IDENTITIES.rows(customer_id=case.customer_id)]
+    earlier = [
+        instance(Case, row)
+        for row in EARLIER_CASES.rows(customer_id=case.customer_id, case_id=case.pk)
+    ]
+    return CustomerCard(
+        case.customer,
+        [IdentityCard(i) for i in identities if i is not None],
+        [c for c in earlier if c is not None],
     )
-    return CustomerCard(customer, [IdentityCard(i) for i in identities], list(earlier))
 
 
 @dataclass(frozen=True)

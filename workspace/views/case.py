@@ -40,7 +40,10 @@ class WorkspaceRequest(HttpRequest):
 
 
 def _case(case_id: int) -> Case:
-    return get_object_or_404(case_page.page_cases(), pk=case_id)
+    case = case_page.page_case(case_id)
+    if case is None:
+        raise Http404(f"There is no case {case_id}.")
+    return case
 
 
 def _page(request: WorkspaceRequest, case: Case) -> CasePage:
