@@ -18,9 +18,9 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 
-# Stand-ins for the parameters while compiling, told apart from any real value by their
-# size: ids and keys never come near them.
-INT_MARK = -(2**62)
+# Stand-ins for the parameters while compiling, told apart from any real value: no id or
+# count is negative. Within a 32-bit integer's range, which Django checks ids against.
+INT_MARK = -2_000_000_000
 STR_MARK = "\x00prepared-parameter-"
 
 
@@ -42,9 +42,7 @@ class PreparedRead:
     their type, ``int`` or ``str`` (others change form on their way into SQL). A parameter
     must be compared as a whole value, e.g. ``filter(case_id=case_id)``, not in a list."""
 
-    def __init__(
-        self, build: Callable[..., QuerySet[Any, dict[str, Any]]], **params: type
-    ) -> None:
+    def __init__(self, build: Callable[..., QuerySet[Any, Any]], **params: type) -> None:
         if any(kind not in (int, str) for kind in params.values()):
             raise PreparedReadError("A prepared read takes int and str parameters only.")
         self.build = build

@@ -1,11 +1,45 @@
 """What every workspace page shows around its content: the user's rights, name and unread
 count. Each is looked up at most once per page, and only if the page shows it."""
 
+from django.contrib.auth.models import User
+from django.db.models import Count
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from careinbox.prepared import PreparedRead, columns, instance
 from notifications.models import Notification
+from staff.models import AgentProfile
 from staff.names import display_name
+
+# Every page asks both: compiled once (careinbox.prepared).
+PROFILE = PreparedRead(
+    lambda user_id: AgentProfile.objects.filter(user_id=user_id).values(*columns(AgentProfile)),
+    user_id=int,
+)
+UNREAD = PreparedRead(
+    lambda user_id: (
+        Notification.objects.filter(recipient_id=user_id, read_at__isnull=True)
+        .values("recipient_id")
+        .annotate(unread=Count("pk"))
+        .values("unread")
+    ),
+    user_id=int,
+)
+
+
+def my_name(user: User) -> str:
+    """The user's display name. Their agent profile is read with a prepared query and kept
+    on ``user``, for what else the page asks of it (a reply's signature)."""
+    profile_of = User.agent_profile.related  # type: ignore[attr-defined]
+    if not profile_of.is_cached(user):
+        rows = PROFILE.rows(user_id=user.pk)
+        profile_of.set_cached_value(user, instance(AgentProfile, rows[0]) if rows else None)
+    return display_name(user)
+
+
+def unread_notifications(user: User) -> int:
+    rows = UNREAD.rows(user_id=user.pk)
+    return rows[0]["unread"] if rows else 0
 
 
 def workspace(request: HttpRequest) -> dict:
@@ -19,8 +53,6 @@ def workspace(request: HttpRequest) -> dict:
         or user.has_perm("cases.reassign_case"),
         "can_manage_canned": user.has_perm("cases.change_cannedresponse"),
         "can_manage_rules": user.has_perm("routing.change_routingrule"),
-        "my_name": SimpleLazyObject(lambda: display_name(user)),  # type: ignore[arg-type]
-        "unread_notifications": SimpleLazyObject(
-            lambda: Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).count()
-        ),
+        "my_name": SimpleLazyObject(lambda: my_name(user)),
+        "unread_notifications": SimpleLazyObject(lambda: unread_notifications(user)),
     }

@@ -787,10 +787,10 @@ def grown_case(ingest, agent, other_agent, *, rounds):
     return case
 
 
-# The page frame (session, user, two permission lookups, the bell, the user menu) takes 6 of
-# these, the merge suggestions panel 1; the case page's own reads take the other 6: the case with
-# its tags, messages, attachments, history (with merged-in cases), identities, other cases.
-CASE_PAGE_QUERIES = 13
+# The page frame (session, the user with their profile, their permissions, the bell) takes 4
+# of these, the merge suggestions panel 1; the case page's own reads take the other 6: the case
+# with its tags, messages, attachments, history (with merged-in cases), identities, other cases.
+CASE_PAGE_QUERIES = 11
 
 
 def test_the_case_page_takes_the_same_few_queries_however_long_the_case(
