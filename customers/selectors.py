@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from careinbox.prepared import PreparedRead, columns, instance
 from channels.models import Platform
 from customers.evidence import Kind
 from customers.models import Customer, Evidence, Identity, MergeSuggestion
@@ -50,16 +51,39 @@ def shown_evidence(suggestion: MergeSuggestion) -> list[EvidenceShown]:
     return [EvidenceShown(e["kind"], e["value"]) for e in suggestion.evidence]
 
 
+# The case page shows them on every view: compiled once (careinbox.prepared).
+SHOWN_SUGGESTIONS = PreparedRead(
+    lambda customer_id: (
+        MergeSuggestion.objects.filter(
+            Q(customer_a=customer_id) | Q(customer_b=customer_id),
+            status=MergeSuggestion.Status.OPEN,
+            customer_a__merged_into__isnull=True,
+            customer_b__merged_into__isnull=True,
+        )
+        .values(
+            *columns(MergeSuggestion),
+            *columns(Customer, "customer_a__"),
+            *columns(Customer, "customer_b__"),
+        )
+        .order_by("-score", "pk")[:SUGGESTIONS_SHOWN]
+    ),
+    customer_id=int,
+)
+
+
 def suggestion_rows(*, customer: Customer) -> list[SuggestionRow]:
     """The customer's open suggestions, best first, at most ``SUGGESTIONS_SHOWN``.
-    Holds the other customer's name and the evidence, never their messages."""
+    Holds the other customer's name and the evidence, never their messages. One query."""
     rows = []
-    for suggestion in open_suggestions(customer=customer)[:SUGGESTIONS_SHOWN]:
-        other = (
-            suggestion.customer_b
-            if suggestion.customer_a_id == customer.pk
-            else suggestion.customer_a
+    for row in SHOWN_SUGGESTIONS.rows(customer_id=customer.pk):
+        suggestion = instance(MergeSuggestion, row)
+        assert suggestion is not None
+        other = instance(
+            Customer,
+            row,
+            "customer_b__" if suggestion.customer_a_id == customer.pk else "customer_a__",
         )
+        assert other is not None
         rows.append(SuggestionRow(suggestion, other, shown_evidence(suggestion)))
     return rows
 

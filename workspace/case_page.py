@@ -5,6 +5,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 from urllib.parse import quote
 
@@ -21,7 +22,9 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.utils import timezone
+from django.template.defaultfilters import linebreaksbr, urlize
+from django.urls import get_script_prefix, reverse
+from django.utils import dateformat, timezone
 from django.utils.functional import cached_property
 
 from careinbox.prepared import PreparedRead, columns, instance
@@ -36,9 +39,9 @@ from channels.models import Platform
 from channels.x.length import reply_length
 from customers.models import Customer, Identity
 from sla.models import Priority
-from staff.models import AgentProfile, Team
+from staff.models import Team
 from staff.names import display_name, initials
-from staff.selectors import case_workers
+from staff.selectors import case_workers, user_columns, user_from
 
 EARLIER_CASES_SHOWN = 10
 
@@ -68,7 +71,7 @@ def _case_row(case_id: int) -> QuerySet[Case, dict[str, Any]]:
             *columns(Case),
             *columns(Customer, "customer__"),
             *columns(Team, "team__"),
-            *_user_columns("assignee__"),
+            *user_columns("assignee__"),
             "tag_names",
         )
     )
@@ -89,32 +92,16 @@ def page_case(case_id: int) -> Case | None:
     assert case is not None
     case.customer = instance(Customer, row, "customer__")  # type: ignore[assignment]
     case.team = instance(Team, row, "team__")
-    case.assignee = _user(row, "assignee__")
+    case.assignee = user_from(row, "assignee__")
     case.tag_names = row["tag_names"]  # type: ignore[attr-defined]
     return case
 
 
-def _user_columns(prefix: str) -> list[str]:
-    return [*columns(User, prefix), *columns(AgentProfile, f"{prefix}agent_profile__")]
-
-
-def _user(row: dict[str, Any], prefix: str) -> User | None:
-    """The user ``row`` holds after ``prefix``, with their agent profile (or none) known."""
-    user = instance(User, row, prefix)
-    if user is not None:
-        profile = instance(AgentProfile, row, f"{prefix}agent_profile__")
-        User.agent_profile.related.set_cached_value(user, profile)  # type: ignore[attr-defined]
-        if profile is not None:
-            profile.user = user
-    return user
-
-
 @dataclass(frozen=True)
 class Entry:
-    """One line of the timeline: a message (inbound, outbound or note) or a history event.
-
-    What the template shows is worked out once per entry: it asks for most of it several times.
-    """
+    """One line of the timeline: a message (inbound, outbound or note) or a history event,
+    with what the template prints worked out here, once: the timeline is the page's longest
+    part, and a template's lookups and filters cost more than this does."""
 
     at: datetime
     message: Message | None = None
@@ -125,48 +112,56 @@ class Entry:
     body: str = ""
     quoted: str = ""
     attachments: list[Attachment] = field(default_factory=list)
+    kind: str = "event"  # "inbound", "outbound", "note" or "event"
+    anchor: str = ""
+    author: str = ""
+    author_handle: str = ""
+    initials: str = ""
+    platform: str = ""
+    platform_label: str = ""
+    channel_label: str = ""
+    # The time as the timeline shows it ("3 Nov, 09:14"), in its title and for machines.
+    when: str = ""
+    when_full: str = ""
+    when_iso: str = ""
+    # The texts as HTML: escaped, links made, line breaks kept.
+    body_html: str = ""
+    quoted_html: str = ""
+    note_html: str = ""  # an event's note (hand-offs)
 
-    @cached_property
-    def kind(self) -> str:
-        return self.message.direction if self.message else "event"
 
-    @cached_property
-    def platform(self) -> str:
-        kind = KINDS.get(self.message.channel) if self.message else None
-        return kind.platform if kind else ""
+def _times(at: datetime) -> dict[str, Any]:
+    """``at`` as the timeline prints it: ``when``, ``when_full`` and ``when_iso``."""
+    local = timezone.localtime(at)
+    return {
+        "at": at,
+        "when": dateformat.format(local, "j M, H:i"),
+        "when_full": dateformat.format(local, "j M Y, H:i:s"),
+        "when_iso": at.isoformat(),
+    }
 
-    @cached_property
-    def platform_label(self) -> str:
-        return Platform(self.platform).label if self.platform else ""
 
-    @cached_property
-    def channel_label(self) -> str:
-        kind = KINDS.get(self.message.channel) if self.message else None
-        return kind.message_label if kind else ""
+def _event_entry(event: CaseEvent, names: dict[int, str]) -> Entry:
+    note = (event.data or {}).get("note")
+    return Entry(
+        event=event,
+        summary=describe(event, names),
+        anchor=f"event-{event.pk}",
+        author=display_name(event.actor) if event.actor else "",
+        note_html=linebreaksbr(note, autoescape=True) if note else "",
+        **_times(event.occurred_at),
+    )
 
-    @cached_property
-    def author(self) -> str:
-        if self.message is None:
-            return display_name(self.event.actor) if self.event and self.event.actor else ""
-        identity = self.message.author_identity
-        if identity is not None:
-            return identity.display_name or identity.handle or identity.external_id
-        return display_name(self.message.author_user)
 
-    @cached_property
-    def author_handle(self) -> str:
-        identity = self.message.author_identity if self.message else None
-        if identity is None or not identity.handle or identity.platform == Platform.EMAIL:
-            return ""
-        return f"@{identity.handle}" if identity.platform == Platform.X else identity.handle
-
-    @cached_property
-    def initials(self) -> str:
-        return initials(self.author)
-
-    @cached_property
-    def anchor(self) -> str:
-        return f"message-{self.message.pk}" if self.message else f"event-{self.event.pk}"  # type: ignore[union-attr]
+def _author(message: Message) -> tuple[str, str]:
+    """The author's name and, on X and Facebook, their handle as shown."""
+    identity = message.author_identity
+    if identity is None:
+        return display_name(message.author_user), ""
+    name = identity.display_name or identity.handle or identity.external_id
+    if not identity.handle or identity.platform == Platform.EMAIL:
+        return name, ""
+    return name, f"@{identity.handle}" if identity.platform == Platform.X else identity.handle
 
 
 MESSAGES = PreparedRead(
@@ -175,7 +170,7 @@ MESSAGES = PreparedRead(
         .values(
             *columns(Message, leave_out=["raw_payload"]),
             *columns(Identity, "author_identity__"),
-            *_user_columns("author_user__"),
+            *user_columns("author_user__"),
         )
         .order_by("sent_at", "pk")
     ),
@@ -199,7 +194,7 @@ def _messages(case: Case) -> tuple[list[Message], dict[int, list[Attachment]]]:
         message = instance(Message, row, leave_out=["raw_payload"])
         assert message is not None
         message.author_identity = instance(Identity, row, "author_identity__")
-        message.author_user = _user(row, "author_user__")
+        message.author_user = user_from(row, "author_user__")
         messages.append(message)
     attachments: dict[int, list[Attachment]] = {}
     for row in ATTACHMENTS.rows(case_id=case.pk):
@@ -214,7 +209,7 @@ EVENTS = PreparedRead(
     lambda case_id: (
         CaseEvent.objects.filter(case__in=folded_case_ids(Case(pk=case_id)))
         .exclude(kind__in=MESSAGE_EVENTS)
-        .values(*columns(CaseEvent), *_user_columns("actor__"))
+        .values(*columns(CaseEvent), *user_columns("actor__"))
         .order_by("occurred_at", "pk")
     ),
     case_id=int,
@@ -226,7 +221,7 @@ def _events(case: Case) -> list[CaseEvent]:
     for row in EVENTS.rows(case_id=case.pk):
         event = instance(CaseEvent, row)
         assert event is not None
-        event.actor = _user(row, "actor__")
+        event.actor = user_from(row, "actor__")
         events.append(event)
     return _one_per_merge(case, events)
 
@@ -258,7 +253,7 @@ def case_timeline(case: Case) -> CaseTimeline:
     (messages, attachments), events = _messages(case), _events(case)
     names = _user_names(events)
     entries = [_message_entry(m, attachments.get(m.pk, [])) for m in messages] + [
-        Entry(at=e.occurred_at, event=e, summary=describe(e, names)) for e in events
+        _event_entry(e, names) for e in events
     ]
     # At the same moment a message comes before what was done about it.
     entries.sort(key=lambda e: (e.at, e.event is not None, (e.message or e.event).pk))  # type: ignore[union-attr]
@@ -269,12 +264,24 @@ def _message_entry(message: Message, attachments: list[Attachment]) -> Entry:
     body, quoted = message.text, ""
     if message.channel == "email" and message.direction == Message.Direction.INBOUND:
         body, quoted = split_quoted(message.text)
+    kind = KINDS.get(message.channel)
+    author, handle = _author(message)
     return Entry(
-        at=message.sent_at,
         message=message,
         body=body,
         quoted=quoted,
         attachments=attachments,
+        kind=message.direction,
+        anchor=f"message-{message.pk}",
+        author=author,
+        author_handle=handle,
+        initials=initials(author),
+        platform=kind.platform if kind else "",
+        platform_label=Platform(kind.platform).label if kind else "",
+        channel_label=kind.message_label if kind else "",
+        body_html=linebreaksbr(urlize(body, autoescape=True), autoescape=True),
+        quoted_html=linebreaksbr(quoted, autoescape=True) if quoted else "",
+        **_times(message.sent_at),
     )
 
 
@@ -646,6 +653,49 @@ def canned_responses() -> list[CannedResponse]:
     return list(CannedResponse.objects.only("pk", "title"))
 
 
+# The case's links and form actions, by URL name (without "case-"): the URLs reversed once
+# with a stand-in id, then given each case's own.
+CASE_URLS = [
+    "case-timeline",
+    "case-presence",
+    "case-claim",
+    "case-release",
+    "case-reply",
+    "case-reply-length",
+    "case-canned",
+    "case-canned-picker",
+    "case-note",
+    "case-hand-off",
+    "case-hand-off-fields",
+    "case-reassign",
+    "case-reassign-fields",
+    "case-status",
+    "case-priority",
+    "case-tags",
+    "case-spam",
+]
+STAND_IN_ID = 987654321
+
+
+@cache
+def _url_forms(script_prefix: str) -> dict[str, str]:
+    return {
+        name.removeprefix("case-").replace("-", "_"): reverse(
+            f"workspace:{name}", kwargs={"case_id": STAND_IN_ID}
+        )
+        for name in CASE_URLS
+    }
+
+
+def case_urls(case_id: int) -> dict[str, str]:
+    """The URLs of the case page's panels and actions for ``case_id``, by name ("claim",
+    "hand_off_fields"); the same as ``reverse`` gives, without reversing each."""
+    return {
+        name: url.replace(f"/{STAND_IN_ID}/", f"/{case_id}/")
+        for name, url in _url_forms(get_script_prefix()).items()
+    }
+
+
 class CasePage:
     """Everything the case page shows, each part read once and only when a template asks for
     it, so a fragment costs only its own queries."""
@@ -654,6 +704,10 @@ class CasePage:
         self.case = case
         self.user = user
         self._answering_id = answering_id
+
+    @cached_property
+    def urls(self) -> dict[str, str]:
+        return case_urls(self.case.pk)
 
     @cached_property
     def timeline(self) -> CaseTimeline:
