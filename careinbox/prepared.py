@@ -10,6 +10,7 @@ converts the rows as Django would.
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -35,6 +36,8 @@ class _Compiled:
     params: list[tuple[Any, str | None]]
     names: list[str]
     compiler: SQLCompiler
+    # What Django applies to each column it reads (e.g. JSON, or SQLite's dates), by position.
+    converters: dict[int, Any]
 
 
 class PreparedRead:
@@ -57,11 +60,9 @@ class PreparedRead:
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             fetched = cursor.fetchall()
-        names = compiled.names
-        return [
-            dict(zip(names, row, strict=True))
-            for row in compiled.compiler.results_iter(results=[fetched])
-        ]
+        names, converters = compiled.names, compiled.converters
+        rows = compiled.compiler.apply_converters(fetched, converters) if converters else fetched
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def _compile(self, connection: BaseDatabaseWrapper) -> _Compiled:
         marks = {
@@ -83,7 +84,8 @@ class PreparedRead:
             names = list(query.selected)
         else:
             names = [*query.extra_select, *query.values_select, *query.annotation_select]
-        compiled = _Compiled(sql, params, names, compiler)
+        selected = [column for column, _, _ in compiler.select[: compiler.col_count]]
+        compiled = _Compiled(sql, params, names, compiler, compiler.get_converters(selected))
         self.compiled[connection] = compiled
         return compiled
 
@@ -91,8 +93,7 @@ class PreparedRead:
 def columns(model: type[Model], prefix: str = "", *, leave_out: Iterable[str] = ()) -> list[str]:
     """The ``values()`` names of ``model``'s stored fields, each after ``prefix`` (a relation's
     path and "__" to read a related row's), for ``instance`` to build it from a row."""
-    skipped = set(leave_out)
-    return [prefix + f.attname for f in model._meta.concrete_fields if f.name not in skipped]
+    return [prefix + name for name in _attnames(model, tuple(leave_out))]
 
 
 def instance[M: Model](
@@ -100,7 +101,12 @@ def instance[M: Model](
 ) -> M | None:
     """The ``model`` instance whose ``columns`` ``row`` holds, as a query would have given it
     (fields left out are loaded if used); None where the relation leads to no row."""
-    names = [name.removeprefix(prefix) for name in columns(model, prefix, leave_out=leave_out)]
     if row[prefix + model._meta.pk.attname] is None:
         return None
+    names = _attnames(model, tuple(leave_out))
     return model.from_db(DEFAULT_DB_ALIAS, names, [row[prefix + name] for name in names])
+
+
+@cache
+def _attnames(model: type[Model], leave_out: tuple[str, ...]) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields if f.name not in leave_out]
