@@ -5,6 +5,7 @@ place, and the list polls itself (first page only), answering 204 while nothing 
 """
 
 from dataclasses import dataclass
+from html import escape
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -14,6 +15,7 @@ from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
@@ -138,11 +140,12 @@ def inbox(request: WorkspaceRequest) -> HttpResponse:
 
 @dataclass(frozen=True)
 class FilterSelect:
-    """One labelled select of the filter bar; options are (value, label, selected)."""
+    """One labelled select of the filter bar, with its options as HTML: there are dozens of
+    them (every tag, every agent) on every inbox page."""
 
     name: str
     label: str
-    options: list[tuple[Any, str, bool]]
+    options: SafeString
 
 
 def _filter_selects(
@@ -152,7 +155,18 @@ def _filter_selects(
 
     def select(name: str, label: str, blank: str, options: Any, value: Any) -> FilterSelect:
         listed = [("", blank, value in ("", None))] if blank else []
-        return FilterSelect(name, label, listed + [(v, text, v == value) for v, text in options])
+        listed += [(v, text, v == value) for v, text in options]
+        return FilterSelect(
+            name,
+            label,
+            SafeString(
+                "".join(
+                    f'<option value="{escape(str(v))}"{" selected" if chosen else ""}>'
+                    f"{escape(str(text))}</option>"
+                    for v, text, chosen in listed
+                )
+            ),
+        )
 
     return [
         select("platform", "Channel", "Any", Platform.choices, chosen.platform),
