@@ -24,8 +24,10 @@ from django.db.models import (
 )
 from django.template.defaultfilters import linebreaksbr, urlize
 from django.urls import get_script_prefix, reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.safestring import SafeString
+from django.utils.text import Truncator
 
 from careinbox.prepared import PreparedRead, columns, instance
 from cases.inbox import TAG_SEPARATOR
@@ -53,6 +55,7 @@ MESSAGE_EVENTS = {
     CaseEvent.Kind.NOTE_ADDED,
 }
 DELIVERY_STATES = [s.value for s in Message.Delivery]
+STATUS_LABELS: dict[str, str] = dict(Case.Status.choices)
 X_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 FACEBOOK_USERNAME = re.compile(r"^[A-Za-z0-9.]{5,50}$")
 
@@ -131,13 +134,14 @@ class Entry:
 
 
 def _times(at: datetime) -> dict[str, Any]:
-    """``at`` as the timeline prints it: ``when``, ``when_full`` and ``when_iso``."""
+    """``at`` as the timeline prints it: ``when``, ``when_full`` and ``when_iso``, as the date
+    filter would ("j M, H:i" and "j M Y, H:i:s"), in the current time zone."""
     local = timezone.localtime(at)
     return {
         "at": at,
-        "when": dateformat.format(local, "j M, H:i"),
-        "when_full": dateformat.format(local, "j M Y, H:i:s"),
-        "when_iso": at.isoformat(),
+        "when": SafeString(f"{local.day} {local:%b, %H:%M}"),
+        "when_full": SafeString(f"{local.day} {local:%b %Y, %H:%M:%S}"),
+        "when_iso": SafeString(at.isoformat()),
     }
 
 
@@ -463,41 +467,58 @@ def shown_handle(identity: Identity) -> str:
 
 @dataclass(frozen=True)
 class IdentityCard:
-    identity: Identity
+    """How the customer appears on one platform, ready to print."""
 
-    @property
-    def platform_label(self) -> str:
-        return Platform(self.identity.platform).label
+    platform: str
+    platform_label: str
+    shown_handle: str
+    # Their name there, unless it is what the handle shows already.
+    other_name: str
+    followers: str  # "1,204 followers", or ""
+    # The public profile, built from the handle where the platform has one; or "".
+    profile_url: str
 
-    @property
-    def shown_handle(self) -> str:
-        return shown_handle(self.identity)
+    @classmethod
+    def of(cls, identity: Identity) -> "IdentityCard":
+        handle = shown_handle(identity)
+        name = identity.display_name
+        count = identity.follower_count
+        return cls(
+            platform=identity.platform,
+            platform_label=Platform(identity.platform).label,
+            shown_handle=handle,
+            other_name=name if name and name != handle else "",
+            followers="" if count is None else f"{count:,} follower{'s' if count != 1 else ''}",
+            profile_url=_profile_url(identity),
+        )
 
-    @property
-    def followers(self) -> str:
-        count = self.identity.follower_count
-        if count is None:
-            return ""
-        return f"{count:,} follower{'s' if count != 1 else ''}"
 
-    @property
-    def profile_url(self) -> str:
-        """The public profile, built from the handle where the platform has one."""
-        i = self.identity
-        if i.platform == Platform.X and X_HANDLE.match(i.handle):
-            return f"https://x.com/{i.handle}"
-        if i.platform == Platform.FACEBOOK and FACEBOOK_USERNAME.match(i.handle):
-            return f"https://www.facebook.com/{i.handle}"
-        if i.platform == Platform.EMAIL:
-            return f"mailto:{quote(i.external_id, safe='@.+-_')}"
-        return ""
+def _profile_url(i: Identity) -> str:
+    if i.platform == Platform.X and X_HANDLE.match(i.handle):
+        return f"https://x.com/{i.handle}"
+    if i.platform == Platform.FACEBOOK and FACEBOOK_USERNAME.match(i.handle):
+        return f"https://www.facebook.com/{i.handle}"
+    if i.platform == Platform.EMAIL:
+        return f"mailto:{quote(i.external_id, safe='@.+-_')}"
+    return ""
+
+
+@dataclass(frozen=True)
+class EarlierCase:
+    """Another case of the customer's, as the card lists it."""
+
+    url: str
+    number: int
+    subject: str  # at most 60 characters; "(no subject)" for none
+    status_label: str
+    opened: str  # "3 Nov 2026"
 
 
 @dataclass(frozen=True)
 class CustomerCard:
     customer: Customer
     identities: list[IdentityCard]
-    earlier_cases: list[Case]
+    earlier_cases: list[EarlierCase]
 
     @property
     def initials(self) -> str:
@@ -516,7 +537,7 @@ EARLIER_CASES = PreparedRead(
     lambda customer_id, case_id: (
         Case.objects.filter(customer_id=customer_id, merged_into__isnull=True)
         .exclude(pk=case_id)
-        .values(*columns(Case))
+        .values("id", "subject", "status", "opened_at")
         .order_by("-opened_at", "-pk")[:EARLIER_CASES_SHOWN]
     ),
     customer_id=int,
@@ -527,14 +548,20 @@ EARLIER_CASES = PreparedRead(
 def customer_card(case: Case) -> CustomerCard:
     """Who the customer is on every platform, and their other cases, newest first."""
     identities = [instance(Identity, row) for row in IDENTITIES.rows(customer_id=case.customer_id)]
-    earlier = [
-        instance(Case, row)
-        for row in EARLIER_CASES.rows(customer_id=case.customer_id, case_id=case.pk)
-    ]
+    earlier = []
+    for row in EARLIER_CASES.rows(customer_id=case.customer_id, case_id=case.pk):
+        opened = timezone.localtime(row["opened_at"])
+        earlier.append(
+            EarlierCase(
+                url=case_url("detail", row["id"]),
+                number=row["id"],
+                subject=Truncator(row["subject"] or "(no subject)").chars(60),
+                status_label=STATUS_LABELS[row["status"]],
+                opened=f"{opened.day} {opened:%b %Y}",
+            )
+        )
     return CustomerCard(
-        case.customer,
-        [IdentityCard(i) for i in identities if i is not None],
-        [c for c in earlier if c is not None],
+        case.customer, [IdentityCard.of(i) for i in identities if i is not None], earlier
     )
 
 
@@ -653,9 +680,10 @@ def canned_responses() -> list[CannedResponse]:
     return list(CannedResponse.objects.only("pk", "title"))
 
 
-# The case's links and form actions, by URL name (without "case-"): the URLs reversed once
+# A case's links and form actions, by URL name (without "case-"): the URLs reversed once
 # with a stand-in id, then given each case's own.
 CASE_URLS = [
+    "case-detail",
     "case-timeline",
     "case-presence",
     "case-claim",
@@ -687,13 +715,16 @@ def _url_forms(script_prefix: str) -> dict[str, str]:
     }
 
 
-def case_urls(case_id: int) -> dict[str, str]:
-    """The URLs of the case page's panels and actions for ``case_id``, by name ("claim",
-    "hand_off_fields"); the same as ``reverse`` gives, without reversing each."""
-    return {
-        name: url.replace(f"/{STAND_IN_ID}/", f"/{case_id}/")
-        for name, url in _url_forms(get_script_prefix()).items()
-    }
+def case_url(name: str, case_id: int) -> SafeString:
+    """The URL ``name`` ("claim", "hand_off_fields") of ``case_id``, as ``reverse`` gives it,
+    without reversing; a path of the URL patterns and an id, with nothing to escape."""
+    url = _url_forms(get_script_prefix())[name].replace(f"/{STAND_IN_ID}/", f"/{case_id}/")
+    return SafeString(url)
+
+
+def case_urls(case_id: int) -> dict[str, SafeString]:
+    """Every URL of ``CASE_URLS`` of ``case_id``, by name."""
+    return {name: case_url(name, case_id) for name in _url_forms(get_script_prefix())}
 
 
 class CasePage:
@@ -706,7 +737,7 @@ class CasePage:
         self._answering_id = answering_id
 
     @cached_property
-    def urls(self) -> dict[str, str]:
+    def urls(self) -> dict[str, SafeString]:
         return case_urls(self.case.pk)
 
     @cached_property
