@@ -10,6 +10,7 @@ converts the rows as Django would.
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -20,9 +21,12 @@ from django.db.models import Model, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 
 # Stand-ins for the parameters while compiling, told apart from any real value: no id or
-# count is negative. Within a 32-bit integer's range, which Django checks ids against.
+# count is negative (and Django checks ids against a 32-bit integer's range), no text holds
+# a NUL, and nothing happened in the year 1000.
 INT_MARK = -2_000_000_000
 STR_MARK = "\x00prepared-parameter-"
+DATETIME_MARK = datetime(1000, 1, 1, tzinfo=UTC)
+KINDS = (int, str, datetime)
 
 
 class PreparedReadError(ValueError):
@@ -32,8 +36,9 @@ class PreparedReadError(ValueError):
 @dataclass
 class _Compiled:
     sql: str
-    # Each SQL parameter: its fixed value, or the name of the parameter it takes.
-    params: list[tuple[Any, str | None]]
+    # Each SQL parameter: its fixed value, or the name of the parameter it takes (and whether
+    # it is a time, which the database's adapter formats).
+    params: list[tuple[Any, str | None, bool]]
     names: list[str]
     compiler: SQLCompiler
     # What Django applies to each column it reads (e.g. JSON, or SQLite's dates), by position.
@@ -42,12 +47,13 @@ class _Compiled:
 
 class PreparedRead:
     """``build(**params)`` gives a ``values()`` queryset; ``params`` name its parameters and
-    their type, ``int`` or ``str`` (others change form on their way into SQL). A parameter
-    must be compared as a whole value, e.g. ``filter(case_id=case_id)``, not in a list."""
+    their type: ``int``, ``str`` or (aware) ``datetime``, compared with date-time fields. A
+    parameter must be compared as a whole value, e.g. ``filter(case_id=case_id)``, not in a
+    list or a pattern."""
 
     def __init__(self, build: Callable[..., QuerySet[Any, Any]], **params: type) -> None:
-        if any(kind not in (int, str) for kind in params.values()):
-            raise PreparedReadError("A prepared read takes int and str parameters only.")
+        if any(kind not in KINDS for kind in params.values()):
+            raise PreparedReadError("A prepared read takes int, str and datetime parameters.")
         self.build = build
         self.kinds = params
         self.compiled: WeakKeyDictionary[BaseDatabaseWrapper, _Compiled] = WeakKeyDictionary()
@@ -56,7 +62,11 @@ class PreparedRead:
         """The rows for these parameter values, as ``values()`` gives them."""
         connection = connections[DEFAULT_DB_ALIAS]
         compiled = self.compiled.get(connection) or self._compile(connection)
-        params = [values[name] if name else fixed for fixed, name in compiled.params]
+        adapt = connection.ops.adapt_datetimefield_value
+        params = [
+            fixed if name is None else adapt(values[name]) if moment else values[name]
+            for fixed, name, moment in compiled.params
+        ]
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             fetched = cursor.fetchall()
@@ -65,17 +75,29 @@ class PreparedRead:
         return [dict(zip(names, row, strict=True)) for row in rows]
 
     def _compile(self, connection: BaseDatabaseWrapper) -> _Compiled:
-        marks = {
-            name: INT_MARK + n if kind is int else f"{STR_MARK}{n}"
-            for n, (name, kind) in enumerate(self.kinds.items())
-        }
+        marks: dict[str, Any] = {}
+        for n, (name, kind) in enumerate(self.kinds.items()):
+            if kind is int:
+                marks[name] = INT_MARK + n
+            elif kind is str:
+                marks[name] = f"{STR_MARK}{n}"
+            else:
+                marks[name] = DATETIME_MARK + timedelta(microseconds=n)
         queryset = self.build(**marks)
         query = queryset.query
         compiler = query.get_compiler(connection=connection)
         sql, sent = compiler.as_sql()
-        by_mark = {mark: name for name, mark in marks.items()}
-        params = [(v, by_mark.get(v) if isinstance(v, int | str) else None) for v in sent]
-        if {name for _, name in params if name} != set(marks):
+        # As they reach the SQL: a time as the database's adapter gives it.
+        adapt = connection.ops.adapt_datetimefield_value
+        by_sent = {
+            adapt(mark) if self.kinds[name] is datetime else mark: name
+            for name, mark in marks.items()
+        }
+        params: list[tuple[Any, str | None, bool]] = []
+        for value in sent:
+            taken = by_sent.get(value) if isinstance(value, int | str | datetime) else None
+            params.append((value, taken, taken is not None and self.kinds[taken] is datetime))
+        if {taken for _, taken, _ in params if taken} != set(marks):
             raise PreparedReadError(
                 f"Parameters {sorted(marks)} of {self.build!r} do not all reach the SQL as "
                 "plain values; compare each with a whole field."

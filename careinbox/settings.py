@@ -95,13 +95,9 @@ INSTALLED_APPS = [
 if envbool("CAREINBOX_DEMO", DEBUG):
     INSTALLED_APPS.append("demo")
 
-AUTHENTICATION_BACKENDS = [
-    "staff.backends.StaffBackend",
-    # Sessions signed in before StaffBackend existed name this one: they stay signed in.
-    # StaffBackend answers every permission first and keeps the answers where this one
-    # looks for them, so it never reads them again.
-    "django.contrib.auth.backends.ModelBackend",
-]
+# Django's database sessions, read with a prepared statement.
+SESSION_ENGINE = "careinbox.sessions"
+
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -133,7 +129,12 @@ SESSION_COOKIE_AGE = envint("CAREINBOX_SESSION_IDLE_MINUTES", 8 * 60) * 60
 # a lock-out in the admin (Axes → Access attempts: delete the row) or with
 # `manage.py axes_reset_username USERNAME`.
 AUTHENTICATION_BACKENDS = [
+    # Refuses a locked-out sign-in before any password is checked.
     "axes.backends.AxesStandaloneBackend",
+    "staff.backends.StaffBackend",
+    # Sessions signed in before StaffBackend existed name this one: they stay signed in.
+    # StaffBackend answers every permission first and keeps the answers where this one
+    # looks for them, so it never reads them again.
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = envint("CAREINBOX_LOGIN_FAILURES", 5)

@@ -179,14 +179,19 @@ def breached_q(now: datetime) -> Q:
     return q
 
 
-def at_risk_q(now: datetime) -> Q:
-    """Cases due within ``CAREINBOX_SLA_AT_RISK_MINUTES`` of ``now``, or already overdue:
-    the "SLA at risk" queue. Paused and closed cases have no due times; combine with the
-    queue's own live-case condition for spam and merged cases."""
-    horizon = now + timedelta(minutes=settings.CAREINBOX_SLA_AT_RISK_MINUTES)
+def at_risk_horizon(now: datetime) -> datetime:
+    """How far ahead of ``now`` a case due is at risk: the "SLA at risk" queue holds the
+    cases due by then (``due_by_q``), overdue ones included. Paused and closed cases have no
+    due times; combine with the queue's own live-case condition for spam and merged cases."""
+    return now + timedelta(minutes=settings.CAREINBOX_SLA_AT_RISK_MINUTES)
+
+
+def due_by_q(moment: datetime) -> Q:
+    """Cases with a due time at ``moment`` or before; each due time has its own partial index
+    among live cases (migration 0005)."""
     q = Q()
     for field in DUE_FIELDS:
-        q |= Q(**{f"{field}__lte": horizon})
+        q |= Q(**{f"{field}__lte": moment})
     return q
 
 

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, TypedDict
 
 from django.contrib.auth.models import User
@@ -41,8 +41,12 @@ from staff.models import Team
 from staff.names import initials
 from staff.selectors import case_workers
 
-LIVE = Q(merged_into__isnull=True, spam=False) & ~Q(status=Case.Status.CLOSED)
-SPAM = Q(merged_into__isnull=True, spam=True)
+# What the queues show, on the kept counts (``CaseCount``, which count only cases not merged
+# into another) and on cases.
+LIVE_COUNTED = Q(spam=False) & ~Q(status=Case.Status.CLOSED)
+SPAM_COUNTED = Q(spam=True)
+LIVE = Q(merged_into__isnull=True) & LIVE_COUNTED
+SPAM = Q(merged_into__isnull=True) & SPAM_COUNTED
 
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
@@ -51,6 +55,7 @@ SEARCH_WORDS = 5
 # Between tag names aggregated in SQL: a character no one types into a tag.
 TAG_SEPARATOR = "\x1f"
 AVATAR_TONES = 6
+
 # Cases without an SLA due time sort after every due one.
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
@@ -66,28 +71,23 @@ class InvalidCursor(ValueError):
 
 
 @dataclass(frozen=True)
-class CountKey:
-    """What the queues select on, as ``CaseCount`` counts cases by."""
-
-    spam: bool
-    status: str
-    team: int  # 0 for none
-    assignee: int  # 0 for none
+class Queue:
+    key: str  # "unassigned", "mine", "team:<id>", "sla", "all", "pending", "resolved", "spam"
+    label: str
+    section: str  # the side bar's heading over it
+    # Which cases: among the live ones (or the spam), those meeting ``where(**params)``, a
+    # condition on fields that cases and their kept counts share. A function of the module, so
+    # that a page's statement prepared for one queue serves it again with other values.
+    where: Callable[..., Q]
+    params: tuple[tuple[str, Any], ...] = ()
+    spam: bool = False
+    # Counted from the kept counts (``CaseCount``); not a queue that depends on the clock.
+    counted: bool = True
 
     @property
-    def live(self) -> bool:
-        return not self.spam and self.status != Case.Status.CLOSED
-
-
-@dataclass(frozen=True)
-class Queue:
-    key: str  # "unassigned", "mine", "team:<id>", "all", "pending", "resolved" or "spam"
-    label: str
-    condition: Q
-    section: str  # the side bar's heading over it
-    # Which counted cases are in it (the same cases ``condition`` selects); None when the
-    # queue depends on the time ("SLA at risk"), counted by a read of the cases instead.
-    holds: Callable[[CountKey], bool] | None
+    def condition(self) -> Q:
+        """The queue's cases, on cases."""
+        return (SPAM if self.spam else LIVE) & self.where(**dict(self.params))
 
 
 @dataclass(frozen=True)
@@ -223,21 +223,49 @@ def queue_counts(*, user: User) -> list[QueueCount]:
     combination of status, team and assignee, not one per case), and the cases due soon,
     read from the due-time indexes."""
     queues = inbox_queues(user=user)
-    counted = [
-        (CountKey(row["spam"], row["status"], row["team_key"], row["assignee_key"]), row["n"])
-        for row in CaseCount.objects.values("spam", "status", "team_key", "assignee_key")
-        .annotate(n=Sum("delta"))
-        .filter(n__gt=0)
-    ]
+    counted = [q for q in queues if q.counted]
+    shapes = tuple((q.where, _kinds(q.params), q.spam) for q in counted)
+    values = {f"q{n}_{name}": value for n, q in enumerate(counted) for name, value in q.params}
+    groups = _counts_read(shapes).rows(**values)
+    numbers = iter(sum(group[f"n{n}"] for group in groups) for n in range(len(counted)))
     return [
-        QueueCount(
-            queue,
-            Case.objects.filter(queue.condition).count()
-            if queue.holds is None
-            else sum(n for key, n in counted if queue.holds(key)),
-        )
-        for queue in queues
+        QueueCount(q, next(numbers) if q.counted else Case.objects.filter(q.condition).count())
+        for q in queues
     ]
+
+
+@lru_cache(maxsize=256)
+def _counts_read(
+    shapes: tuple[tuple[Callable[..., Q], tuple[tuple[str, type], ...], bool], ...],
+) -> PreparedRead:
+    """The sums of the kept counts for queues of these ``where``, parameters and spam flag:
+    one statement for each set of queues in use (each agent's teams), the agent's and the
+    teams' ids its parameters. Grouped by the spam flag so that it is a ``values()`` query:
+    two rows at most."""
+
+    def sums(**values: Any) -> QuerySet[Any, Any]:
+        conditions = [
+            (SPAM_COUNTED if spam else LIVE_COUNTED)
+            & where(**{name: values[f"q{i}_{name}"] for name, _ in kinds})
+            for i, (where, kinds, spam) in enumerate(shapes)
+        ]
+        return (
+            # The team and the assignee as the cases hold them: none is NULL, not 0.
+            CaseCount.objects.annotate(
+                team=NullIf("team_key", 0), assignee=NullIf("assignee_key", 0)
+            )
+            .values("spam")
+            .annotate(
+                **{
+                    f"n{n}": Coalesce(Sum("delta", filter=condition), 0)
+                    for n, condition in enumerate(conditions)
+                }
+            )
+            .order_by()
+        )
+
+    kinds = {f"q{i}_{n}": kind for i, (_, params, _) in enumerate(shapes) for n, kind in params}
+    return PreparedRead(sums, **kinds)
 
 
 def _visible_teams(user: User) -> QuerySet[Team]:
@@ -248,63 +276,60 @@ def _visible_teams(user: User) -> QuerySet[Team]:
 
 
 def _team_queue(team: Team) -> Queue:
-    team_id = team.pk
-    return Queue(
-        f"team:{team_id}",
-        team.name,
-        LIVE & Q(team=team_id),
-        "Teams",
-        lambda k: k.live and k.team == team_id,
-    )
-
-
-OPEN = [Case.Status.NEW, Case.Status.OPEN]
+    return Queue(f"team:{team.pk}", team.name, "Teams", _of_team, (("team_id", team.pk),))
 
 
 def _fixed_queues(user: User) -> tuple[list[Queue], list[Queue]]:
     """The queues before and after the team queues."""
-    me = user.pk
-    work = [
-        Queue(
-            "unassigned",
-            "Unassigned",
-            LIVE & Q(assignee__isnull=True),
-            "Queues",
-            lambda k: k.live and k.assignee == 0,
-        )
-    ]
+    work = [Queue("unassigned", "Unassigned", "Queues", _unassigned)]
     if user.has_perm("cases.work_case"):
-        work.append(
-            Queue(
-                "mine",
-                "Mine",
-                LIVE & Q(assignee=me),
-                "Queues",
-                lambda k: k.live and k.assignee == me,
-            )
-        )
+        work.append(Queue("mine", "Mine", "Queues", _assigned_to, (("user_id", user.pk),)))
+    horizon = clocks.at_risk_horizon(timezone.now())
     work.append(
-        Queue("sla", "SLA at risk", LIVE & clocks.at_risk_q(timezone.now()), "Queues", None)
+        Queue("sla", "SLA at risk", "Queues", _due_by, (("horizon", horizon),), counted=False)
     )
     by_status = [
-        Queue(
-            "all",
-            "All open",
-            LIVE & Q(status__in=OPEN),
-            "By status",
-            lambda k: k.live and k.status in OPEN,
-        ),
-        _status_queue("pending", "Pending on customer", Case.Status.PENDING),
-        _status_queue("resolved", "Resolved", Case.Status.RESOLVED),
-        Queue("spam", "Spam", SPAM, "By status", lambda k: k.spam),
+        Queue("all", "All open", "By status", _open),
+        Queue("pending", "Pending on customer", "By status", _pending),
+        Queue("resolved", "Resolved", "By status", _resolved),
+        Queue("spam", "Spam", "By status", _every, spam=True),
     ]
     return work, by_status
 
 
-def _status_queue(key: str, label: str, status: str) -> Queue:
-    return Queue(
-        key, label, LIVE & Q(status=status), "By status", lambda k: k.live and k.status == status
-    )
+# What the queues hold besides being live (or spam).
+
+
+def _unassigned() -> Q:
+    return Q(assignee__isnull=True)
+
+
+def _assigned_to(user_id: int) -> Q:
+    return Q(assignee=user_id)
+
+
+def _of_team(team_id: int) -> Q:
+    return Q(team=team_id)
+
+
+def _due_by(horizon: datetime) -> Q:
+    return clocks.due_by_q(horizon)
+
+
+def _open() -> Q:
+    return Q(status__in=[Case.Status.NEW, Case.Status.OPEN])
+
+
+def _pending() -> Q:
+    return Q(status=Case.Status.PENDING)
+
+
+def _resolved() -> Q:
+    return Q(status=Case.Status.RESOLVED)
+
+
+def _every() -> Q:
+    return Q()
 
 
 def inbox_version() -> str:
@@ -335,15 +360,28 @@ def inbox_page(
     order = SORTS[sort]
     size = max(1, min(size, MAX_PAGE_SIZE))
 
-    where = [queue.condition, *_filter_conditions(filters)]
-    if cursor is not None:
-        key, pk = _decode_cursor(cursor, sort)
-        # The bound alone is an index range condition; the OR only trims the range's start.
-        if order.descending:
-            where += [Q(inbox_key__lte=key), Q(inbox_key__lt=key) | Q(inbox_key=key, pk__lt=pk)]
-        else:
-            where += [Q(inbox_key__gte=key), Q(inbox_key__gt=key) | Q(inbox_key=key, pk__gt=pk)]
-    found = list(_inbox_rows(sort).filter(*where)[: size + 1])
+    after = _decode_cursor(cursor, sort) if cursor is not None else None
+    if filters.q:
+        # What search words make of the SQL depends on the words: built for each search.
+        where = [queue.condition, *_filter_conditions(filters)]
+        where += _after(order, *after) if after else []
+        found = list(_inbox_rows(sort).filter(*where)[: size + 1])
+    else:
+        chosen = {
+            name: value for name in FILTERED if (value := getattr(filters, name)) not in ("", None)
+        }
+        read = _page_read(
+            queue.where,
+            _kinds(queue.params),
+            queue.spam,
+            filters.platform,
+            _kinds(tuple(chosen.items())),
+            sort,
+            after is not None,
+            size,
+        )
+        cursor_values = {"after_key": after[0], "after_pk": after[1]} if after else {}
+        found = read.rows(**dict(queue.params), **chosen, **cursor_values)
 
     rows = found[:size]
     next_cursor = None
@@ -361,6 +399,50 @@ def inbox_page(
         cursor=cursor,
         next_cursor=next_cursor,
     )
+
+
+def _after(order: Sort, key: datetime, pk: int) -> list[Q]:
+    """Cases after the one at (``key``, ``pk``) in ``order``. The bound alone is an index
+    range condition; the OR only trims the range's start."""
+    if order.descending:
+        return [Q(inbox_key__lte=key), Q(inbox_key__lt=key) | Q(inbox_key=key, pk__lt=pk)]
+    return [Q(inbox_key__gte=key), Q(inbox_key__gt=key) | Q(inbox_key=key, pk__gt=pk)]
+
+
+# The filters whose values are parameters of a page's prepared statement; the platform picks
+# the statement (a list of channels), and search words are not prepared.
+FILTERED = ["status", "priority", "tag", "team", "assignee"]
+
+
+def _kinds(params: tuple[tuple[str, Any], ...]) -> tuple[tuple[str, type], ...]:
+    return tuple((name, type(value)) for name, value in params)
+
+
+@lru_cache(maxsize=512)
+def _page_read(
+    where: Callable[..., Q],
+    where_kinds: tuple[tuple[str, type], ...],
+    spam: bool,
+    platform: str,
+    filter_kinds: tuple[tuple[str, type], ...],
+    sort: str,
+    paged: bool,
+    size: int,
+) -> PreparedRead:
+    """A page of a queue's rows as one prepared statement (careinbox.prepared): compiling it
+    took longer than running it. One for each queue, sort, set of filters and page size in
+    use; the ids, statuses, times and the cursor are its parameters."""
+
+    def rows(**values: Any) -> QuerySet[Case, dict[str, Any]]:
+        queue = Queue("", "", "", where, tuple((n, values[n]) for n, _ in where_kinds), spam)
+        filters = InboxFilters(platform=platform, **{n: values[n] for n, _ in filter_kinds})
+        conditions = [queue.condition, *_filter_conditions(filters)]
+        if paged:
+            conditions += _after(SORTS[sort], values["after_key"], values["after_pk"])
+        return _inbox_rows(sort).filter(*conditions)[: size + 1]
+
+    cursor_kinds = {"after_key": datetime, "after_pk": int} if paged else {}
+    return PreparedRead(rows, **dict(where_kinds), **dict(filter_kinds), **cursor_kinds)
 
 
 ROW_FIELDS = [

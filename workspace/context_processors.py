@@ -1,10 +1,15 @@
 """What every workspace page shows around its content: the user's rights, name and unread
-count. Each is looked up at most once per page, and only if the page shows it."""
+count, and the links of the page's frame. Each is looked up at most once per page, and only if
+the page shows it."""
+
+from functools import cache
 
 from django.contrib.auth.models import User
 from django.db.models import Count
 from django.http import HttpRequest
+from django.urls import get_script_prefix, reverse
 from django.utils.functional import SimpleLazyObject
+from django.utils.safestring import SafeString
 
 from careinbox.prepared import PreparedRead, columns, instance
 from notifications.models import Notification
@@ -42,11 +47,34 @@ def unread_notifications(user: User) -> int:
     return rows[0]["unread"] if rows else 0
 
 
+# The links every page's frame shows, by name: reversed once, not on every page.
+NAV = {
+    "inbox": "workspace:inbox",
+    "queue_counts": "workspace:queue-counts",
+    "notifications": "workspace:notifications",
+    "bell": "workspace:notification-bell",
+    "dashboards": "reporting:dashboards",
+    "agents": "workspace:agent-availability",
+    "canned": "workspace:canned-list",
+    "rules": "workspace:rule-list",
+    "admin": "admin:index",
+    "password_change": "password_change",
+    "logout": "logout",
+}
+
+
+@cache
+def _nav(script_prefix: str) -> dict[str, SafeString]:
+    # Paths of the URL patterns, with nothing to escape.
+    return {name: SafeString(reverse(route)) for name, route in NAV.items()}
+
+
 def workspace(request: HttpRequest) -> dict:
     user = request.user
     if not user.is_authenticated:
         return {}
     return {
+        "nav": _nav(get_script_prefix()),
         "can_work": user.has_perm("cases.work_case"),
         "can_reassign": user.has_perm("cases.reassign_case"),
         "can_see_dashboards": user.has_perm("cases.view_dashboards")

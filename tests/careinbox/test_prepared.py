@@ -58,6 +58,19 @@ def test_a_parameter_that_does_not_reach_the_sql_whole_is_refused(db):
         read.rows(word="kettle")
 
 
-def test_only_ints_and_strings_are_parameters():
+def test_times_are_parameters_too(ingest):
+    cases = [ingest(author=AuthorFactory()).message.case for _ in range(3)]
+    read = PreparedRead(
+        lambda since: Case.objects.filter(opened_at__gte=since).values("pk").order_by("pk"),
+        since=datetime,
+    )
+
+    for case in cases:
+        assert read.rows(since=case.opened_at) == list(
+            Case.objects.filter(opened_at__gte=case.opened_at).values("pk").order_by("pk")
+        )
+
+
+def test_only_ints_strings_and_times_are_parameters():
     with pytest.raises(PreparedReadError):
-        PreparedRead(lambda at: Case.objects.filter(opened_at=at).values("pk"), at=datetime)
+        PreparedRead(lambda ids: Case.objects.filter(pk__in=ids).values("pk"), ids=list)

@@ -460,7 +460,11 @@ def test_the_at_risk_queue_holds_cases_due_within_the_window_or_overdue(
     actions.set_status(case_id=paused.pk, by=agent, status=Case.Status.PENDING)
     now = MONDAY_10
 
-    at_risk = set(Case.objects.filter(clocks.at_risk_q(now)).values_list("pk", flat=True))
+    at_risk = set(
+        Case.objects.filter(clocks.due_by_q(clocks.at_risk_horizon(now))).values_list(
+            "pk", flat=True
+        )
+    )
     breached = set(Case.objects.filter(clocks.breached_q(now)).values_list("pk", flat=True))
 
     assert at_risk == {overdue.pk, soon.pk}

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import path
@@ -60,7 +61,9 @@ def _fragments(request: WorkspaceRequest, names: list[str], context: dict) -> Ht
 @viewer_required
 def case_detail(request: WorkspaceRequest, case_id: int) -> HttpResponse:
     case = _case(case_id)
-    return render(request, PAGE, {"case": case, "page": _page(request, case)})
+    # A dozen forms print the token: once as text, not through the lazy object each time.
+    token = get_token(request)
+    return render(request, PAGE, {"case": case, "page": _page(request, case), "csrf_token": token})
 
 
 @require_GET
