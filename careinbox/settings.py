@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # Apps by domain, from the bottom up: each may use only those above it in this list
     # (the contracts in pyproject.toml check it). docs/architecture.md draws them.
     "channels",
@@ -109,6 +111,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "careinbox.middleware.IdleSessionMiddleware",
+    # A session that still owes its second factor sees only the page that asks for it.
+    "staff.middleware.TwoFactorMiddleware",
     # Agents with a page open count as online for automatic assignment.
     "staff.middleware.LastSeenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -141,9 +145,16 @@ AXES_FAILURE_LIMIT = envint("CAREINBOX_LOGIN_FAILURES", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("CAREINBOX_LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+# Every sign-in and every failure is recorded for admins (Axes' access and failure logs).
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "careinbox.middleware.client_address"
+
+# Two-factor sign-in (staff.two_factor): required of admins and supervisors when on; anyone
+# may turn it on for themselves.
+CAREINBOX_REQUIRE_TWO_FACTOR = envbool("CAREINBOX_REQUIRE_TWO_FACTOR", False)
+OTP_TOTP_ISSUER = "CareInbox"
 
 # No inline scripts or styles on any page: scripts and styles come from static/ only, so a
 # message that slipped a <script> or an event handler past sanitising still runs nothing.

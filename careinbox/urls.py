@@ -35,6 +35,8 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    # The second step of signing in: a code from an authenticator app (staff.two_factor).
+    path("", include("workspace.views.two_factor")),
     path("", include("reporting.urls")),
     path("", include("workspace.urls")),
 ]

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_migrate
 
 
@@ -8,6 +9,8 @@ class StaffConfig(AppConfig):
 
     def ready(self) -> None:
         from staff.roles import ensure_roles
+        from staff.two_factor import on_sign_in
 
         # Every app's permissions exist by the time the last app has migrated.
         post_migrate.connect(ensure_roles, sender=self)
+        user_logged_in.connect(on_sign_in, dispatch_uid="staff.two_factor")

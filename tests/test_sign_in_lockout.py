@@ -72,3 +72,16 @@ def test_behind_the_trusted_proxy_each_client_address_is_counted_apart(kim, sett
 
     assert sign_in(guesser, "login", "kim", "right-password").status_code == 429
     assert sign_in(colleague, "login", "kim", "right-password").status_code == 302
+
+
+def test_admins_see_every_sign_in_and_every_failure(kim):
+    sign_in(Client(REMOTE_ADDR="203.0.113.9"), "login", "kim", "guess")
+    sign_in(Client(REMOTE_ADDR="198.51.100.7"), "admin:login", "kim", "right-password")
+    admin = Client()
+    admin.force_login(get_user_model().objects.create_superuser("root", password="x"))
+
+    failures = admin.get(reverse("admin:axes_accessfailurelog_changelist")).content.decode()
+    sign_ins = admin.get(reverse("admin:axes_accesslog_changelist")).content.decode()
+
+    assert "kim" in failures and "203.0.113.9" in failures and "198.51.100.7" not in failures
+    assert "kim" in sign_ins and "198.51.100.7" in sign_ins

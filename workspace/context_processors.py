@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString
 
 from careinbox.prepared import PreparedRead, columns, instance
 from notifications.models import Notification
+from staff import two_factor
 from staff.models import AgentProfile
 from staff.names import display_name
 
@@ -59,6 +60,7 @@ NAV = {
     "rules": "workspace:rule-list",
     "admin": "admin:index",
     "password_change": "password_change",
+    "two_factor_setup": "two_factor_setup",
     "logout": "logout",
 }
 
@@ -71,9 +73,12 @@ def _nav(script_prefix: str) -> dict[str, SafeString]:
 
 def workspace(request: HttpRequest) -> dict:
     user = request.user
-    if not user.is_authenticated:
+    # A session that still owes its second factor gets the bare page, without the
+    # workspace around it (whose side bar and bell would only be sent back here).
+    if not user.is_authenticated or two_factor.owed(request.session):
         return {}
     return {
+        "signed_in": True,
         "nav": _nav(get_script_prefix()),
         "can_work": user.has_perm("cases.work_case"),
         "can_reassign": user.has_perm("cases.reassign_case"),

@@ -8,6 +8,9 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import PASSWORD
+from tests.test_two_factor import code_for
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 HOSTILE = '"><script>alert("script")</script><img src=x onerror=alert("onerror")>'
@@ -67,3 +70,38 @@ def test_hostile_text_in_a_page_is_shown_as_text_and_runs_nothing(sign_in, agent
     assert desk.dialogs == []
     assert any("inline event handler" in v for v in desk.csp_violations), desk.console_errors
     assert desk.page_errors == []
+
+
+def test_a_supervisor_sets_up_two_factor_sign_in_in_the_browser(
+    browser, live_server, supervisor, settings, screenshots
+):
+    settings.CAREINBOX_REQUIRE_TWO_FACTOR = True
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on(
+        "console",
+        lambda msg: (
+            msg.type == "error"
+            and not msg.location.get("url", "").endswith("/favicon.ico")  # Chromium's own ask
+            and errors.append(msg.text)
+        ),
+    )
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("sam")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page).to_have_url(re.compile(r"/accounts/two-factor/set-up/\?next=/$"))
+    qr = page.get_by_role("img", name="QR code to add CareInbox to an authenticator app")
+    expect(qr).to_be_visible()
+    assert qr.evaluate("image => image.naturalWidth") > 0
+    page.screenshot(path=screenshots / "two-factor-setup.png", full_page=True)
+    key = page.locator("code.otp-key").inner_text()
+    page.get_by_label("Code").fill(code_for(key))
+    page.get_by_role("button", name="Turn on two-factor sign-in").click()
+
+    expect(page).to_have_title(re.compile(r"^Inbox"))
+    expect(page.get_by_role("status")).to_contain_text("Two-factor sign-in is on")
+    assert errors == []
+    context.close()

@@ -41,6 +41,8 @@ RULES: dict[str, dict[str, set[str]]] = {
     "logout": {"POST": EVERYONE},
     "password_change": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "password_change_done": {"GET": SIGNED_IN},
+    "two_factor_verify": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "two_factor_setup": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "password_reset": {"GET": EVERYONE, "POST": EVERYONE},
     "password_reset_done": {"GET": EVERYONE},
     "password_reset_confirm": {"GET": EVERYONE, "POST": EVERYONE},
