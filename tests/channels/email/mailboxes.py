@@ -1,5 +1,6 @@
 """Helpers for the email tests: polling through the polling service, and the test mails."""
 
+import json
 import os
 import uuid
 from pathlib import Path
@@ -7,8 +8,15 @@ from pathlib import Path
 from django.conf import settings
 
 from channels.models import ChannelAccount
+from demo.sample import DEMO_TRAFFIC
 from intake.polling import PollResult, poll_account
 
+# A customer's mail and her follow-up, from the demo traffic.
+THREAD = [
+    line
+    for line in DEMO_TRAFFIC.read_text().splitlines()
+    if json.loads(line)["id"] in {"e16", "e149"}
+]
 CORPUS = Path(__file__).parent / "corpus"
 PEER_MAIL = Path(settings.BASE_DIR).parent / "shared" / "data" / "peers" / "mail"
 
