@@ -11,14 +11,19 @@ import subprocess
 import time
 
 import pytest
+from django.db import connection, transaction
 from django.db.models import Count
 from django.urls import reverse
+from django.utils import timezone
 
 from careinbox.celery import app as celery_app
-from cases.models import Message
+from cases.models import CaseEvent, Message
 from channels.models import ChannelAccount
 from demo.connect import sandbox_x_account
+from intake.models import WebhookDelivery
+from intake.webhooks.deliveries import accept_delivery
 from tests.conftest import client_for, free_port
+from tests.intake.test_webhooks import AT, BRAND_ID, CUSTOMER, X_SECRET, v1_tweet
 from tests.processes import RedisServer, start_celery, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -135,4 +140,67 @@ def test_while_redis_is_down_the_web_serves_and_then_polls_and_replies_resume_on
     reply.refresh_from_db()
     (posted,) = sandbox.state.sent("x")
     assert (reply.delivery_status, reply.external_id) == ("sent", posted.payload["id"])
+    assert stored_once()
+
+
+TWEETS = 2000
+
+
+def big_delivery() -> bytes:
+    tweets = [
+        v1_tweet(f"18580000000{n:08d}", f"@acme_care question {n}", CUSTOMER, AT)
+        for n in range(TWEETS)
+    ]
+    return json.dumps({"for_user_id": BRAND_ID, "tweet_create_events": tweets}).encode()
+
+
+def backend_waiting_to_insert_into(table: str) -> int | None:
+    """The pid of another backend whose INSERT into ``table`` waits for a lock."""
+    with connection.cursor() as cursor:
+        # Inside a transaction the activity view is a snapshot taken at its first read.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+            " AND starts_with(query, %s)",
+            [f'INSERT INTO "{table}"'],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def test_a_batch_whose_database_connection_is_killed_lands_once_after_the_retry(
+    worker_and_beat, tmp_path
+):
+    account = ChannelAccount.objects.create(
+        platform="x",
+        name="@acme_care",
+        settings={"user_id": BRAND_ID, "handle": "acme_care"},
+        credentials={"bearer_token": "token", "consumer_secret": X_SECRET},
+        last_polled_at=timezone.now(),  # its messages come by webhook here, not by a poll
+        poll_interval_seconds=3600,
+    )
+    accept_delivery(account=account, body=big_delivery())
+    events = CaseEvent._meta.db_table
+    with transaction.atomic():
+        # The batch's transaction writes cases, messages and evidence, then its case events:
+        # holding those back stops the worker in the middle of its batch.
+        with connection.cursor() as cursor:
+            cursor.execute(f'LOCK TABLE "{events}" IN SHARE MODE')
+        worker_and_beat()
+        wait_until(
+            lambda: backend_waiting_to_insert_into(events) is not None,
+            "the worker is in the middle of the batch",
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(%s)", [backend_waiting_to_insert_into(events)]
+            )
+
+    assert not Message.objects.exists()
+    wait_until(lambda: not WebhookDelivery.objects.exists(), "the batch is ingested again")
+    # The first try died with its connection ("terminating connection", or "server closed the
+    # connection unexpectedly", as the kill reaches the worker).
+    assert "OperationalError" in (tmp_path / "worker.log").read_text()
+    assert Message.objects.count() == TWEETS
     assert stored_once()
