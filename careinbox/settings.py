@@ -273,9 +273,15 @@ CELERY_TASK_ROUTES = {"casework.tasks.link_customers_task": {"queue": "linking"}
 
 # Who is viewing or replying on a case is kept in the cache: Redis when there is one, so every
 # web process sees it; otherwise this process's memory (the single-process embedded default).
+# While Redis is unreachable the cache misses (careinbox/cache.py), within these seconds.
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "careinbox.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": REDIS_CACHE_OPTIONS,
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

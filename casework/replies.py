@@ -70,7 +70,9 @@ def queue_reply(
             Q(first_response_at__isnull=True) | Q(first_response_at__gt=now)
         ).update(first_response_at=now)
         clocks.replied(case=case)
-        transaction.on_commit(lambda: send_reply_task.delay(reply.pk))
+        # Robust: with the broker down the reply stays queued and due, and beat's
+        # retry_due_replies sends it once the broker is back; the agent sees it queued.
+        transaction.on_commit(lambda: send_reply_task.delay(reply.pk), robust=True)
     return reply
 
 
@@ -120,4 +122,4 @@ def retry_reply(*, message_id: int) -> None:
             delivery_next_attempt_at=timezone.now(),
         )
         if updated:
-            transaction.on_commit(lambda: send_reply_task.delay(message_id))
+            transaction.on_commit(lambda: send_reply_task.delay(message_id), robust=True)

@@ -75,7 +75,8 @@ def _webhook(
         _log_refusal(request, platform, account_id, exc)
         return HttpResponse(status=413)
     deliveries.accept_delivery(account=account, body=body)
-    transaction.on_commit(drain_soon)
+    # The delivery is kept: with the broker down, beat's drain ingests it later.
+    transaction.on_commit(drain_soon, robust=True)
     return HttpResponse(status=200)
 
 

@@ -8,6 +8,9 @@ It prints its counts as one JSON line at the end. Used by the concurrency tests 
     python -m tests.processes each FILE    # one event per call in file order, like webhooks
     python -m tests.processes merge FILE   # merge each [source, target] customer id pair
     python -m tests.processes drain -      # claim and ingest webhook deliveries until none wait
+
+It also starts the long-running children of the fault tests: a Celery worker and beat
+(``start_celery``) on a private redis-server (``RedisServer``).
 """
 
 import io
@@ -15,12 +18,14 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_SECONDS = 300
+WAIT_SECONDS = 60
 
 
 def child_database_url() -> str:
@@ -31,6 +36,70 @@ def child_database_url() -> str:
     credentials = f"{quote(s['USER'], safe='')}:{quote(s['PASSWORD'], safe='')}"
     address = f"{s['HOST']}:{s['PORT']}" if s["PORT"] else s["HOST"]
     return f"postgres://{credentials}@{address}/{quote(s['NAME'], safe='')}"
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a child process on this test's database."""
+    return os.environ | {"DATABASE_URL": child_database_url(), "DEBUG": "1", **extra}
+
+
+def wait_until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Timed out waiting until {what}.")
+        time.sleep(0.05)
+
+
+def start_celery(role: str, *args: str, log: Path, **env: str) -> subprocess.Popen:
+    """A Celery ``worker`` or ``beat`` of the project, as a child process on this test's
+    database, logging to the file ``log``."""
+    with log.open("a") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "careinbox", role, "--loglevel=WARNING", *args],
+            cwd=ROOT,
+            env=child_env(**env),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+
+# A test's Redis keeps nothing on disk: a restart loses every queued task, as the worst one does.
+NOT_SAVED = ("--save", "", "--appendonly", "no")
+
+
+class RedisServer:
+    """A redis-server of the test's own on ``port``, saving nothing, stopped and started
+    again at will: stopping it disturbs no other user of Redis."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self._process: subprocess.Popen | None = None
+
+    def start(self) -> "RedisServer":
+        import redis
+
+        self._process = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), *NOT_SAVED],
+            stdout=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port, socket_timeout=1)
+
+        def answers() -> bool:
+            try:
+                return bool(client.ping())
+            except redis.ConnectionError:
+                return False
+
+        wait_until(answers, f"redis-server answers on port {self.port}")
+        return self
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=WAIT_SECONDS)
+            self._process = None
 
 
 def run_together(jobs: Sequence[tuple[str, Path]], *, database_url: str) -> list[dict[str, int]]:

@@ -7,9 +7,11 @@ written once, as the replay clock reaches it (a background thread looks every ha
 The SMTP server (aiosmtpd, on 127.0.0.1:``smtp_port``) records every mail the brand sends in
 the outbox. Like the brand's mail provider would, it files a copy of the brand's mail in the
 Maildir's "Sent" folder, delivers mail addressed to the brand into its inbox, and refuses
-recipients in the reserved ``.invalid`` domain (RFC 2606).
+recipients in the reserved ``.invalid`` domain (RFC 2606). Faults for platform ``smtp``
+strike when a mail is submitted (state.Fault).
 """
 
+import asyncio
 import logging
 import mailbox
 import os
@@ -29,7 +31,7 @@ from aiosmtpd.controller import Controller
 
 from demo.sample import generated_content
 from demo.sandbox.routes import ON_START, ON_STOP, Host
-from demo.sandbox.state import SandboxEvent, SandboxState
+from demo.sandbox.state import Fault, SandboxEvent, SandboxState
 
 logger = logging.getLogger(__name__)
 # aiosmtpd logs every SMTP command at INFO; the outbox already records what was sent.
@@ -190,6 +192,9 @@ class _SmtpHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        fault = self.mailroom.state.take_fault("smtp")
+        if fault is not None:
+            return await _refuse(server, fault)
         raw: bytes = envelope.original_content or envelope.content
         headers = BytesHeaderParser(policy=policy.default).parsebytes(raw)
         self.mailroom.state.record(
@@ -210,6 +215,18 @@ class _SmtpHandler:
         if any(rcpt.lower() == BRAND_ADDRESS for rcpt in envelope.rcpt_tos):
             self.mailroom.deliver_raw(raw)
         return "250 Message accepted for delivery"
+
+
+async def _refuse(server: Any, fault: Fault) -> str:
+    """Answer a submitted mail as the fault says, without taking it."""
+    if fault.kind == "temporary_failure":
+        return "451 4.3.0 Mail server temporarily unable to accept mail; try again later"
+    if fault.kind == "permanent_failure":
+        return "554 5.7.1 Message rejected as spam by content filter"
+    if fault.kind == "timeout":
+        await asyncio.sleep(fault.seconds)
+    server.transport.close()  # disconnect, or a timeout's end: the client hears nothing
+    return "421 4.4.2 Connection dropped"
 
 
 _MAILROOMS: dict[int, _Mailroom] = {}

@@ -40,6 +40,11 @@ class Fault:
     after ``seconds``: the client gives up although the platform accepted), ``malformed``
     (200 with broken JSON), ``duplicate`` (pages repeat items already served) and
     ``out_of_order`` (items of a page reversed).
+
+    The mail servers are the platforms ``imap`` and ``smtp``, and each request is one IMAP
+    command or one mail submitted. Kinds: ``disconnect`` (the connection drops), ``timeout``
+    (nothing, then the connection drops after ``seconds``) and, for SMTP, ``temporary_failure``
+    (a 451 answer) and ``permanent_failure`` (a 554 answer).
     """
 
     platform: str
@@ -57,6 +62,9 @@ FAULT_KINDS = {
     "malformed",
     "duplicate",
     "out_of_order",
+    "disconnect",
+    "temporary_failure",
+    "permanent_failure",
 }
 # Faults the server core applies to any platform route; the others each route applies itself.
 CORE_FAULTS = {"rate_limit", "server_error", "timeout", "lost_answer", "malformed"}

@@ -5,12 +5,10 @@ the test sees what the platform received at the moment it kills the worker.
 """
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,29 +24,19 @@ from channels.models import ChannelAccount
 from demo.connect import sandbox_x_account
 from demo.sandbox.state import Fault
 from intake.polling import poll_account
-from tests.processes import child_database_url
+from tests.processes import WAIT_SECONDS, child_env, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-WAIT_SECONDS = 60
 
 
 def start_worker(code: str, **env: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "manage.py", "shell", "-c", code],
         cwd=Path(settings.BASE_DIR),
-        env=os.environ | {"DATABASE_URL": child_database_url(), "DEBUG": "1", **env},
+        env=child_env(**env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-
-
-def wait_until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"Timed out waiting until {what}.")
-        time.sleep(0.05)
 
 
 def kill(worker: subprocess.Popen) -> None:

@@ -6,7 +6,6 @@ test in a folder of its own, and read it back over IMAP.
 
 import os
 import shutil
-import uuid
 from pathlib import Path
 
 import pytest
@@ -14,80 +13,11 @@ import pytest
 from cases.models import Message
 from channels.email import CHANNEL
 from channels.errors import FetchError
-from channels.models import ChannelAccount
 from channels.plug import OutboundReply
-from tests.channels.email.mailboxes import poll_into_cases
+from tests.channels.email.mailboxes import deliver, make_folder, poll_into_cases
 from tests.conftest import free_port
 
 pytestmark = [pytest.mark.dovecot, pytest.mark.django_db]
-
-IMAP_ENV = (
-    "CAREINBOX_TEST_IMAP_HOST",
-    "CAREINBOX_TEST_IMAP_PORT",
-    "CAREINBOX_TEST_IMAP_USER",
-    "CAREINBOX_TEST_IMAP_PASSWORD",
-    "CAREINBOX_TEST_IMAP_MAILDIR",
-)
-
-
-@pytest.fixture
-def dovecot():
-    missing = [name for name in IMAP_ENV if not os.environ.get(name)]
-    if missing:
-        reason = f"needs the Dovecot IMAP server .ci/run starts; {', '.join(missing)} not set"
-        # CI sets this: there a missing service fails the run instead of skipping.
-        if os.environ.get("CAREINBOX_REQUIRE_SERVICES") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return {name.rpartition("_")[2].lower(): os.environ[name] for name in IMAP_ENV}
-
-
-@pytest.fixture
-def folder(dovecot):
-    """A new Maildir++ folder in the test user's mailbox; Dovecot indexes it as another user,
-    so it is open to all."""
-    name = f"Test{uuid.uuid4().hex[:12]}"
-    path = Path(dovecot["maildir"]) / f".{name}"
-    yield make_folder(path), name
-    shutil.rmtree(path, ignore_errors=True)
-
-
-def make_folder(path):
-    for sub in ("", "cur", "new", "tmp"):
-        (path / sub).mkdir(exist_ok=True)
-        (path / sub).chmod(0o777)
-    return path
-
-
-@pytest.fixture
-def imap_account(dovecot, folder):
-    return ChannelAccount.objects.create(
-        platform="email",
-        name="care@acme-home.example",
-        settings={
-            "mailbox": "imap",
-            "imap_host": dovecot["host"],
-            "imap_port": int(dovecot["port"]),
-            "imap_ssl": False,
-            "imap_folder": folder[1],
-            "address": "care@acme-home.example",
-            "page_size": 3,
-            "timeout": 5,
-        },
-        credentials={"imap_username": dovecot["user"], "imap_password": dovecot["password"]},
-    )
-
-
-def deliver(folder_path, n, *, sender="customer{n}@example.com", message_id=None):
-    raw = (
-        f"From: Customer {n} <{sender.format(n=n)}>\r\nTo: care@acme-home.example\r\n"
-        f"Subject: Question {n}\r\nDate: Tue, 03 Nov 2026 09:{n:02d}:00 +0000\r\n"
-        f"Message-ID: {message_id or f'<q{n}@mail.example.com>'}\r\n\r\nQuestion {n}?\r\n"
-    ).encode()
-    name = f"{1762160400 + n}.M{n}P{uuid.uuid4().hex[:8]}.test"
-    (folder_path / "tmp" / name).write_bytes(raw)
-    (folder_path / "tmp" / name).chmod(0o666)
-    os.rename(folder_path / "tmp" / name, folder_path / "new" / name)
 
 
 def test_each_poll_fetches_only_mail_newer_than_the_last(imap_account, folder):

@@ -7,18 +7,11 @@ from channels.email import CHANNEL
 from channels.email.normaliser import normalise
 from channels.errors import PermanentSendError, TransientSendError
 from channels.plug import OutboundReply
-from demo.sample import DEMO_TRAFFIC
 from demo.sandbox import mail
-from tests.channels.email.mailboxes import poll_into_cases
+from tests.channels.email.mailboxes import THREAD, poll_into_cases
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.django_db
-
-THREAD = [
-    line
-    for line in DEMO_TRAFFIC.read_text().splitlines()
-    if json.loads(line)["id"] in {"e16", "e149"}  # a customer's mail and her follow-up
-]
 
 
 def reply_to_follow_up(message_id=501, recipient="s.pennington@example.net"):
