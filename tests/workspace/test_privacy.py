@@ -62,11 +62,17 @@ def test_a_post_without_the_customers_number_typed_erases_nothing(
 def test_a_confirmed_post_erases_the_customer(gwen, admin_user):  # noqa: F811
     _, erase = urls(gwen["merged"].pk)
 
-    response = client_for(admin_user).post(erase, {"confirm": str(gwen["live"].pk)})
+    admin = client_for(admin_user)
+
+    response = admin.post(erase, {"confirm": str(gwen["live"].pk)})
 
     assert response.status_code == 302
     assert Customer.objects.get(pk=gwen["live"].pk).display_name == "[erased]"
-    assert CaseEvent.objects.filter(kind=CaseEvent.Kind.ERASED, actor=admin_user).exists()
+    erased = CaseEvent.objects.filter(kind=CaseEvent.Kind.ERASED, actor=admin_user).first()
+    assert erased is not None
+    timeline = admin.get(f"/cases/{erased.case_id}/").content.decode()
+    assert "Ada Admin erased the customer&#x27;s data" in timeline
+    assert "qzkettleword" not in timeline
 
 
 def test_only_admins_may_export_or_erase(gwen, agent, supervisor, manager):  # noqa: F811
