@@ -9,7 +9,6 @@ from django.contrib.auth import get_user_model
 from cases.models import CaseEvent
 from customers.models import Customer
 from tests.conftest import client_for
-from tests.intake.test_privacy import gwen  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +17,7 @@ def urls(customer_id: int) -> tuple[str, str]:
     return f"/customers/{customer_id}/export/", f"/customers/{customer_id}/erase/"
 
 
-def test_an_admin_downloads_everything_held_about_a_customer(gwen, admin_user):  # noqa: F811
+def test_an_admin_downloads_everything_held_about_a_customer(gwen, admin_user):
     export, _ = urls(gwen["merged"].pk)
 
     response = client_for(admin_user).get(export)
@@ -32,7 +31,7 @@ def test_an_admin_downloads_everything_held_about_a_customer(gwen, admin_user): 
     assert {m["id"] for m in record["messages"]} >= {m.pk for m in gwen["messages"]}
 
 
-def test_the_erase_page_says_what_goes_and_erases_nothing(gwen, admin_user):  # noqa: F811
+def test_the_erase_page_says_what_goes_and_erases_nothing(gwen, admin_user):
     _, erase = urls(gwen["live"].pk)
 
     page = client_for(admin_user).get(erase).content.decode()
@@ -44,11 +43,7 @@ def test_the_erase_page_says_what_goes_and_erases_nothing(gwen, admin_user):  # 
 
 
 @pytest.mark.parametrize("typed", [None, "", "yes", "0"])
-def test_a_post_without_the_customers_number_typed_erases_nothing(
-    gwen,  # noqa: F811
-    admin_user,
-    typed,
-):
+def test_a_post_without_the_customers_number_typed_erases_nothing(gwen, admin_user, typed):
     _, erase = urls(gwen["live"].pk)
 
     response = client_for(admin_user).post(erase, {} if typed is None else {"confirm": typed})
@@ -59,7 +54,7 @@ def test_a_post_without_the_customers_number_typed_erases_nothing(
     assert not CaseEvent.objects.filter(kind=CaseEvent.Kind.ERASED).exists()
 
 
-def test_a_confirmed_post_erases_the_customer(gwen, admin_user):  # noqa: F811
+def test_a_confirmed_post_erases_the_customer(gwen, admin_user):
     _, erase = urls(gwen["merged"].pk)
 
     admin = client_for(admin_user)
@@ -75,7 +70,7 @@ def test_a_confirmed_post_erases_the_customer(gwen, admin_user):  # noqa: F811
     assert "qzkettleword" not in timeline
 
 
-def test_only_admins_may_export_or_erase(gwen, agent, supervisor, manager):  # noqa: F811
+def test_only_admins_may_export_or_erase(gwen, agent, supervisor, manager):
     export, erase = urls(gwen["live"].pk)
     for user in (agent, supervisor, manager):
         client = client_for(user)
@@ -92,7 +87,7 @@ def test_an_unknown_customer_is_not_found(admin_user):
     assert client_for(admin_user).get(erase).status_code == 404
 
 
-def test_the_admins_customer_page_links_to_the_export_and_the_erasure(gwen, client):  # noqa: F811
+def test_the_admins_customer_page_links_to_the_export_and_the_erasure(gwen, client):
     client.force_login(get_user_model().objects.create_superuser("root", password="pw"))
     export, erase = urls(gwen["live"].pk)
 
