@@ -1,11 +1,13 @@
 """The case history: every event on a case is appended here, one at a time (``record``) or a
-batch at a time (``record_all``), and nothing is ever changed."""
+batch at a time (``record_all``), and nothing is ever changed but by a customer's erasure
+(``erase_typed_text``)."""
 
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.db import connection, transaction
 from django.utils import timezone
 
 from cases.bulk import insert_rows
@@ -45,3 +47,32 @@ def record_all(events: Sequence[CaseEvent]) -> None:
     """Append ``events`` in their order, in one statement; their cases and messages must be
     written first."""
     insert_rows(CaseEvent, events)
+
+
+ERASED = "[erased]"
+# What staff type into an event that may quote or name the customer, by kind.
+TYPED_TEXT: dict[str, tuple[str, ...]] = {
+    CaseEvent.Kind.HANDED_OFF: ("note",),
+    CaseEvent.Kind.REASSIGNED: ("note",),
+    CaseEvent.Kind.CUSTOMERS_MERGED: ("reason",),
+}
+
+
+def erase_typed_text(*, case_ids: Sequence[int]) -> int:
+    """Replace what staff typed into the history of ``case_ids`` with ``ERASED``; returns how
+    many events changed. The one change history allows, made only by a customer's erasure: on
+    PostgreSQL the trigger lets it through while ``careinbox.erasing`` is on, which this sets
+    for its own statement and clears before returning (migration ``0006_history_erasure``)."""
+    changed = []
+    for written in CaseEvent.objects.filter(case__in=case_ids, kind__in=list(TYPED_TEXT)):
+        keys = [key for key in TYPED_TEXT[written.kind] if written.data.get(key)]
+        if keys:
+            written.data = written.data | dict.fromkeys(keys, ERASED)
+            changed.append(written)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT set_config('careinbox.erasing', 'on', true)")
+        CaseEvent.objects.bulk_update(changed, ["data"])
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT set_config('careinbox.erasing', 'off', true)")
+    return len(changed)

@@ -260,6 +260,7 @@ class CaseEvent(models.Model):
         UNMARKED_SPAM = "unmarked_spam", "Marked as not spam"
         ROUTED = "routed", "Routed by rules"
         AUTO_ASSIGNED = "auto_assigned", "Assigned automatically"
+        ERASED = "erased", "Customer erased"
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=32, choices=Kind)

@@ -21,6 +21,11 @@ class Customer(models.Model):
 
     class Meta:
         db_table = "tickets_customer"
+        # Privacy requests (``intake.privacy``): the admin role holds both.
+        permissions = [
+            ("export_customer", "Can export everything held about a customer"),
+            ("erase_customer", "Can erase a customer"),
+        ]
 
     def __str__(self) -> str:
         return self.display_name

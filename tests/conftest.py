@@ -20,6 +20,9 @@ from staff import roles
 from staff.models import AgentProfile
 from tests.factories import InboundFactory
 
+# Fixtures shared by more than one folder of tests.
+pytest_plugins = ["tests.privacy"]
+
 # Tests run tasks where they are queued, as the embedded default does, even when REDIS_URL
 # is set for the locks: there is no worker to hand them to.
 celery_app.conf.task_always_eager = True

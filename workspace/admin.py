@@ -2,6 +2,8 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 
 from cases.models import Attachment, Case, CaseEvent, Message, SLABreach, Tag
 from casework.replies import retry_reply
@@ -50,8 +52,18 @@ class CustomerAdmin(admin.ModelAdmin):
     list_display = ["display_name", "created_at", "merged_into"]
     list_filter = [("merged_into", admin.EmptyFieldListFilter)]
     search_fields = ["display_name", "identities__handle", "identities__external_id"]
-    readonly_fields = ["merged_into", "created_at"]
+    readonly_fields = ["merged_into", "created_at", "privacy"]
     inlines = [IdentityInline]
+
+    @admin.display(description="Privacy requests")
+    def privacy(self, customer: Customer) -> str:
+        if customer.pk is None:
+            return "-"
+        return format_html(
+            '<a href="{}">Export everything held (JSON)</a> · <a href="{}">Erase…</a>',
+            reverse("workspace:customer-export", args=[customer.pk]),
+            reverse("workspace:customer-erase", args=[customer.pk]),
+        )
 
 
 @admin.register(Identity)

@@ -364,6 +364,8 @@ def describe(event: CaseEvent, names: dict[int, str]) -> str:
         return f"{actor} marked the case as spam"
     if kind == CaseEvent.Kind.UNMARKED_SPAM:
         return f"{actor} marked the case as not spam"
+    if kind == CaseEvent.Kind.ERASED:
+        return f"{actor} erased the customer's data"
     return str(event.get_kind_display())
 
 

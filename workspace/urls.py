@@ -7,6 +7,7 @@ from workspace.views import (
     inbox,
     merge,
     notifications,
+    privacy,
     rules,
 )
 
@@ -20,4 +21,5 @@ urlpatterns = [
     *notifications.urlpatterns,
     *rules.urlpatterns,
     *availability.urlpatterns,
+    *privacy.urlpatterns,
 ]

@@ -96,6 +96,8 @@ RULES: dict[str, dict[str, set[str]]] = {
     "workspace:rule-enable": {"POST": ADMINS},
     "workspace:agent-availability": {"GET": SUPERVISORS},
     "workspace:agent-pause": {"POST": SUPERVISORS},
+    "workspace:customer-export": {"GET": ADMINS},
+    "workspace:customer-erase": {"GET": ADMINS, "POST": ADMINS},
 }
 # Signing out lands on the sign-in page, whoever asks.
 ENDS_AT_SIGN_IN = {"logout"}

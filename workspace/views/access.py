@@ -28,6 +28,9 @@ canned_manager_required = _requires("cases.change_cannedresponse")
 dashboards_required = _requires("cases.view_dashboards")
 # Routing rules: admins (who hold the routing rule permissions).
 rules_admin_required = _requires("routing.change_routingrule")
+# A customer's privacy requests: admins.
+exporter_required = _requires("customers.export_customer")
+eraser_required = _requires("customers.erase_customer")
 # Anyone signed in (their own notifications).
 signed_in_required = login_required
 
