@@ -16,6 +16,7 @@ from django.utils import timezone
 from cases import history
 from cases.models import Attachment, Case, CaseEvent, Message
 from customers.models import Customer, Evidence, Identity, MergeSuggestion
+from customers.selectors import live_customer
 from notifications.models import Notification
 
 ERASED = history.ERASED
@@ -37,9 +38,7 @@ class Erasure:
 def person(*, customer_id: int) -> list[int]:
     """The ids of one person's customers: the live customer ``customer_id`` was merged into
     (or itself), first, then every customer merged into it. Raises ``Customer.DoesNotExist``."""
-    live = Customer.objects.get(pk=customer_id)
-    while live.merged_into_id is not None:
-        live = Customer.objects.get(pk=live.merged_into_id)
+    live = live_customer(customer_id)
     found, frontier = [live.pk], [live.pk]
     while frontier:
         frontier = list(
