@@ -151,6 +151,10 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "careinbox.middleware.client_address"
 
+# Agents, supervisors and managers see the cases of their own teams, those routed to no
+# team and those assigned to them; admins see every case (cases.visibility).
+CAREINBOX_TEAM_SCOPING = envbool("CAREINBOX_TEAM_SCOPING", True)
+
 # Two-factor sign-in (staff.two_factor): required of admins and supervisors when on; anyone
 # may turn it on for themselves.
 CAREINBOX_REQUIRE_TWO_FACTOR = envbool("CAREINBOX_REQUIRE_TWO_FACTOR", False)

@@ -6,7 +6,7 @@ import html
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any, TypedDict
@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from careinbox.prepared import PreparedRead
-from cases import clocks
+from cases import clocks, visibility
 from cases.models import Case, CaseCount, CaseEvent, Message, Tag
 from channels.kinds import kinds_on
 from channels.models import Platform
@@ -83,11 +83,18 @@ class Queue:
     spam: bool = False
     # Counted from the kept counts (``CaseCount``); not a queue that depends on the clock.
     counted: bool = True
+    # Whose cases it shows when what they see is narrowed to their teams (cases.visibility).
+    viewer: int | None = None
 
     @property
     def condition(self) -> Q:
         """The queue's cases, on cases."""
-        return (SPAM if self.spam else LIVE) & self.where(**dict(self.params))
+        return (SPAM if self.spam else LIVE) & self.visible()
+
+    def visible(self) -> Q:
+        """The queue's own condition and the viewer's, on fields cases and counts share."""
+        q = self.where(**dict(self.params))
+        return q if self.viewer is None else q & visibility.visible_to(self.viewer)
 
 
 @dataclass(frozen=True)
@@ -189,11 +196,16 @@ class InboxPage:
 def inbox_queues(*, user: User) -> list[Queue]:
     """The queues ``user`` sees, in side bar order. One query (the teams they see).
 
-    Agents see their own teams; whoever may reassign cases sees every team.
+    Agents see their own teams; whoever may reassign cases sees every team, unless what
+    they see is narrowed to their teams (``cases.visibility``).
     """
     teams = [_team_queue(team) for team in _visible_teams(user)]
     first, last = _fixed_queues(user)
-    return [*first, *teams, *last]
+    return [_for_viewer(q, user) for q in [*first, *teams, *last]]
+
+
+def _for_viewer(queue: Queue, user: User) -> Queue:
+    return replace(queue, viewer=user.pk) if visibility.scoped(user) else queue
 
 
 def home_queue_key(*, user: User) -> str:
@@ -209,11 +221,11 @@ def inbox_queue(*, user: User, key: str | None = None) -> Queue:
         team_id = key.removeprefix("team:")
         team = _visible_teams(user).filter(pk=int(team_id)).first() if team_id.isdigit() else None
         if team is not None:
-            return _team_queue(team)
+            return _for_viewer(_team_queue(team), user)
     first, last = _fixed_queues(user)
     for queue in [*first, *last]:
         if queue.key == key:
-            return queue
+            return _for_viewer(queue, user)
     raise UnknownQueue(f"There is no queue {key!r} for {user.get_username()}; pick one listed.")
 
 
@@ -224,8 +236,9 @@ def queue_counts(*, user: User) -> list[QueueCount]:
     read from the due-time indexes."""
     queues = inbox_queues(user=user)
     counted = [q for q in queues if q.counted]
-    shapes = tuple((q.where, _kinds(q.params), q.spam) for q in counted)
+    shapes = tuple((q.where, _kinds(q.params), q.spam, q.viewer is not None) for q in counted)
     values = {f"q{n}_{name}": value for n, q in enumerate(counted) for name, value in q.params}
+    values |= {f"q{n}_viewer": q.viewer for n, q in enumerate(counted) if q.viewer is not None}
     groups = _counts_read(shapes).rows(**values)
     numbers = iter(sum(group[f"n{n}"] for group in groups) for n in range(len(counted)))
     return [
@@ -236,18 +249,25 @@ def queue_counts(*, user: User) -> list[QueueCount]:
 
 @lru_cache(maxsize=256)
 def _counts_read(
-    shapes: tuple[tuple[Callable[..., Q], tuple[tuple[str, type], ...], bool], ...],
+    shapes: tuple[tuple[Callable[..., Q], tuple[tuple[str, type], ...], bool, bool], ...],
 ) -> PreparedRead:
-    """The sums of the kept counts for queues of these ``where``, parameters and spam flag:
-    one statement for each set of queues in use (each agent's teams), the agent's and the
-    teams' ids its parameters. Grouped by the spam flag so that it is a ``values()`` query:
-    two rows at most."""
+    """The sums of the kept counts for queues of these ``where``, parameters, spam flag and
+    whether they are narrowed to a viewer's teams: one statement for each set of queues in
+    use (each agent's teams), the agent's and the teams' ids its parameters. Grouped by the
+    spam flag so that it is a ``values()`` query: two rows at most."""
 
     def sums(**values: Any) -> QuerySet[Any, Any]:
         conditions = [
             (SPAM_COUNTED if spam else LIVE_COUNTED)
-            & where(**{name: values[f"q{i}_{name}"] for name, _ in kinds})
-            for i, (where, kinds, spam) in enumerate(shapes)
+            & Queue(
+                "",
+                "",
+                "",
+                where,
+                tuple((name, values[f"q{i}_{name}"]) for name, _ in kinds),
+                viewer=values[f"q{i}_viewer"] if scoped else None,
+            ).visible()
+            for i, (where, kinds, spam, scoped) in enumerate(shapes)
         ]
         return (
             # The team and the assignee as the cases hold them: none is NULL, not 0.
@@ -264,13 +284,15 @@ def _counts_read(
             .order_by()
         )
 
-    kinds = {f"q{i}_{n}": kind for i, (_, params, _) in enumerate(shapes) for n, kind in params}
+    kinds = {f"q{i}_{n}": kind for i, (_, params, _, _) in enumerate(shapes) for n, kind in params}
+    kinds |= {f"q{i}_viewer": int for i, (_, _, _, scoped) in enumerate(shapes) if scoped}
     return PreparedRead(sums, **kinds)
 
 
 def _visible_teams(user: User) -> QuerySet[Team]:
+    """Every team for whoever may reassign cases, unless they see only their own teams."""
     teams = Team.objects.order_by("name", "pk")
-    if user.has_perm("cases.reassign_case"):
+    if user.has_perm("cases.reassign_case") and not visibility.scoped(user):
         return teams
     return teams.filter(agents__user=user)
 
@@ -374,6 +396,7 @@ def inbox_page(
             queue.where,
             _kinds(queue.params),
             queue.spam,
+            queue.viewer is not None,
             filters.platform,
             _kinds(tuple(chosen.items())),
             sort,
@@ -381,7 +404,8 @@ def inbox_page(
             size,
         )
         cursor_values = {"after_key": after[0], "after_pk": after[1]} if after else {}
-        found = read.rows(**dict(queue.params), **chosen, **cursor_values)
+        viewer = {"viewer": queue.viewer} if queue.viewer is not None else {}
+        found = read.rows(**dict(queue.params), **chosen, **cursor_values, **viewer)
 
     rows = found[:size]
     next_cursor = None
@@ -423,6 +447,7 @@ def _page_read(
     where: Callable[..., Q],
     where_kinds: tuple[tuple[str, type], ...],
     spam: bool,
+    scoped: bool,
     platform: str,
     filter_kinds: tuple[tuple[str, type], ...],
     sort: str,
@@ -434,7 +459,8 @@ def _page_read(
     use; the ids, statuses, times and the cursor are its parameters."""
 
     def rows(**values: Any) -> QuerySet[Case, dict[str, Any]]:
-        queue = Queue("", "", "", where, tuple((n, values[n]) for n, _ in where_kinds), spam)
+        params = tuple((n, values[n]) for n, _ in where_kinds)
+        queue = Queue("", "", "", where, params, spam, viewer=values["viewer"] if scoped else None)
         filters = InboxFilters(platform=platform, **{n: values[n] for n, _ in filter_kinds})
         conditions = [queue.condition, *_filter_conditions(filters)]
         if paged:
@@ -442,7 +468,10 @@ def _page_read(
         return _inbox_rows(sort).filter(*conditions)[: size + 1]
 
     cursor_kinds = {"after_key": datetime, "after_pk": int} if paged else {}
-    return PreparedRead(rows, **dict(where_kinds), **dict(filter_kinds), **cursor_kinds)
+    viewer_kinds = {"viewer": int} if scoped else {}
+    return PreparedRead(
+        rows, **dict(where_kinds), **dict(filter_kinds), **cursor_kinds, **viewer_kinds
+    )
 
 
 ROW_FIELDS = [

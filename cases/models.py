@@ -82,9 +82,10 @@ class Case(models.Model):
         # The roles (staff/roles.py) are groups holding these.
         permissions = [
             ("work_case", "Can claim, reply to, note and hand off cases"),
-            ("reassign_case", "Can reassign anyone's cases and see every team's queue"),
+            ("reassign_case", "Can reassign the cases they see"),
             ("merge_customer", "Can merge customers"),
             ("view_dashboards", "Can view the dashboards"),
+            ("see_all_teams", "Can see every team's cases (admins)"),
         ]
         constraints = [
             # Ingest relies on one active case per customer; two racing ingests cannot both

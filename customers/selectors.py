@@ -2,6 +2,7 @@
 customer's history to compare with another's, and what links two customers."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -137,9 +138,12 @@ def shared_evidence(*, a: Customer, b: Customer) -> list[EvidenceShown]:
     return sorted(shared, key=lambda e: (order.index(e.kind), e.value))
 
 
-def search_customers(*, query: str, excluding: Customer) -> list[Customer]:
+def search_customers(
+    *, query: str, excluding: Customer, among: QuerySet[Any] | None = None
+) -> list[Customer]:
     """Live customers other than ``excluding`` whose name, X handle, email address or
-    profile name contains ``query``; at most ``SEARCH_RESULTS``, by name."""
+    profile name contains ``query``, and whose id is ``among`` these (a query of customer
+    ids; None for all); at most ``SEARCH_RESULTS``, by name."""
     query = query.strip()
     if len(query) < SEARCH_MIN_LENGTH:
         return []
@@ -150,12 +154,10 @@ def search_customers(*, query: str, excluding: Customer) -> list[Customer]:
         | Q(identities__handle__icontains=handle)
         | Q(identities__platform=Platform.EMAIL, identities__external_id__icontains=query)
     )
-    ids = (
-        Customer.objects.filter(matches, merged_into__isnull=True)
-        .exclude(pk=excluding.pk)
-        .values("pk")
-        .distinct()
-    )
+    found = Customer.objects.filter(matches, merged_into__isnull=True)
+    if among is not None:
+        found = found.filter(pk__in=among)
+    ids = found.exclude(pk=excluding.pk).values("pk").distinct()
     return list(
         Customer.objects.filter(pk__in=ids)
         .prefetch_related(

@@ -72,6 +72,8 @@ def staff(agent, other_agent, supervisor, manager):
     email = Team.objects.create(name="Email")
     AgentProfile.objects.get(user=agent).teams.add(social)
     AgentProfile.objects.get(user=other_agent).teams.add(email)
+    for lead in (supervisor, manager):  # Sam supervises and Mo manages both teams
+        AgentProfile.objects.get(user=lead).teams.add(social, email)
     return {"jo": agent, "priya": other_agent, "sam": supervisor, "mo": manager,
             "social": social, "email": email}  # fmt: skip
 

@@ -13,14 +13,21 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from cases.models import Attachment, CannedResponse, Message
+from cases.models import Attachment, CannedResponse, Case, Message
 from customers.models import MergeSuggestion
 from notifications.models import Notification
 from routing.models import RoutingRule
 from staff import roles
+from staff.models import Team
 from tests.conftest import client_for, make_user
+from workspace.case_page import download_key
 
 ROLES = ["anonymous", roles.AGENT, roles.SUPERVISOR, roles.MANAGER, roles.ADMIN]
+# An agent of another team than the world's case: allowed what agents are, but a URL naming
+# that case, its attachment, its customer or its merge suggestion answers 404
+# (cases.visibility), as for an object that does not exist.
+OTHER_TEAM = "agent of another team"
+OBJECT_PARAMS = {"case_id", "attachment_id", "customer_id", "suggestion_id"}
 
 # Who may use a route, by the permission its decorator requires.
 EVERYONE = set(ROLES)
@@ -130,10 +137,16 @@ def test_every_route_has_a_rule():
 def world(ingest):
     """One of everything a URL can name, belonging to (or visible to) every role's user."""
     users = {role: make_user(f"user-{role}", role) for role in ROLES if role != "anonymous"}
+    users[OTHER_TEAM] = make_user("user-other-team", roles.AGENT)
+    team, other_team = Team.objects.create(name="Social"), Team.objects.create(name="Email")
+    for role in (roles.AGENT, roles.SUPERVISOR, roles.MANAGER):  # admins see every team
+        users[role].agent_profile.teams.add(team)
+    users[OTHER_TEAM].agent_profile.teams.add(other_team)
     first = ingest(channel="x.dm", text="Order AH-20931-UK").message
     # Linking (after the commit) makes this a merge suggestion.
     other = ingest(channel="facebook.message", text="Order AH-20931-UK").message
     case = first.case
+    Case.objects.filter(customer__in=[case.customer_id, other.case.customer_id]).update(team=team)
     attachment = Attachment.objects.create(
         message=first, filename="receipt.txt", content_type="text/plain", size=2, content=b"hi"
     )
@@ -148,6 +161,7 @@ def world(ingest):
         "kwargs": {
             "case_id": case.pk,
             "attachment_id": attachment.pk,
+            "download_key": download_key(attachment.pk),
             "canned_id": canned.pk,
             "message_id": note.pk if note else first.pk,
             "customer_id": other.case.customer_id,
@@ -184,7 +198,7 @@ def _params(pattern: str) -> list[str]:
 def test_each_role_gets_what_the_rules_say(name, world):
     wrong = []
     for method in METHODS:
-        for role in ROLES:
+        for role in [*ROLES, OTHER_TEAM]:
             # Each request sees the same world: what one role's POST changed is rolled back.
             with transaction.atomic():
                 outcome = _outcome(name, method, role, world)
@@ -203,6 +217,11 @@ def _outcome(name: str, method: str, role: str, world: dict) -> str:
     got = f"{method} {url} as {role}: {response.status_code}"
 
     allowed_methods = RULES[name]
+    if role == OTHER_TEAM:
+        names_the_case = OBJECT_PARAMS & set(_params(dict(routes())[name]))
+        if names_the_case and role_may(roles.AGENT, allowed_methods, method):
+            return "" if response.status_code == 404 else f"{got}, expected 404"
+        role = roles.AGENT
     if method not in allowed_methods:
         # Anonymous visitors may be sent to sign in before the method is looked at.
         if response.status_code != 405 and not (
@@ -220,6 +239,10 @@ def _outcome(name: str, method: str, role: str, world: dict) -> str:
     elif response.status_code != 403:
         return f"{got}, expected 403"
     return ""
+
+
+def role_may(role: str, allowed_methods: dict[str, set[str]], method: str) -> bool:
+    return role in allowed_methods.get(method, set())
 
 
 def _sent_to_sign_in(response) -> bool:

@@ -23,6 +23,7 @@ from staff import presence
 from staff.models import Team
 from tests.conftest import client_for
 from tests.factories import T0, AuthorFactory
+from workspace.case_page import attachment_url
 
 pytestmark = pytest.mark.django_db
 
@@ -513,6 +514,7 @@ def test_a_hand_off_note_is_shown_on_top_of_the_page_to_its_recipient(case, agen
 
 def test_a_hand_off_to_a_team(case, agent):
     team = Team.objects.create(name="Returns")
+    agent.agent_profile.teams.add(team)
 
     client_for(agent).post(
         url("case-hand-off", case), {"to_team": team.pk, "note": "Needs a return."}, headers=HTMX
@@ -618,7 +620,7 @@ def attachment(ingest):
 
 def test_attachments_are_listed_and_downloaded_never_shown_inline(attachment, agent, manager):
     html = page(agent, attachment.message.case)
-    download = reverse("workspace:attachment-download", kwargs={"attachment_id": attachment.pk})
+    download = attachment_url(attachment.pk)
     assert f'<a class="attachment-name" href="{download}" download>receipt.html</a>' in html
 
     for user in (agent, manager):
@@ -630,7 +632,7 @@ def test_attachments_are_listed_and_downloaded_never_shown_inline(attachment, ag
 
 
 def test_an_anonymous_visitor_cannot_download(attachment):
-    download = reverse("workspace:attachment-download", kwargs={"attachment_id": attachment.pk})
+    download = attachment_url(attachment.pk)
 
     response = Client().get(download)
 
@@ -641,7 +643,7 @@ def test_an_attachment_too_large_to_store_is_listed_but_not_downloadable(attachm
     Attachment.objects.filter(pk=attachment.pk).update(
         content=b"", skipped_reason="Larger than the 10-byte limit."
     )
-    download = reverse("workspace:attachment-download", kwargs={"attachment_id": attachment.pk})
+    download = attachment_url(attachment.pk)
 
     assert "not stored: Larger than the 10-byte limit." in page(agent, attachment.message.case)
     assert client_for(agent).get(download).status_code == 404
@@ -788,9 +790,10 @@ def grown_case(ingest, agent, other_agent, *, rounds):
 
 
 # The page frame (session, the user with their profile, their permissions, the bell) takes 4
-# of these, the merge suggestions panel 1; the case page's own reads take the other 6: the case
-# with its tags, messages, attachments, history (with merged-in cases), identities, other cases.
-CASE_PAGE_QUERIES = 11
+# of these, the merge suggestions panel 1, the user's teams (may they see the case) 1; the case
+# page's own reads take the other 6: the case with its tags, messages, attachments, history
+# (with merged-in cases), identities, other cases.
+CASE_PAGE_QUERIES = 12
 
 
 def test_the_case_page_takes_the_same_few_queries_however_long_the_case(
@@ -799,6 +802,7 @@ def test_the_case_page_takes_the_same_few_queries_however_long_the_case(
     short = grown_case(ingest, agent, other_agent, rounds=1)
     long = grown_case(ingest, agent, other_agent, rounds=10)
     assert long.messages.count() >= 30 and long.events.count() >= 30
+    supervisor.agent_profile.teams.add(*Team.objects.all())  # the teams the cases went to
     client = client_for(supervisor)
     # The first request of a session also records that the agent is online.
     client.get(url("case-detail", short))
@@ -820,6 +824,7 @@ def test_routing_and_a_closing_thanks_show_in_the_timeline(client, ingest, agent
     author = AuthorFactory()
     case = ingest(author=author, text="@acme_care the Leeds store lost my order").message.case
     ingest(author=author, text="Thanks so much!")
+    agent.agent_profile.teams.add(leeds)
     client.force_login(agent)
 
     html = client.get(f"/cases/{case.pk}/").content.decode()
@@ -841,7 +846,7 @@ def test_direction_overrides_stay_in_their_box_and_out_of_downloads(ingest, agen
         ),
     ).message
     attachment = Attachment.objects.get(message=mail)
-    download = reverse("workspace:attachment-download", kwargs={"attachment_id": attachment.pk})
+    download = attachment_url(attachment.pk)
 
     response = client_for(agent).get(download)
     inbox = client_for(agent).get(reverse("workspace:inbox")).content.decode()
@@ -853,3 +858,13 @@ def test_direction_overrides_stay_in_their_box_and_out_of_downloads(ingest, agen
     assert 'class="attachment-name"' in case_page  # isolated by workspace.css
     stylesheet = (Path(settings.BASE_DIR) / "static/css/workspace.css").read_text()
     assert re.search(r"\.attachment-name,[^}]*unicode-bidi: isolate", stylesheet, re.S)
+
+
+def test_an_attachment_link_cannot_be_guessed_from_its_number(attachment, agent):
+    guessed = reverse(
+        "workspace:attachment-download",
+        kwargs={"attachment_id": attachment.pk, "download_key": "0" * 32},
+    )
+
+    assert client_for(agent).get(guessed).status_code == 404
+    assert client_for(agent).get(f"/attachments/{attachment.pk}/").status_code == 404

@@ -4,9 +4,13 @@ anonymous visitors are sent to sign in and signed-in users without the permissio
 from collections.abc import Callable
 
 from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.models import User
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from cases import visibility
 from cases.models import Case
+from customers.models import Customer
 
 
 def _requires(perm: str) -> Callable:
@@ -35,8 +39,20 @@ eraser_required = _requires("customers.erase_customer")
 signed_in_required = login_required
 
 
-def case_or_404(case_id: int) -> Case:
-    """A case by the id in the URL; folded cases stay reachable (their page points on)."""
-    return get_object_or_404(
+def case_or_404(user: User, case_id: int) -> Case:
+    """A case by the id in the URL; folded cases stay reachable (their page points on). A
+    case the user may not see (``cases.visibility``) is answered as if it did not exist."""
+    case = get_object_or_404(
         Case.objects.select_related("customer", "assignee", "team"), pk=case_id
     )
+    if not visibility.can_see(user, case):
+        raise Http404(f"There is no case {case_id}.")
+    return case
+
+
+def customer_or_404(user: User, customer_id: int) -> Customer:
+    """A customer by the id in the URL, if they have a case the user may see."""
+    customer = get_object_or_404(Customer, pk=customer_id)
+    if not visibility.can_see_customer(user, customer):
+        raise Http404(f"There is no customer {customer_id}.")
+    return customer

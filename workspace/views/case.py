@@ -17,11 +17,13 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import trigger_client_event
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
+from cases import visibility
 from cases.models import Attachment, CannedResponse, Case
 from casework import actions
 from casework.exceptions import ActionNotAllowed, CaseTaken, ReplyNotPossible
@@ -40,9 +42,11 @@ class WorkspaceRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-def _case(case_id: int) -> Case:
+def _case(request: WorkspaceRequest, case_id: int) -> Case:
+    """The case in the URL; 404 if there is none, or if it is not the user's to see (a case
+    of another team is answered as if it did not exist)."""
     case = case_page.page_case(case_id)
-    if case is None:
+    if case is None or not visibility.can_see(request.user, case):
         raise Http404(f"There is no case {case_id}.")
     return case
 
@@ -60,7 +64,7 @@ def _fragments(request: WorkspaceRequest, names: list[str], context: dict) -> Ht
 @require_GET
 @viewer_required
 def case_detail(request: WorkspaceRequest, case_id: int) -> HttpResponse:
-    case = _case(case_id)
+    case = _case(request, case_id)
     # A dozen forms print the token: once as text, not through the lazy object each time.
     token = get_token(request)
     return render(request, PAGE, {"case": case, "page": _page(request, case), "csrf_token": token})
@@ -71,7 +75,7 @@ def case_detail(request: WorkspaceRequest, case_id: int) -> HttpResponse:
 def case_timeline(request: WorkspaceRequest, case_id: int) -> HttpResponse:
     """The timeline, with the header and the composer's view of the customer out of band;
     204 while nothing changed since the ``version`` the page has."""
-    case = _case(case_id)
+    case = _case(request, case_id)
     if request.GET.get("version") == case_page.timeline_version(case):
         return HttpResponse(status=204)
     page = _page(request, case)
@@ -86,7 +90,7 @@ def case_timeline(request: WorkspaceRequest, case_id: int) -> HttpResponse:
 @viewer_required
 def case_presence(request: WorkspaceRequest, case_id: int) -> HttpResponse:
     """The heartbeat: record what this user is doing on the case, show who else is on it."""
-    case = _case(case_id)
+    case = _case(request, case_id)
     presence.report(
         case_id=case.pk,
         user_id=request.user.pk,
@@ -106,13 +110,18 @@ def _act(
     notice: str,
 ) -> HttpResponse:
     """Run one service and answer with ``fragment`` (and the header), or the refusal."""
-    _case(case_id)  # 404 for a case that does not exist, before any service looks for it
+    _case(request, case_id)  # 404 for a case that does not exist, before any service looks for it
     error = ""
     try:
         action()
     except REFUSALS as refusal:
         error = str(refusal)
-    case = _case(case_id)
+    case = case_page.page_case(case_id)
+    if case is None or not visibility.can_see(request.user, case):
+        # Handed to another team: done, and no longer this user's to see.
+        messages.success(request, f"{notice} Case #{case_id} is now with another team.")
+        inbox = reverse("workspace:inbox")
+        return HttpResponseClientRedirect(inbox) if request.htmx else redirect(inbox)
     if not request.htmx:
         if error:
             messages.error(request, error)
@@ -172,7 +181,7 @@ def _int(value: str | None) -> int | None:
 def case_reply(request: WorkspaceRequest, case_id: int) -> HttpResponse:
     """Send the composer's reply. A canned response sent without an edit comes back with a
     confirmation prompt instead of going out."""
-    _case(case_id)
+    _case(request, case_id)
     text = request.POST.get("text", "")
     error, confirm = "", ""
     try:
@@ -188,7 +197,7 @@ def case_reply(request: WorkspaceRequest, case_id: int) -> HttpResponse:
         confirm = str(unchanged)
     except REFUSALS as refusal:
         error = str(refusal)
-    case = _case(case_id)
+    case = _case(request, case_id)
     kept = bool(error or confirm)
     if not request.htmx:
         if kept:
@@ -220,7 +229,7 @@ def case_reply(request: WorkspaceRequest, case_id: int) -> HttpResponse:
 @worker_required
 def case_reply_length(request: WorkspaceRequest, case_id: int) -> HttpResponse:
     """The composer's live status: X's count of the signed reply, Messenger's window."""
-    case = _case(case_id)
+    case = _case(request, case_id)
     answering = case_page.answering_message(case, request.POST.get("answering_id"))
     status = case_page.composer_status(
         answering=answering, text=request.POST.get("text", ""), agent=request.user
@@ -232,7 +241,7 @@ def case_reply_length(request: WorkspaceRequest, case_id: int) -> HttpResponse:
 @worker_required
 def case_canned(request: WorkspaceRequest, case_id: int) -> HttpResponse:
     """The composer's text filled with a canned response for this case and agent."""
-    case = _case(case_id)
+    case = _case(request, case_id)
     canned_id = _int(request.GET.get("canned_id"))
     canned = CannedResponse.objects.filter(pk=canned_id).first() if canned_id else None
     text = actions.render_canned(canned=canned, case=case, agent=request.user) if canned else ""
@@ -248,7 +257,7 @@ def case_canned(request: WorkspaceRequest, case_id: int) -> HttpResponse:
 
 def _panel(request: WorkspaceRequest, case_id: int, fragment: str) -> HttpResponse:
     """The body of a side panel, fetched when the agent first opens it."""
-    case = _case(case_id)
+    case = _case(request, case_id)
     return render(request, f"{PAGE}#{fragment}", {"case": case, "page": _page(request, case)})
 
 
@@ -373,14 +382,19 @@ def case_spam(request: WorkspaceRequest, case_id: int) -> HttpResponse:
 
 @require_GET
 @viewer_required
-def attachment_download(request: WorkspaceRequest, attachment_id: int) -> FileResponse:
+def attachment_download(
+    request: WorkspaceRequest, attachment_id: int, download_key: str
+) -> FileResponse:
     """An attachment's content, always as a download: customer files are never shown inline
-    (an HTML attachment would run in our origin)."""
+    (an HTML attachment would run in our origin). Only with the key of its link, and only to
+    whoever may see its case."""
+    if not constant_time_compare(download_key, case_page.download_key(attachment_id)):
+        raise Http404(f"There is no attachment {attachment_id} with that link.")
     attachment = get_object_or_404(
         Attachment.objects.select_related("message__case"), pk=attachment_id
     )
-    if not request.user.has_perm("cases.view_case"):  # the case's, once cases are scoped
-        raise Http404
+    if not visibility.can_see(request.user, attachment.message.case):
+        raise Http404(f"There is no attachment {attachment_id}.")
     if attachment.skipped_reason or not attachment.content:
         raise Http404(f"Attachment {attachment.pk} was not stored: {attachment.skipped_reason}")
     response = FileResponse(
@@ -421,5 +435,9 @@ urlpatterns = [
     path("cases/<int:case_id>/priority/", case_priority, name="case-priority"),
     path("cases/<int:case_id>/tags/", case_tags, name="case-tags"),
     path("cases/<int:case_id>/spam/", case_spam, name="case-spam"),
-    path("attachments/<int:attachment_id>/", attachment_download, name="attachment-download"),
+    path(
+        "attachments/<int:attachment_id>/<str:download_key>/",
+        attachment_download,
+        name="attachment-download",
+    ),
 ]

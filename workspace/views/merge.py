@@ -16,13 +16,19 @@ from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
+from cases import visibility
 from cases.models import Case
 from cases.selectors import customer_history, live_case
 from casework import linking, merge
 from casework.exceptions import MergeNotAllowed, MergeNotPermitted, SuggestionClosed
 from customers import selectors
 from customers.models import Customer, MergeSuggestion
-from workspace.views.access import case_or_404, viewer_required, worker_required
+from workspace.views.access import (
+    case_or_404,
+    customer_or_404,
+    viewer_required,
+    worker_required,
+)
 
 SUGGESTIONS = "workspace/customer_suggestions.html"
 
@@ -51,7 +57,7 @@ def _suggestions(request: WorkspaceRequest, case: Case, **extra) -> HttpResponse
 @viewer_required
 def case_suggestions(request: WorkspaceRequest, case_id: int) -> HttpResponse:
     """The suggestions panel of the case page, for it to refresh."""
-    return _suggestions(request, case_or_404(case_id))
+    return _suggestions(request, case_or_404(request.user, case_id))
 
 
 @require_POST
@@ -59,7 +65,7 @@ def case_suggestions(request: WorkspaceRequest, case_id: int) -> HttpResponse:
 def suggestion_dismiss(
     request: WorkspaceRequest, case_id: int, suggestion_id: int
 ) -> HttpResponse:
-    case = case_or_404(case_id)
+    case = case_or_404(request.user, case_id)
     suggestion = get_object_or_404(
         selectors.suggestions_about(customer=case.customer), pk=suggestion_id
     )
@@ -84,7 +90,7 @@ def suggestion_confirm(
 ) -> HttpResponse:
     """Merge the two customers of a suggestion, then show the case that holds them now."""
     _require_merge(request.user)
-    case = case_or_404(case_id)
+    case = case_or_404(request.user, case_id)
     suggestion = get_object_or_404(
         selectors.suggestions_about(customer=case.customer), pk=suggestion_id
     )
@@ -115,14 +121,18 @@ def _in_words(error: Exception, suggestion: MergeSuggestion) -> str:
 def merge_search(request: WorkspaceRequest, case_id: int) -> HttpResponse:
     """Find the customer to merge with by name, handle or email address; live as one types."""
     _require_merge(request.user)
-    case = case_or_404(case_id)
+    case = case_or_404(request.user, case_id)
     query = request.GET.get("q", "").strip()
     context = {
         "case": case,
         "customer": case.customer,
         "query": query,
         "min_length": selectors.SEARCH_MIN_LENGTH,
-        "results": selectors.search_customers(query=query, excluding=case.customer),
+        "results": selectors.search_customers(
+            query=query,
+            excluding=case.customer,
+            among=visibility.visible_customer_ids(request.user),
+        ),
     }
     template = "workspace/merge_search.html"
     return render(request, f"{template}#results" if request.htmx else template, context)
@@ -133,8 +143,8 @@ def merge_search(request: WorkspaceRequest, case_id: int) -> HttpResponse:
 def merge_compare(request: WorkspaceRequest, case_id: int, customer_id: int) -> HttpResponse:
     """Both customers' identities and histories side by side, with what links them."""
     _require_merge(request.user)
-    case = case_or_404(case_id)
-    other = get_object_or_404(Customer, pk=customer_id)
+    case = case_or_404(request.user, case_id)
+    other = customer_or_404(request.user, customer_id)
     refused = _refuse_pair(request, case, other)
     return refused or _compare(request, case, other)
 
@@ -196,8 +206,8 @@ def merge_confirm(request: WorkspaceRequest, case_id: int, customer_id: int) -> 
     """Merge the case's customer with one found by hand; the reason names the user, what they
     wrote and any shared evidence."""
     _require_merge(request.user)
-    case = case_or_404(case_id)
-    other = get_object_or_404(Customer, pk=customer_id)
+    case = case_or_404(request.user, case_id)
+    other = customer_or_404(request.user, customer_id)
     refused = _refuse_pair(request, case, other)
     if refused:
         return refused

@@ -150,5 +150,5 @@ def _create_demo_users() -> None:
                 "sign_off": f"Best wishes,\n{display_name}\nCare team",
             },
         )
-        if role != roles.MANAGER:
-            profile.teams.add(team)
+        # The manager manages the team: what they see is narrowed to it (cases.visibility).
+        profile.teams.add(team)
