@@ -61,10 +61,11 @@ def _require(user: User, perm: str, doing: str) -> None:
 
 
 def _check_holder(case: Case, user: User, doing: str) -> None:
-    """Only the case's holder acts on a held case (supervisors reassign instead)."""
+    """Only the case's holder acts on a held case (supervisors reassign instead). ``doing``
+    completes "you cannot …", e.g. "hand it off"."""
     if case.assignee_id is not None and case.assignee_id != user.pk:
         raise CaseTaken(
-            f"{display_name(case.assignee)} has case #{case.pk}; you cannot {doing} it. "
+            f"{display_name(case.assignee)} has case #{case.pk}, so you cannot {doing}. "
             "Ask them, or a supervisor, to hand it over."
         )
 
@@ -99,7 +100,7 @@ def release_case(*, case_id: int, agent: User) -> Case:
         if case.assignee_id is None:
             return case
         if case.assignee_id != agent.pk and not agent.has_perm("cases.reassign_case"):
-            _check_holder(case, agent, "release")
+            _check_holder(case, agent, "release it")
         previous = case.assignee_id
         _set_assignee(case, None)
         history.record(
@@ -124,7 +125,7 @@ def hand_off_case(
     with transaction.atomic():
         case = _locked(case_id)
         if not by.has_perm("cases.reassign_case"):
-            _check_holder(case, by, "hand off")
+            _check_holder(case, by, "hand it off")
         _move(case, by, CaseEvent.Kind.HANDED_OFF, note.strip(), to_user_id, to_team_id)
     return case
 
@@ -215,7 +216,7 @@ def reply_to_case(
     text = _plain(text)
     with transaction.atomic():
         case = _locked(case_id)
-        _check_holder(case, agent, "reply on")
+        _check_holder(case, agent, "reply to it")
         answering = None
         if answering_id is not None:
             answering = Message.objects.filter(pk=answering_id, case=case).first()
@@ -303,7 +304,7 @@ def set_status(*, case_id: int, by: User, status: str) -> Case:
     with transaction.atomic():
         case = _locked(case_id)
         if not by.has_perm("cases.reassign_case"):
-            _check_holder(case, by, "change the status of")
+            _check_holder(case, by, "change its status")
         if case.status == Case.Status.CLOSED:
             raise ActionNotAllowed(
                 f"Case #{case.pk} is closed; the customer's next message opens a new one."
@@ -363,7 +364,7 @@ def set_spam(*, case_id: int, by: User, spam: bool) -> Case:
     with transaction.atomic():
         case = _locked(case_id)
         if not by.has_perm("cases.reassign_case"):
-            _check_holder(case, by, "mark as spam")
+            _check_holder(case, by, "mark it as spam")
         if case.spam != spam:
             case.spam = spam
             case.save(update_fields=["spam"])

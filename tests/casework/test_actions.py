@@ -86,7 +86,7 @@ def test_a_reply_after_the_case_was_reassigned_meanwhile_is_refused(
     actions.claim_case(case_id=case.pk, agent=agent)
     actions.reassign_case(case_id=case.pk, by=supervisor, to_user_id=other_agent.pk)
 
-    with pytest.raises(CaseTaken, match=r"Priya Shah has case #\d+; you cannot reply on it"):
+    with pytest.raises(CaseTaken, match=r"Priya Shah has case #\d+, so you cannot reply to it"):
         actions.reply_to_case(case_id=case.pk, agent=agent, text="On it!")
     assert not Message.objects.filter(direction=Message.Direction.OUTBOUND).exists()
 
@@ -196,7 +196,7 @@ def test_a_hand_off_to_a_team_notifies_its_agents_and_leaves_it_unassigned(
 def test_only_the_holder_hands_off(case, agent, other_agent):
     actions.claim_case(case_id=case.pk, agent=other_agent)
 
-    with pytest.raises(CaseTaken, match=r"Priya Shah has case #\d+; you cannot hand off it"):
+    with pytest.raises(CaseTaken, match=r"Priya Shah has case #\d+, so you cannot hand it off"):
         actions.hand_off_case(case_id=case.pk, by=agent, note="Mine now", to_user_id=agent.pk)
 
 

@@ -366,7 +366,7 @@ def test_a_reply_after_a_reassignment_is_refused_and_the_text_kept(
     )
 
     html = response.content.decode()
-    assert f"Priya Shah has case #{case.pk}; you cannot reply on it." in html
+    assert f"Priya Shah has case #{case.pk}, so you cannot reply to it." in html
     assert "My careful answer</textarea>" in html
     assert not Message.objects.filter(direction="outbound").exists()
 
