@@ -327,7 +327,9 @@ def _unassigned() -> Q:
 
 
 def _assigned_to(user_id: int) -> Q:
-    return Q(assignee=user_id)
+    # Unresolved: a resolved case is done with (the Resolved queue, filtered by assignee,
+    # lists them).
+    return Q(assignee=user_id) & ~Q(status=Case.Status.RESOLVED)
 
 
 def _of_team(team_id: int) -> Q:

@@ -101,7 +101,8 @@ def test_an_agent_sees_each_queue_with_its_cases(desk, agent, teams):
     jo = client_for(agent, online=True)
 
     assert queue_names(jo, "unassigned") == ["Una New"]
-    assert queue_names(jo, "mine") == ["Mia Claimed", "Rae Resolved"]
+    assert queue_names(jo, "mine") == ["Mia Claimed"]  # unresolved: not Rae Resolved
+    assert queue_names(jo, "resolved", assignee=agent.pk) == ["Rae Resolved"]
     assert queue_names(jo, f"team:{teams['social'].pk}") == [
         "Una New",
         "Mia Claimed",
@@ -201,7 +202,7 @@ def test_queue_counts_show_each_queues_size_and_mark_the_current_one(desk, agent
 
     assert dict(QUEUE.findall(html)) == {
         "Unassigned": "1",
-        "Mine": "2",
+        "Mine": "1",
         "SLA at risk": "0",
         "Social": "4",
         "All open": "2",  # not Otto Other, Email's
