@@ -29,9 +29,14 @@ def scoped(user: User | AnonymousUser) -> bool:
     return settings.CAREINBOX_TEAM_SCOPING and not user.has_perm(SEE_ALL_TEAMS)
 
 
-def visible_to(viewer_id: int) -> Q:
-    """The cases the user ``viewer_id`` may see, when scoped."""
-    return Q(team__isnull=True) | Q(assignee=viewer_id) | Q(team__in=_team_ids(viewer_id))
+def visible_to(viewer_id: int, prefix: str = "") -> Q:
+    """The cases the user ``viewer_id`` may see, when scoped; ``prefix`` leads from another
+    model to the case (``"case__"``)."""
+    return (
+        Q(**{f"{prefix}team__isnull": True})
+        | Q(**{f"{prefix}assignee": viewer_id})
+        | Q(**{f"{prefix}team__in": _team_ids(viewer_id)})
+    )
 
 
 def _team_ids(viewer_id: int) -> QuerySet:

@@ -23,6 +23,7 @@ from django.db import connection
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from cases import visibility
 from cases.models import Case, CaseEvent, Message
 from channels.kinds import KINDS
 
@@ -66,6 +67,8 @@ class Filters:
     end: date
     # "" for every team, NO_TEAM for cases without one, else a team id.
     team: str = ""
+    # The user whose visible cases (cases.visibility) are counted; None for every case.
+    viewer: int | None = None
 
     @classmethod
     def default(cls, *, today: date | None = None, team: str = "") -> "Filters":
@@ -99,10 +102,11 @@ class Filters:
         return Q(**{f"{prefix}team_id": int(self.team)})
 
     def counted_q(self, prefix: str = "") -> Q:
-        """The cases every figure counts, within the team filter."""
-        return Q(**{f"{prefix}spam": False, f"{prefix}merged_into__isnull": True}) & self.team_q(
+        """The cases every figure counts, within the team filter and what the viewer sees."""
+        q = Q(**{f"{prefix}spam": False, f"{prefix}merged_into__isnull": True}) & self.team_q(
             prefix
         )
+        return q if self.viewer is None else q & visibility.visible_to(self.viewer, prefix)
 
     def events(self, *kinds: str) -> QuerySet[CaseEvent]:
         """Events of these kinds in the range, on counted cases."""

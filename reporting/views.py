@@ -9,7 +9,7 @@ from JSON the page embeds with ``json_script``: the CSP allows no inline script.
 import csv
 import secrets
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import wraps
 from html import escape
@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
+from cases import visibility
 from cases.models import Case
 from reporting import agents as agents_report
 from reporting import backlog as backlog_report
@@ -385,7 +386,11 @@ def _filtered(request: HttpRequest) -> tuple[FilterForm, Filters]:
             end = default.end
         data["start"] = (end - timedelta(days=figures.DEFAULT_DAYS - 1)).isoformat()
     form = FilterForm(data)
-    return form, form.filters()
+    filters = form.filters()
+    # Managers and supervisors count their teams' cases (cases.visibility).
+    if visibility.scoped(request.user):
+        filters = replace(filters, viewer=request.user.pk)
+    return form, filters
 
 
 @require_GET

@@ -31,6 +31,7 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
 from careinbox.prepared import PreparedRead, columns, instance
+from cases import visibility
 from cases.inbox import TAG_SEPARATOR
 from cases.models import Attachment, CannedResponse, Case, CaseEvent, Message
 from cases.selectors import folded_case_ids
@@ -537,23 +538,36 @@ IDENTITIES = PreparedRead(
     ),
     customer_id=int,
 )
-EARLIER_CASES = PreparedRead(
-    lambda customer_id, case_id: (
-        Case.objects.filter(customer_id=customer_id, merged_into__isnull=True)
-        .exclude(pk=case_id)
+
+
+def _earlier_cases(customer_id: int, case_id: int, viewer: int | None = None) -> QuerySet:
+    cases = Case.objects.filter(customer_id=customer_id, merged_into__isnull=True)
+    if viewer is not None:
+        cases = cases.filter(visibility.visible_to(viewer))
+    return (
+        cases.exclude(pk=case_id)
         .values("id", "subject", "status", "opened_at")
         .order_by("-opened_at", "-pk")[:EARLIER_CASES_SHOWN]
-    ),
-    customer_id=int,
-    case_id=int,
-)
+    )
 
 
-def customer_card(case: Case) -> CustomerCard:
-    """Who the customer is on every platform, and their other cases, newest first."""
+EARLIER_CASES = PreparedRead(_earlier_cases, customer_id=int, case_id=int)
+# The same among the cases a user whose view is narrowed to their teams may see.
+EARLIER_VISIBLE_CASES = PreparedRead(_earlier_cases, customer_id=int, case_id=int, viewer=int)
+
+
+def customer_card(case: Case, user: User) -> CustomerCard:
+    """Who the customer is on every platform, and their other cases that ``user`` may see,
+    newest first."""
     identities = [instance(Identity, row) for row in IDENTITIES.rows(customer_id=case.customer_id)]
     earlier = []
-    for row in EARLIER_CASES.rows(customer_id=case.customer_id, case_id=case.pk):
+    if visibility.scoped(user):
+        rows = EARLIER_VISIBLE_CASES.rows(
+            customer_id=case.customer_id, case_id=case.pk, viewer=user.pk
+        )
+    else:
+        rows = EARLIER_CASES.rows(customer_id=case.customer_id, case_id=case.pk)
+    for row in rows:
         opened = timezone.localtime(row["opened_at"])
         earlier.append(
             EarlierCase(
@@ -758,7 +772,7 @@ class CasePage:
 
     @cached_property
     def card(self) -> CustomerCard:
-        return customer_card(self.case)
+        return customer_card(self.case, self.user)
 
     @cached_property
     def reply_channels(self) -> list[ReplyChannel]:

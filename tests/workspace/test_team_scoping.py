@@ -3,6 +3,8 @@ default): the cases of their teams, the cases of no team and the cases assigned 
 them; admins see every case. The access matrix checks every URL that names a case; here, the
 lists, counts and search."""
 
+import csv
+
 import pytest
 from django.urls import reverse
 
@@ -11,6 +13,7 @@ from cases.models import Case
 from staff import roles
 from staff.models import Team
 from tests.conftest import client_for, make_user
+from tests.factories import AuthorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +98,39 @@ def test_with_scoping_off_whoever_reads_cases_reads_them_all(desk, settings):
 
     assert listed(desk["sky"]) == {desk["social"], desk["email"], desk["nobody's"]}
     assert counts(desk["sky"])["all"] == 3
+
+
+def test_dashboards_count_the_cases_their_reader_sees(desk):
+    mo = make_user("mo", roles.MANAGER)
+    mo.agent_profile.teams.add(desk["teams"]["social"])
+    ada = make_user("ada", roles.ADMIN)
+
+    def backlog_total(user) -> int:
+        page = client_for(user).get("/dashboards/", {"export": "backlog-status"})
+        text = b"".join(page.streaming_content).decode().lstrip("\ufeff")
+        rows = list(csv.reader(text.splitlines()))[1:]
+        return sum(int(row[1]) for row in rows)
+
+    assert backlog_total(mo) == 2  # Social's and nobody's
+    assert backlog_total(ada) == 3
+
+
+def test_a_case_page_names_no_case_or_customer_of_another_team(desk, ingest):
+    social, email = desk["teams"]["social"], desk["teams"]["email"]
+    author = AuthorFactory()
+    old = ingest(author=author, channel="x.dm", text="Old order").message.case
+    Case.objects.filter(pk=old.pk).update(status=Case.Status.CLOSED, team=email)
+    case = ingest(author=author, channel="x.dm", text="Order AH-20931-UK").message.case
+    # Another author with the same order number: linking suggests they are one customer.
+    other = ingest(channel="facebook.message", text="Order AH-20931-UK").message.case
+    Case.objects.filter(pk=case.pk).update(team=social)
+    Case.objects.filter(pk=other.pk).update(team=email)
+    assert case.pk != old.pk
+
+    def shown(user) -> str:
+        return client_for(user).get(f"/cases/{case.pk}/").content.decode()
+
+    ada, sky = make_user("ada", roles.ADMIN), desk["sky"]
+    assert other.customer.display_name in shown(ada) and f"/cases/{old.pk}/" in shown(ada)
+    assert other.customer.display_name not in shown(sky)
+    assert f"/cases/{old.pk}/" not in shown(sky)
