@@ -256,6 +256,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Never below INFO, whatever LOG_LEVEL says: their debug lines hold each request's
+    # headers and URL, so the platforms' tokens (tests/channels/test_secrets.py).
+    "loggers": {"tweepy": {"level": "INFO"}, "urllib3": {"level": "INFO"}},
 }
 
 # Celery: with REDIS_URL a worker and beat do the background work; without it tasks run
@@ -266,7 +269,7 @@ CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
 CELERY_TASK_EAGER_PROPAGATES = True
 if CELERY_TASK_ALWAYS_EAGER:
     # Tasks run inside the web process; a line per task would drown its request log.
-    LOGGING["loggers"] = {"celery.app.trace": {"level": "WARNING"}}
+    LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE

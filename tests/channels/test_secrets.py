@@ -1,6 +1,7 @@
 """Channel credentials are encrypted at rest, can move to a new key, and are never shown."""
 
 import io
+import logging
 
 import pytest
 from cryptography.fernet import Fernet
@@ -10,6 +11,9 @@ from django.db import connection
 from django.urls import reverse
 
 from channels.models import ChannelAccount
+from demo.connect import sandbox_facebook_account, sandbox_x_account
+from demo.sandbox.state import Fault
+from intake.polling import poll_account
 
 pytestmark = pytest.mark.django_db
 
@@ -87,3 +91,32 @@ def test_the_admin_names_the_credentials_set_never_their_values_and_replaces_the
     assert ChannelAccount.objects.get(pk=account.pk).credentials == {
         "consumer_secret": "new-secret"
     }
+
+
+@pytest.mark.parametrize("platform", ["x", "facebook"])
+@pytest.mark.parametrize("fault", ["server_error", "rate_limit", "malformed"])
+def test_a_failing_poll_puts_no_credential_in_a_log_an_error_or_an_export(
+    sandbox, caplog, client, fault, platform
+):
+    connect = sandbox_x_account if platform == "x" else sandbox_facebook_account
+    account = ChannelAccount.objects.create(platform=platform, **connect({"url": sandbox.url}))
+    secrets = [value for value in account.credentials.values() if value]
+    assert secrets
+    sandbox.state.add_fault(Fault(platform=platform, kind=fault, count=3))
+    caplog.set_level(logging.DEBUG)
+
+    poll_account(account=account)
+
+    account.refresh_from_db()
+    assert account.last_error  # the failure is recorded, in words
+    client.force_login(get_user_model().objects.create_superuser("admin", password="pw"))
+    pages = [
+        client.get(reverse("admin:channels_channelaccount_changelist")).content.decode(),
+        client.get(reverse("admin:channels_channelaccount_change", args=[account.pk])).content,
+    ]
+    exported = io.StringIO()
+    call_command("export_cases", stdout=exported)
+    # The sandbox logs the platform's side, as the platform would: not ours to keep clean.
+    ours = [r.getMessage() for r in caplog.records if not r.name.startswith("demo.")]
+    seen = [*ours, account.last_error, exported.getvalue(), *map(str, pages)]
+    assert not [secret for secret in secrets for text in seen if secret in text]
