@@ -74,6 +74,7 @@ RULES: dict[str, dict[str, set[str]]] = {
     "workspace:case-priority": {"POST": WORKERS},
     "workspace:case-tags": {"POST": WORKERS},
     "workspace:case-spam": {"POST": WORKERS},
+    "workspace:case-retry-reply": {"POST": WORKERS},
     "workspace:attachment-download": {"GET": VIEWERS},
     "workspace:case-suggestions": {"GET": VIEWERS},
     "workspace:suggestion-dismiss": {"POST": WORKERS},

@@ -113,6 +113,39 @@ def test_a_failed_reply_shows_its_error(case, agent):
 
     assert 'data-testid="delivery">Failed</span>' in html
     assert "Not sent: X refused: duplicate content." in html
+    retry = url("case-retry-reply", case, message_id=reply.pk)
+    assert f'hx-post="{retry}"' in html
+    assert 'data-testid="retry">Retry</button>' in html
+
+
+def test_a_manager_sees_a_failed_reply_but_no_retry_and_may_not_post_one(case, agent, manager):
+    reply = actions.reply_to_case(case_id=case.pk, agent=agent, text="Hello")
+    Message.objects.filter(pk=reply.pk).update(
+        delivery_status=Message.Delivery.FAILED, delivery_error="X refused: duplicate content."
+    )
+
+    html = page(manager, case)
+    response = client_for(manager).post(url("case-retry-reply", case, message_id=reply.pk))
+
+    assert "Not sent: X refused: duplicate content." in html
+    assert 'data-testid="retry"' not in html
+    assert response.status_code == 403
+    reply.refresh_from_db()
+    assert reply.delivery_status == "failed"
+
+
+def test_retrying_a_reply_that_has_not_failed_is_refused_in_words(case, agent):
+    reply = actions.reply_to_case(case_id=case.pk, agent=agent, text="Hello")
+
+    response = client_for(agent).post(
+        url("case-retry-reply", case, message_id=reply.pk), headers=HTMX
+    )
+
+    assert response.status_code == 200
+    assert f"Reply {reply.pk} has not failed" in response.content.decode()
+    assert "HX-Trigger" not in response.headers
+    reply.refresh_from_db()
+    assert reply.delivery_status == "queued"
 
 
 def test_hostile_text_and_html_show_as_text_and_never_run(ingest, agent):

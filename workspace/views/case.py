@@ -24,6 +24,7 @@ from django_htmx.middleware import HtmxDetails
 from cases.models import Attachment, CannedResponse, Case
 from casework import actions
 from casework.exceptions import ActionNotAllowed, CaseTaken, ReplyNotPossible
+from casework.replies import retry_reply
 from staff import presence
 from staff.names import display_name
 from workspace import case_page
@@ -365,6 +366,18 @@ def case_spam(request: WorkspaceRequest, case_id: int) -> HttpResponse:
     )
 
 
+@require_POST
+@worker_required
+def case_retry_reply(request: WorkspaceRequest, case_id: int, message_id: int) -> HttpResponse:
+    return _act(
+        request,
+        case_id,
+        lambda: retry_reply(message_id=message_id, by=request.user),
+        fragment="header",
+        notice="Reply queued again.",
+    )
+
+
 @require_GET
 @viewer_required
 def attachment_download(request: WorkspaceRequest, attachment_id: int) -> FileResponse:
@@ -403,6 +416,11 @@ urlpatterns = [
     path("cases/<int:case_id>/canned/", case_canned, name="case-canned"),
     path("cases/<int:case_id>/canned/picker/", case_canned_picker, name="case-canned-picker"),
     path("cases/<int:case_id>/note/", case_note, name="case-note"),
+    path(
+        "cases/<int:case_id>/replies/<int:message_id>/retry/",
+        case_retry_reply,
+        name="case-retry-reply",
+    ),
     path("cases/<int:case_id>/hand-off/", case_hand_off, name="case-hand-off"),
     path(
         "cases/<int:case_id>/hand-off/fields/", case_hand_off_fields, name="case-hand-off-fields"
