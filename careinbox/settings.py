@@ -275,6 +275,12 @@ CAREINBOX_WEBHOOK_BATCH_BYTES = envint("CAREINBOX_WEBHOOK_BATCH_BYTES", 2 * 1024
 CAREINBOX_WEBHOOK_BATCH_DELIVERIES = envint("CAREINBOX_WEBHOOK_BATCH_DELIVERIES", 500)
 CAREINBOX_WEBHOOK_LEASE_SECONDS = envint("CAREINBOX_WEBHOOK_LEASE_SECONDS", 300)
 
+# Message text longer than this many characters is stored cut, marked as cut, and shown so on
+# the case page; the whole text is kept beside it for download. Far above any real message
+# (a tweet is at most 25,000 characters), low enough that a 50 MB mail does not make the
+# case page ship 50 MB.
+CAREINBOX_MESSAGE_TEXT_LIMIT = envint("CAREINBOX_MESSAGE_TEXT_LIMIT", 100_000)
+
 # Attachments larger than this are recorded (name, type, size) but their content is skipped.
 CAREINBOX_ATTACHMENT_MAX_BYTES = envint("CAREINBOX_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
 

@@ -11,7 +11,9 @@ from urllib.parse import quote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db.models import (
+    BooleanField,
     Count,
+    ExpressionWrapper,
     Max,
     OuterRef,
     Prefetch,
@@ -41,6 +43,9 @@ from staff.names import display_name, initials
 from staff.selectors import case_workers
 
 EARLIER_CASES_SHOWN = 10
+# A message body longer than this shows its start, with the rest behind "Show more".
+FOLD_LINES = 40
+FOLD_CHARS = 3000
 
 # Shown by the messages themselves, so not repeated as history lines.
 MESSAGE_EVENTS = {
@@ -83,6 +88,18 @@ class Entry:
     body: str = ""
     quoted: str = ""
     attachments: list[Attachment] = field(default_factory=list)
+
+    @cached_property
+    def preview(self) -> str:
+        """The start of the body shown unfolded: at most FOLD_LINES lines and FOLD_CHARS
+        characters; ``rest`` is everything after it."""
+        head = self.body[:FOLD_CHARS]
+        lines = head.split("\n")
+        return "\n".join(lines[:FOLD_LINES]) if len(lines) > FOLD_LINES else head
+
+    @cached_property
+    def rest(self) -> str:
+        return self.body[len(self.preview) :]
 
     @cached_property
     def kind(self) -> str:
@@ -134,7 +151,8 @@ def _messages(case: Case) -> list[Message]:
     return list(
         Message.objects.filter(case=case)
         .select_related("author_identity", "author_user__agent_profile")
-        .defer("raw_payload")
+        .defer("raw_payload", "full_text")
+        .annotate(truncated=ExpressionWrapper(~Q(full_text=""), output_field=BooleanField()))
         .prefetch_related(attachments)
         .order_by("sent_at", "pk")
     )

@@ -76,6 +76,7 @@ RULES: dict[str, dict[str, set[str]]] = {
     "workspace:case-spam": {"POST": WORKERS},
     "workspace:case-retry-reply": {"POST": WORKERS},
     "workspace:attachment-download": {"GET": VIEWERS},
+    "workspace:message-full-text": {"GET": VIEWERS},
     "workspace:case-suggestions": {"GET": VIEWERS},
     "workspace:suggestion-dismiss": {"POST": WORKERS},
     "workspace:suggestion-confirm": {"POST": MERGERS},
@@ -140,6 +141,8 @@ def world(ingest):
     }
     canned = CannedResponse.objects.create(title="Thanks", text="Thanks {first_name}!")
     note = Message.objects.filter(case=case).first()
+    # As if stored cut at the text limit, so its whole text can be downloaded.
+    Message.objects.filter(pk=first.pk).update(full_text="Order AH-20931-UK")
     return {
         "users": users,
         "kwargs": {

@@ -192,6 +192,65 @@ def test_long_email_quotes_are_folded(ingest, agent):
     assert "&gt; Would Thursday suit you?" in folded[: folded.index("</details>")]
 
 
+def test_a_message_over_the_text_limit_is_stored_cut_and_marked_and_downloads_whole(
+    ingest, agent, manager
+):
+    line = "Ligne {} : la box clignote en orange — ça ne marche toujours pas 🙁\n"
+    whole = "".join(line.format(n) for n in range(3000))  # about 210,000 characters
+    assert len(whole) > settings.CAREINBOX_MESSAGE_TEXT_LIMIT
+
+    message = ingest(channel="email", text=whole).message
+
+    message.refresh_from_db()
+    shown, marker = message.text.split("\n\n[Truncated: ")
+    assert whole.startswith(shown) and shown.endswith("pas 🙁")  # cut at a line break
+    assert len(shown) <= settings.CAREINBOX_MESSAGE_TEXT_LIMIT
+    assert marker == (
+        f"the first {len(shown):,} of {len(whole):,} characters are shown. "
+        "Show all downloads the whole message.]"
+    )
+    html = page(agent, message.case)
+    show_all = reverse("workspace:message-full-text", kwargs={"message_id": message.pk})
+    assert f'<a href="{show_all}" download data-testid="show-all">Show all</a>' in html
+    assert "Ligne 2999" not in html
+    for user in (agent, manager):
+        response = client_for(user).get(show_all)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "text/plain; charset=utf-8"
+        assert response["Content-Disposition"].startswith("attachment;")
+        assert b"".join(response.streaming_content) == whole.encode()
+
+
+def test_a_message_within_the_limit_has_no_show_all(case, agent):
+    message = case.messages.get()
+
+    html = page(agent, case)
+    response = client_for(agent).get(
+        reverse("workspace:message-full-text", kwargs={"message_id": message.pk})
+    )
+
+    assert 'data-testid="show-all"' not in html
+    assert response.status_code == 404
+
+
+def test_a_long_message_shows_its_start_and_folds_the_rest(ingest, agent):
+    text = "\n".join(f"Step {n}: unplugged it and waited." for n in range(1, 101))
+    author = AuthorFactory(external_id="77001", handle="ines_b")
+    long = ingest(channel="x.dm", author=author, text=text).message
+    short = ingest(channel="x.dm", author=author, text="Still orange.").message
+    assert short.case_id == long.case_id
+
+    html = page(agent, long.case)
+
+    fold = f'<details id="more-{long.pk}" class="more" hx-preserve="true"><summary>Show more'
+    start, folded = html.split(fold)
+    assert "Step 40: unplugged it" in start
+    assert "Step 41: unplugged it" not in start
+    folded = folded[: folded.index("</details>")]
+    assert "Step 41: unplugged it" in folded and "Step 100: unplugged it" in folded
+    assert f'id="more-{short.pk}"' not in html
+
+
 # The customer card
 
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
-from cases.models import Attachment, CannedResponse, Case
+from cases.models import Attachment, CannedResponse, Case, Message
 from casework import actions
 from casework.exceptions import ActionNotAllowed, CaseTaken, ReplyNotPossible
 from casework.replies import retry_reply
@@ -399,6 +399,19 @@ def attachment_download(request: WorkspaceRequest, attachment_id: int) -> FileRe
     return response
 
 
+@require_GET
+@viewer_required
+def message_full_text(request: WorkspaceRequest, message_id: int) -> FileResponse:
+    """The whole text of a message stored cut at the text limit, as a UTF-8 download."""
+    message = get_object_or_404(Message.objects.exclude(full_text=""), pk=message_id)
+    return FileResponse(
+        io.BytesIO(message.full_text.encode()),
+        as_attachment=True,
+        filename=f"message-{message.pk}.txt",
+        content_type="text/plain; charset=utf-8",
+    )
+
+
 def download_name(filename: str) -> str:
     """A customer's file name as a download may carry it: without control and direction
     characters (a U+202E would make "\u202egnp.exe" look like "exe.png" to whoever saves it)."""
@@ -434,4 +447,5 @@ urlpatterns = [
     path("cases/<int:case_id>/tags/", case_tags, name="case-tags"),
     path("cases/<int:case_id>/spam/", case_spam, name="case-spam"),
     path("attachments/<int:attachment_id>/", attachment_download, name="attachment-download"),
+    path("messages/<int:message_id>/full-text/", message_full_text, name="message-full-text"),
 ]
