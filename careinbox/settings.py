@@ -251,14 +251,15 @@ if not DEBUG:
     # the domain's owner rather than for one application on it; SECURE_HSTS_PRELOAD opts in.
     SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
+# Never below INFO, whatever LOG_LEVEL says: their debug lines hold each request's headers and
+# URL, so the platforms' tokens (tests/channels/test_secrets.py).
+LOGGERS: dict[str, dict[str, str]] = {"tweepy": {"level": "INFO"}, "urllib3": {"level": "INFO"}}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # Never below INFO, whatever LOG_LEVEL says: their debug lines hold each request's
-    # headers and URL, so the platforms' tokens (tests/channels/test_secrets.py).
-    "loggers": {"tweepy": {"level": "INFO"}, "urllib3": {"level": "INFO"}},
+    "loggers": LOGGERS,
 }
 
 # Celery: with REDIS_URL a worker and beat do the background work; without it tasks run
@@ -269,7 +270,7 @@ CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
 CELERY_TASK_EAGER_PROPAGATES = True
 if CELERY_TASK_ALWAYS_EAGER:
     # Tasks run inside the web process; a line per task would drown its request log.
-    LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}
+    LOGGERS["celery.app.trace"] = {"level": "WARNING"}
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
@@ -307,6 +308,12 @@ CAREINBOX_WEBHOOK_MAX_BYTES = envint("CAREINBOX_WEBHOOK_MAX_BYTES", 64 * 1024 * 
 CAREINBOX_WEBHOOK_BATCH_BYTES = envint("CAREINBOX_WEBHOOK_BATCH_BYTES", 2 * 1024 * 1024)
 CAREINBOX_WEBHOOK_BATCH_DELIVERIES = envint("CAREINBOX_WEBHOOK_BATCH_DELIVERIES", 500)
 CAREINBOX_WEBHOOK_LEASE_SECONDS = envint("CAREINBOX_WEBHOOK_LEASE_SECONDS", 300)
+
+# Message text longer than this many characters is stored cut, marked as cut, and shown so on
+# the case page; the whole text is kept beside it for download. Far above any real message
+# (a tweet is at most 25,000 characters), low enough that a 50 MB mail does not make the
+# case page ship 50 MB.
+CAREINBOX_MESSAGE_TEXT_LIMIT = envint("CAREINBOX_MESSAGE_TEXT_LIMIT", 100_000)
 
 # Attachments larger than this are recorded (name, type, size) but their content is skipped.
 CAREINBOX_ATTACHMENT_MAX_BYTES = envint("CAREINBOX_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)

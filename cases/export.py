@@ -191,7 +191,7 @@ def _message_row(message: Message) -> dict[str, Any]:
         "in_reply_to": message.in_reply_to_external_id or None,
         "author": author,
         "subject": message.subject,
-        "text": message.text,
+        "text": message.full_text or message.text,  # whole, even when stored cut
         "html": message.html,
         "sent_at": _time(message.sent_at),
         "delivery": message.delivery_status or None,

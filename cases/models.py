@@ -161,6 +161,9 @@ class Message(models.Model):
         related_name="messages",
     )
     text = models.TextField(blank=True)
+    # The whole text when ``text`` was cut at CAREINBOX_MESSAGE_TEXT_LIMIT, else "". Kept
+    # as read, since the raw payload gives it back only through the normaliser again.
+    full_text = models.TextField(blank=True)
     html = models.TextField(blank=True, help_text="Sanitised HTML (email).")
     # "auto-reply" or "bounce": sent by a machine, shown but never reopening a case.
     automated = models.CharField(max_length=16, blank=True)

@@ -468,8 +468,26 @@ def _open_case(batch: Batch, item: Item, customer: Customer) -> Case:
     return case
 
 
+def _cut_text(text: str, *, limit: int) -> str:
+    """``text`` as stored when it is over ``limit`` characters: cut at the last line break
+    near the limit, else the last word break (mid-word only for a text without either), then
+    a visible marker."""
+    head = text[:limit]
+    for brk in (head.rfind("\n"), head.rfind(" ")):
+        if brk > limit * 0.9:
+            head = head[:brk]
+            break
+    head = head.rstrip()
+    return (
+        f"{head}\n\n[Truncated: the first {len(head):,} of {len(text):,} characters "
+        "are shown. Show all downloads the whole message.]"
+    )
+
+
 def _message(item: Item) -> Message:
     inbound = item.inbound
+    limit = settings.CAREINBOX_MESSAGE_TEXT_LIMIT
+    over = len(inbound.text) > limit
     return Message(
         case=item.case,
         direction=Message.Direction.INBOUND,
@@ -479,7 +497,8 @@ def _message(item: Item) -> Message:
         in_reply_to_external_id=inbound.in_reply_to[0] if inbound.in_reply_to else "",
         parent=item.parent,
         author_identity=item.identity,
-        text=inbound.text,
+        text=_cut_text(inbound.text, limit=limit) if over else inbound.text,
+        full_text=inbound.text if over else "",
         html=sanitise_html(inbound.html),
         subject=inbound.subject,
         automated=inbound.automated,

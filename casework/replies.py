@@ -8,11 +8,12 @@ from django.utils import timezone
 
 from cases import clocks
 from cases.models import Case, Message
-from casework.exceptions import ReplyNotPossible
+from casework.exceptions import ActionNotAllowed, ReplyNotPossible
 from casework.tasks import send_reply_task
 from channels.errors import PermanentSendError
 from channels.kinds import KINDS
 from channels.registry import platform_channel
+from staff.names import display_name
 
 
 def sign_reply(*, text: str, channel: str, agent: User) -> str:
@@ -110,16 +111,25 @@ def _reply_subject(case: Case, answering: Message) -> str:
     return subject if reference in subject else f"{subject} {reference}"
 
 
-def retry_reply(*, message_id: int) -> None:
-    """Queue a failed reply again (the agent's retry button)."""
+def retry_reply(*, message_id: int, by: User) -> None:
+    """Queue a failed reply again, through the ordinary outbound queue. Refuses someone who
+    may not work cases, and a reply that has not failed (queued, sending or sent already)."""
+    if not by.has_perm("cases.work_case"):
+        raise ActionNotAllowed(f"{display_name(by)} may not retry replies.")
     with transaction.atomic():
         updated = Message.objects.filter(
-            pk=message_id, delivery_status=Message.Delivery.FAILED
+            pk=message_id,
+            direction=Message.Direction.OUTBOUND,
+            delivery_status=Message.Delivery.FAILED,
         ).update(
             delivery_status=Message.Delivery.QUEUED,
             delivery_error="",
             delivery_attempts=0,
             delivery_next_attempt_at=timezone.now(),
         )
-        if updated:
-            transaction.on_commit(lambda: send_reply_task.delay(message_id), robust=True)
+        if not updated:
+            raise ActionNotAllowed(
+                f"Reply {message_id} has not failed (it is queued, being sent or sent); "
+                "there is nothing to retry."
+            )
+        transaction.on_commit(lambda: send_reply_task.delay(message_id), robust=True)

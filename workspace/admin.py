@@ -153,7 +153,7 @@ class MessageAdmin(admin.ModelAdmin):
     def retry_failed_replies(self, request, queryset):
         failed = list(queryset.filter(delivery_status=Message.Delivery.FAILED))
         for message in failed:
-            retry_reply(message_id=message.pk)
+            retry_reply(message_id=message.pk, by=request.user)
         self.message_user(request, f"{len(failed)} failed replies queued again.")
 
 

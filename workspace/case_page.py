@@ -12,7 +12,9 @@ from urllib.parse import quote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db.models import (
+    BooleanField,
     Count,
+    ExpressionWrapper,
     Max,
     OuterRef,
     Q,
@@ -48,6 +50,9 @@ from staff.names import display_name, initials
 from staff.selectors import case_workers, user_columns, user_from
 
 EARLIER_CASES_SHOWN = 10
+# A message body longer than this shows its start, with the rest behind "Show more".
+FOLD_LINES = 40
+FOLD_CHARS = 3000
 
 # Shown by the messages themselves, so not repeated as history lines.
 MESSAGE_EVENTS = {
@@ -129,9 +134,13 @@ class Entry:
     when: str = ""
     when_full: str = ""
     when_iso: str = ""
-    # The texts as HTML: escaped, links made, line breaks kept.
+    # The texts as HTML: escaped, links made, line breaks kept. A long body shows its start
+    # (body_html) with the rest (rest_html) folded.
     body_html: str = ""
+    rest_html: str = ""
     quoted_html: str = ""
+    # The whole text's download, for a message stored cut at CAREINBOX_MESSAGE_TEXT_LIMIT.
+    full_text_url: str = ""
     note_html: str = ""  # an event's note (hand-offs)
 
 
@@ -174,9 +183,10 @@ MESSAGES = PreparedRead(
     lambda case_id: (
         Message.objects.filter(case_id=case_id)
         .values(
-            *columns(Message, leave_out=["raw_payload"]),
+            *columns(Message, leave_out=["raw_payload", "full_text"]),
             *columns(Identity, "author_identity__"),
             *user_columns("author_user__"),
+            truncated=ExpressionWrapper(~Q(full_text=""), output_field=BooleanField()),
         )
         .order_by("sent_at", "pk")
     ),
@@ -197,10 +207,11 @@ def _messages(case: Case) -> tuple[list[Message], dict[int, list[Attachment]]]:
     their content) by message."""
     messages = []
     for row in MESSAGES.rows(case_id=case.pk):
-        message = instance(Message, row, leave_out=["raw_payload"])
+        message = instance(Message, row, leave_out=["raw_payload", "full_text"])
         assert message is not None
         message.author_identity = instance(Identity, row, "author_identity__")
         message.author_user = user_from(row, "author_user__")
+        message.truncated = row["truncated"]  # type: ignore[attr-defined]
         messages.append(message)
     attachments: dict[int, list[Attachment]] = {}
     for row in ATTACHMENTS.rows(case_id=case.pk):
@@ -273,6 +284,7 @@ def _message_entry(message: Message, attachments: list[Attachment]) -> Entry:
         body, quoted = split_quoted(message.text)
     kind = KINDS.get(message.channel)
     author, handle = _author(message)
+    shown, rest = _fold(body)
     return Entry(
         message=message,
         body=body,
@@ -286,10 +298,28 @@ def _message_entry(message: Message, attachments: list[Attachment]) -> Entry:
         platform=kind.platform if kind else "",
         platform_label=Platform(kind.platform).label if kind else "",
         channel_label=kind.message_label if kind else "",
-        body_html=linebreaksbr(urlize(body, autoescape=True), autoescape=True),
+        body_html=_html(shown),
+        rest_html=_html(rest) if rest else "",
         quoted_html=linebreaksbr(quoted, autoescape=True) if quoted else "",
+        full_text_url=reverse("workspace:message-full-text", args=[message.pk])
+        if message.truncated  # type: ignore[attr-defined]
+        else "",
         **_times(message.sent_at),
     )
+
+
+def _fold(body: str) -> tuple[str, str]:
+    """The start of a body shown unfolded (at most FOLD_LINES lines and FOLD_CHARS
+    characters) and the rest."""
+    head = body[:FOLD_CHARS]
+    lines = head.split("\n")
+    if len(lines) > FOLD_LINES:
+        head = "\n".join(lines[:FOLD_LINES])
+    return head, body[len(head) :]
+
+
+def _html(text: str) -> str:
+    return linebreaksbr(urlize(text, autoescape=True), autoescape=True)
 
 
 def _user_names(events: list[CaseEvent]) -> dict[int, str]:

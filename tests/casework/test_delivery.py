@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Case, Message
@@ -15,6 +16,7 @@ from channels.models import ChannelAccount
 from demo.connect import sandbox_x_account
 from demo.sandbox.state import Fault
 from intake.polling import poll_account
+from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db(transaction=True)  # replies are sent on commit
 
@@ -138,7 +140,32 @@ def test_a_reply_the_platform_refuses_fails_with_the_reason_and_can_be_retried(
     assert reply.delivery_status == "failed"
     assert "duplicate content" in reply.delivery_error
     Message.objects.filter(pk=reply.pk).update(text="Checking again. ^JL")
-    retry_reply(message_id=reply.pk)
+    retry_reply(message_id=reply.pk, by=agent)
+    reply.refresh_from_db()
+    assert reply.delivery_status == "sent"
+    assert [o.payload["text"] for o in sandbox.state.sent("x")] == [
+        "Checking. ^JL",
+        "Checking again. ^JL",
+    ]
+
+
+def test_an_agent_retries_a_failed_reply_from_the_case_page_and_it_is_posted_once(
+    inbox, sandbox, agent
+):
+    mention = latest_inbound("x.mention")
+    reply = failed_reply(mention, agent)
+    Message.objects.filter(pk=reply.pk).update(text="Checking again. ^JL")
+    retry = reverse(
+        "workspace:case-retry-reply", kwargs={"case_id": reply.case_id, "message_id": reply.pk}
+    )
+    client = client_for(agent)
+
+    response = client.post(retry, headers={"HX-Request": "true"})
+    again = client.post(retry, headers={"HX-Request": "true"})
+
+    assert response.status_code == 200
+    assert "case-changed" in response.headers["HX-Trigger"]
+    assert "has not failed" in again.content.decode()
     reply.refresh_from_db()
     assert reply.delivery_status == "sent"
     assert [o.payload["text"] for o in sandbox.state.sent("x")] == [

@@ -254,6 +254,16 @@ def test_export_keeps_attachments_in_order_when_their_rows_move(ingest):
     ]
 
 
+def test_export_carries_a_message_stored_cut_at_the_text_limit_whole(ingest):
+    whole = "Still orange. " * 10_000  # 140,000 characters, over the limit
+    message = ingest(channel="email", text=whole).message
+    assert Message.objects.get(pk=message.pk).text != whole
+
+    [case] = export_cases()
+
+    assert case["messages"][0]["text"] == whole
+
+
 # Any JSON value, as a decoder may return it; strings may hold unpaired surrogates, which
 # JSON's \u escapes can carry.
 ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=12)

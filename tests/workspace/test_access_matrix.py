@@ -27,7 +27,7 @@ ROLES = ["anonymous", roles.AGENT, roles.SUPERVISOR, roles.MANAGER, roles.ADMIN]
 # that case, its attachment, its customer or its merge suggestion answers 404
 # (cases.visibility), as for an object that does not exist.
 OTHER_TEAM = "agent of another team"
-OBJECT_PARAMS = {"case_id", "attachment_id", "customer_id", "suggestion_id"}
+OBJECT_PARAMS = {"case_id", "attachment_id", "customer_id", "suggestion_id", "message_id"}
 
 # Who may use a route, by the permission its decorator requires.
 EVERYONE = set(ROLES)
@@ -83,7 +83,9 @@ RULES: dict[str, dict[str, set[str]]] = {
     "workspace:case-priority": {"POST": WORKERS},
     "workspace:case-tags": {"POST": WORKERS},
     "workspace:case-spam": {"POST": WORKERS},
+    "workspace:case-retry-reply": {"POST": WORKERS},
     "workspace:attachment-download": {"GET": VIEWERS},
+    "workspace:message-full-text": {"GET": VIEWERS},
     "workspace:case-suggestions": {"GET": VIEWERS},
     "workspace:suggestion-dismiss": {"POST": WORKERS},
     "workspace:suggestion-confirm": {"POST": MERGERS},
@@ -156,6 +158,8 @@ def world(ingest):
     }
     canned = CannedResponse.objects.create(title="Thanks", text="Thanks {first_name}!")
     note = Message.objects.filter(case=case).first()
+    # As if stored cut at the text limit, so its whole text can be downloaded.
+    Message.objects.filter(pk=first.pk).update(full_text="Order AH-20931-UK")
     return {
         "users": users,
         "kwargs": {

@@ -114,6 +114,39 @@ def test_a_failed_reply_shows_its_error(case, agent):
 
     assert 'data-testid="delivery">Failed</span>' in html
     assert "Not sent: X refused: duplicate content." in html
+    retry = url("case-retry-reply", case, message_id=reply.pk)
+    assert f'hx-post="{retry}"' in html
+    assert 'data-testid="retry">Retry</button>' in html
+
+
+def test_a_manager_sees_a_failed_reply_but_no_retry_and_may_not_post_one(case, agent, manager):
+    reply = actions.reply_to_case(case_id=case.pk, agent=agent, text="Hello")
+    Message.objects.filter(pk=reply.pk).update(
+        delivery_status=Message.Delivery.FAILED, delivery_error="X refused: duplicate content."
+    )
+
+    html = page(manager, case)
+    response = client_for(manager).post(url("case-retry-reply", case, message_id=reply.pk))
+
+    assert "Not sent: X refused: duplicate content." in html
+    assert 'data-testid="retry"' not in html
+    assert response.status_code == 403
+    reply.refresh_from_db()
+    assert reply.delivery_status == "failed"
+
+
+def test_retrying_a_reply_that_has_not_failed_is_refused_in_words(case, agent):
+    reply = actions.reply_to_case(case_id=case.pk, agent=agent, text="Hello")
+
+    response = client_for(agent).post(
+        url("case-retry-reply", case, message_id=reply.pk), headers=HTMX
+    )
+
+    assert response.status_code == 200
+    assert f"Reply {reply.pk} has not failed" in response.content.decode()
+    assert "HX-Trigger" not in response.headers
+    reply.refresh_from_db()
+    assert reply.delivery_status == "queued"
 
 
 def test_hostile_text_and_html_show_as_text_and_never_run(ingest, agent):
@@ -158,6 +191,65 @@ def test_long_email_quotes_are_folded(ingest, agent):
     ]
     assert "Show quoted text" in folded[:200]
     assert "&gt; Would Thursday suit you?" in folded[: folded.index("</details>")]
+
+
+def test_a_message_over_the_text_limit_is_stored_cut_and_marked_and_downloads_whole(
+    ingest, agent, manager
+):
+    line = "Ligne {} : la box clignote en orange — ça ne marche toujours pas 🙁\n"
+    whole = "".join(line.format(n) for n in range(3000))  # about 210,000 characters
+    assert len(whole) > settings.CAREINBOX_MESSAGE_TEXT_LIMIT
+
+    message = ingest(channel="email", text=whole).message
+
+    message.refresh_from_db()
+    shown, marker = message.text.split("\n\n[Truncated: ")
+    assert whole.startswith(shown) and shown.endswith("pas 🙁")  # cut at a line break
+    assert len(shown) <= settings.CAREINBOX_MESSAGE_TEXT_LIMIT
+    assert marker == (
+        f"the first {len(shown):,} of {len(whole):,} characters are shown. "
+        "Show all downloads the whole message.]"
+    )
+    html = page(agent, message.case)
+    show_all = reverse("workspace:message-full-text", kwargs={"message_id": message.pk})
+    assert f'<a href="{show_all}" download data-testid="show-all">Show all</a>' in html
+    assert "Ligne 2999" not in html
+    for user in (agent, manager):
+        response = client_for(user).get(show_all)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "text/plain; charset=utf-8"
+        assert response["Content-Disposition"].startswith("attachment;")
+        assert b"".join(response.streaming_content) == whole.encode()
+
+
+def test_a_message_within_the_limit_has_no_show_all(case, agent):
+    message = case.messages.get()
+
+    html = page(agent, case)
+    response = client_for(agent).get(
+        reverse("workspace:message-full-text", kwargs={"message_id": message.pk})
+    )
+
+    assert 'data-testid="show-all"' not in html
+    assert response.status_code == 404
+
+
+def test_a_long_message_shows_its_start_and_folds_the_rest(ingest, agent):
+    text = "\n".join(f"Step {n}: unplugged it and waited." for n in range(1, 101))
+    author = AuthorFactory(external_id="77001", handle="ines_b")
+    long = ingest(channel="x.dm", author=author, text=text).message
+    short = ingest(channel="x.dm", author=author, text="Still orange.").message
+    assert short.case_id == long.case_id
+
+    html = page(agent, long.case)
+
+    fold = f'<details id="more-{long.pk}" class="more" hx-preserve="true"><summary>Show more'
+    start, folded = html.split(fold)
+    assert "Step 40: unplugged it" in start
+    assert "Step 41: unplugged it" not in start
+    folded = folded[: folded.index("</details>")]
+    assert "Step 41: unplugged it" in folded and "Step 100: unplugged it" in folded
+    assert f'id="more-{short.pk}"' not in html
 
 
 # The customer card

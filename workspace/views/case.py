@@ -24,9 +24,10 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
 from cases import visibility
-from cases.models import Attachment, CannedResponse, Case
+from cases.models import Attachment, CannedResponse, Case, Message
 from casework import actions
 from casework.exceptions import ActionNotAllowed, CaseTaken, ReplyNotPossible
+from casework.replies import retry_reply
 from staff import presence
 from staff.names import display_name
 from workspace import case_page
@@ -380,6 +381,35 @@ def case_spam(request: WorkspaceRequest, case_id: int) -> HttpResponse:
     )
 
 
+@require_POST
+@worker_required
+def case_retry_reply(request: WorkspaceRequest, case_id: int, message_id: int) -> HttpResponse:
+    return _act(
+        request,
+        case_id,
+        lambda: retry_reply(message_id=message_id, by=request.user),
+        fragment="header",
+        notice="Reply queued again.",
+    )
+
+
+@require_GET
+@viewer_required
+def message_full_text(request: WorkspaceRequest, message_id: int) -> FileResponse:
+    """The whole text of a message stored cut at the text limit, as a UTF-8 download."""
+    message = get_object_or_404(
+        Message.objects.exclude(full_text="").select_related("case"), pk=message_id
+    )
+    if not visibility.can_see(request.user, message.case):
+        raise Http404(f"There is no message {message_id}.")
+    return FileResponse(
+        io.BytesIO(message.full_text.encode()),
+        as_attachment=True,
+        filename=f"message-{message.pk}.txt",
+        content_type="text/plain; charset=utf-8",
+    )
+
+
 @require_GET
 @viewer_required
 def attachment_download(
@@ -423,6 +453,11 @@ urlpatterns = [
     path("cases/<int:case_id>/canned/", case_canned, name="case-canned"),
     path("cases/<int:case_id>/canned/picker/", case_canned_picker, name="case-canned-picker"),
     path("cases/<int:case_id>/note/", case_note, name="case-note"),
+    path(
+        "cases/<int:case_id>/replies/<int:message_id>/retry/",
+        case_retry_reply,
+        name="case-retry-reply",
+    ),
     path("cases/<int:case_id>/hand-off/", case_hand_off, name="case-hand-off"),
     path(
         "cases/<int:case_id>/hand-off/fields/", case_hand_off_fields, name="case-hand-off-fields"
@@ -440,4 +475,5 @@ urlpatterns = [
         attachment_download,
         name="attachment-download",
     ),
+    path("messages/<int:message_id>/full-text/", message_full_text, name="message-full-text"),
 ]
