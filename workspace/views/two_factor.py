@@ -1,9 +1,12 @@
 """The second step of signing in (``staff.two_factor``): type the code from the authenticator
 app, or set one up. Routed under /accounts/ beside the sign-in pages."""
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -22,11 +25,8 @@ class SignedInRequest(HttpRequest):
 def verify(request: SignedInRequest) -> HttpResponse:
     error = None
     if request.method == "POST":
-        try:
-            two_factor.verify(request.session, request.user, request.POST.get("code", ""))
-        except two_factor.CodeRefused as refused:
-            error = str(refused)
-        else:
+        error = _take_code(request, two_factor.verify)
+        if error is None:
             return redirect(_next(request))
     return render(
         request,
@@ -43,11 +43,8 @@ def set_up(request: SignedInRequest) -> HttpResponse:
     anyone who chooses to from their menu. Replaces an earlier app once confirmed."""
     error = None
     if request.method == "POST":
-        try:
-            two_factor.confirm(request.session, request.user, request.POST.get("code", ""))
-        except two_factor.CodeRefused as refused:
-            error = str(refused)
-        else:
+        error = _take_code(request, two_factor.confirm)
+        if error is None:
             messages.success(request, "Two-factor sign-in is on: each sign-in asks for a code.")
             return redirect(_next(request))
     device = two_factor.pending_device(request.user)
@@ -64,6 +61,17 @@ def set_up(request: SignedInRequest) -> HttpResponse:
         },
         status=400 if error else 200,
     )
+
+
+def _take_code(
+    request: SignedInRequest, accept: Callable[[SessionBase, User, str], None]
+) -> str | None:
+    """Why ``accept`` refused the posted code, in words; None once it took it."""
+    try:
+        accept(request.session, request.user, request.POST.get("code", ""))
+    except two_factor.CodeRefused as refused:
+        return str(refused)
+    return None
 
 
 def _next(request: HttpRequest) -> str:
