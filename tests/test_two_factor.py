@@ -40,6 +40,17 @@ def set_up_app(client: Client) -> str:
     return key
 
 
+def back_at_the_code_page(client: Client) -> str:
+    """Kim, an agent, sets up an app, signs out and signs in again: the session owes the
+    code. Returns the app's key."""
+    make_user("kim", roles.AGENT)
+    sign_in(client, "kim")
+    key = set_up_app(client)
+    client.post(reverse("logout"))
+    sign_in(client, "kim")
+    return key
+
+
 def test_with_an_app_set_up_every_page_waits_for_the_code(client: Client, settings):
     settings.OTP_TOTP_THROTTLE_FACTOR = 0  # no wait after the wrong code here
     make_user("kim", roles.AGENT)
@@ -73,11 +84,7 @@ def test_with_an_app_set_up_every_page_waits_for_the_code(client: Client, settin
 
 
 def test_a_right_code_right_after_a_wrong_one_waits(client: Client):
-    make_user("kim", roles.AGENT)
-    sign_in(client, "kim")
-    key = set_up_app(client)
-    client.post(reverse("logout"))
-    sign_in(client, "kim")
+    key = back_at_the_code_page(client)
 
     client.post(reverse("two_factor_verify"), {"code": "000000"})
     refused = client.post(reverse("two_factor_verify"), {"code": code_for(key, step=1)})
@@ -87,11 +94,7 @@ def test_a_right_code_right_after_a_wrong_one_waits(client: Client):
 
 
 def test_a_code_from_another_key_or_an_old_one_is_refused(client: Client):
-    make_user("kim", roles.AGENT)
-    sign_in(client, "kim")
-    key = set_up_app(client)
-    client.post(reverse("logout"))
-    sign_in(client, "kim")
+    key = back_at_the_code_page(client)
 
     stale = client.post(reverse("two_factor_verify"), {"code": code_for(key, step=-5)})
 
@@ -161,11 +164,7 @@ def test_a_new_app_replaces_the_old_one(client: Client, settings):
 
 
 def test_the_next_page_must_be_on_this_site(client: Client):
-    make_user("kim", roles.AGENT)
-    sign_in(client, "kim")
-    key = set_up_app(client)
-    client.post(reverse("logout"))
-    sign_in(client, "kim")
+    key = back_at_the_code_page(client)
 
     went = client.post(
         reverse("two_factor_verify"),
@@ -176,11 +175,7 @@ def test_the_next_page_must_be_on_this_site(client: Client):
 
 
 def test_a_code_once_used_cannot_sign_in_again(client: Client):
-    make_user("kim", roles.AGENT)
-    sign_in(client, "kim")
-    key = set_up_app(client)
-    client.post(reverse("logout"))
-    sign_in(client, "kim")
+    key = back_at_the_code_page(client)
     client.post(reverse("two_factor_verify"), {"code": code_for(key, step=1)})
     client.post(reverse("logout"))
 
