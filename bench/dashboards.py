@@ -135,6 +135,7 @@ def add_history(config: dict[str, Any], sizes: workspace.Sizes) -> dict[str, int
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from cases import rollup
     from sla.models import SLAPolicy
 
     started = time.monotonic()
@@ -150,6 +151,7 @@ def add_history(config: dict[str, Any], sizes: workspace.Sizes) -> dict[str, int
         }
         for statement in HISTORY_SQL:
             cursor.execute(statement, params)
+        rollup.refresh_all()
         cursor.execute(
             sql.SQL("COMMENT ON DATABASE {} IS {}").format(
                 sql.Identifier(config["NAME"]), sql.Literal(_comment(sizes))

@@ -1,6 +1,7 @@
 """The case history: every event on a case is appended here, one at a time (``record``) or a
 batch at a time (``record_all``), and nothing is ever changed but by a customer's erasure
-(``erase_typed_text``)."""
+(``erase_typed_text``). Recording an event also rewrites the roll-up the dashboards read
+(``cases.rollup``) of the cases it may change, in the same transaction."""
 
 from collections.abc import Sequence
 from datetime import datetime
@@ -10,6 +11,7 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
 
+from cases import rollup
 from cases.bulk import insert_rows
 from cases.models import Case, CaseEvent, Message
 
@@ -40,6 +42,8 @@ def record(**fields: Any) -> CaseEvent:
     """Append one event (the arguments of ``event``) to its case's history."""
     written = event(**fields)
     written.save()
+    if written.kind in rollup.CHANGES_ROLLUP:
+        rollup.refresh([written.case_id])
     return written
 
 
@@ -47,6 +51,7 @@ def record_all(events: Sequence[CaseEvent]) -> None:
     """Append ``events`` in their order, in one statement; their cases and messages must be
     written first."""
     insert_rows(CaseEvent, events)
+    rollup.refresh({e.case_id for e in events if e.kind in rollup.CHANGES_ROLLUP})
 
 
 ERASED = "[erased]"

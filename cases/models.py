@@ -243,6 +243,35 @@ class CaseCount(models.Model):
         return f"{self.delta:+d} {self.status} team {self.team_key} assignee {self.assignee_key}"
 
 
+class CaseRollup(models.Model):
+    """What the dashboards read of each case, one row per case, so that a range's figures
+    are one scan of its rows rather than a search of every case's history and messages.
+    Derived only from the history and the messages, and rewritten by ``cases.rollup.refresh``
+    whenever an event that changes it is recorded (``cases.history``), in the same
+    transaction."""
+
+    case = models.OneToOneField(
+        Case, primary_key=True, on_delete=models.CASCADE, related_name="rollup"
+    )
+    # When its ``created`` event happened.
+    opened_at = models.DateTimeField(null=True, db_index=True)
+    # The channel of its earliest customer message; None (as the reports' queries give for a
+    # case without one) while it has none.
+    first_channel = models.CharField(max_length=32, null=True)  # noqa: DJ001
+    first_reply_at = models.DateTimeField(null=True)
+    first_resolved_at = models.DateTimeField(null=True)
+    # Whether the breach check ever recorded a breach of each target (SLABreach.Target).
+    first_response_breached = models.BooleanField(default=False)
+    next_response_breached = models.BooleanField(default=False)
+    resolution_breached = models.BooleanField(default=False)
+
+    class Meta:
+        db_table = "tickets_caserollup"
+
+    def __str__(self) -> str:
+        return f"Roll-up of case {self.case_id}"
+
+
 class CaseEvent(models.Model):
     """An append-only history line. The case timeline and every report are built from these."""
 

@@ -21,9 +21,9 @@ from reporting.figures import (
     Filters,
     Table,
     _count,
-    _first_channel,
     channel_label,
-    opened_events,
+    first_channel,
+    opened_cases,
 )
 
 BACKLOG_STATUSES = [Case.Status.NEW, Case.Status.OPEN, Case.Status.PENDING]
@@ -61,7 +61,7 @@ def backlog(filters: Filters, *, now: datetime | None = None) -> list[Table]:
     now = now or timezone.now()
     groups = (
         backlog_cases(filters)
-        .annotate(channel=_first_channel(), age=_age_bucket(now))
+        .annotate(channel=first_channel(), age=_age_bucket(now))
         .values("status", "team_id", "team__name", "channel", "age")
         .annotate(n=Count("pk"))
         .order_by()
@@ -131,14 +131,15 @@ def _inbox_status(filters: Filters, status: str) -> dict[str, str] | None:
 # Inflow and resolutions per day.
 
 
-def _per_day(events: QuerySet[CaseEvent]) -> dict[date, int]:
-    rows = (
-        events.annotate(day=TruncDate("occurred_at", tzinfo=timezone.get_current_timezone()))
+def _per_day(rows: QuerySet[Any], at: str, *, distinct: bool) -> dict[date, int]:
+    """The rows counted by the day of ``at`` (each case once a day if ``distinct``)."""
+    days = (
+        rows.annotate(day=TruncDate(at, tzinfo=timezone.get_current_timezone()))
         .values("day")
-        .annotate(n=Count("case_id", distinct=True))
+        .annotate(n=Count("case_id", distinct=distinct))
         .order_by()
     )
-    return {row["day"]: row["n"] for row in rows}
+    return {row["day"]: row["n"] for row in days}
 
 
 def resolved_events(filters: Filters) -> QuerySet[CaseEvent]:
@@ -147,7 +148,8 @@ def resolved_events(filters: Filters) -> QuerySet[CaseEvent]:
 
 def flow(filters: Filters) -> Table:
     """Cases opened and cases resolved on each day of the range."""
-    opened, resolved = _per_day(opened_events(filters)), _per_day(resolved_events(filters))
+    opened = _per_day(opened_cases(filters), "opened_at", distinct=False)
+    resolved = _per_day(resolved_events(filters), "occurred_at", distinct=True)
     rows = []
     for day in filters.days():
         param = day.isoformat()

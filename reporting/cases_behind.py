@@ -6,9 +6,9 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import models
-from django.db.models import ExpressionWrapper, OuterRef, QuerySet, Subquery
+from django.db.models import ExpressionWrapper, F, QuerySet
 
-from cases.models import Case, CaseEvent
+from cases.models import Case
 from reporting.agents import AGENT_MEASURES, agent_events, holding_cases
 from reporting.backlog import (
     AGE_LABELS,
@@ -22,9 +22,9 @@ from reporting.figures import (
     STATUS_LABELS,
     BadSelection,
     Filters,
-    _first_channel,
     channel_label,
-    opened_events,
+    first_channel,
+    opened_cases,
 )
 from reporting.response_times import cohort
 from reporting.service_levels import NO_POLICY, SLA_TARGETS, sla_cases
@@ -44,14 +44,12 @@ def _cases(ids: QuerySet) -> QuerySet[Case]:
     return Case.objects.filter(pk__in=ids)
 
 
-def _with_times(cases: QuerySet[Case], kind: str, **data: str) -> QuerySet[Case]:
-    created = CaseEvent.objects.filter(case_id=OuterRef("pk"), kind=CaseEvent.Kind.CREATED)
-    then = CaseEvent.objects.filter(case_id=OuterRef("pk"), kind=kind, **data)
+def _with_times(cases: QuerySet[Case], until: str) -> QuerySet[Case]:
+    """The cases, each with the time from its opening to the roll-up's ``until`` as
+    ``measure``."""
     return cases.annotate(
         measure=ExpressionWrapper(
-            Subquery(then.order_by("occurred_at").values("occurred_at")[:1])
-            - Subquery(created.order_by("occurred_at").values("occurred_at")[:1]),
-            output_field=models.DurationField(),
+            F(f"rollup__{until}") - F("rollup__opened_at"), output_field=models.DurationField()
         )
     )
 
@@ -86,7 +84,7 @@ def cases_behind(filters: Filters, selection: Mapping[str, str]) -> CasesBehind:
     if figure == "backlog":
         return _backlog_behind(filters, selection)
     if figure == "opened":
-        return CasesBehind("Opened", _cases(opened_events(filters).values("case_id")))
+        return CasesBehind("Opened", _cases(opened_cases(filters).values("case_id")))
     if figure == "resolved":
         return CasesBehind("Resolved", _cases(resolved_events(filters).values("case_id")))
     if figure in ("cohort", "first-response", "resolution"):
@@ -114,9 +112,7 @@ def _backlog_behind(filters: Filters, selection: Mapping[str, str]) -> CasesBehi
         title = f"Backlog: {STATUS_LABELS[selection['status']].lower()}"
     if "channel" in selection:
         channel = selection["channel"]
-        cases = cases.annotate(first_channel=_first_channel()).filter(
-            first_channel=channel or None
-        )
+        cases = cases.annotate(first_channel=first_channel()).filter(first_channel=channel or None)
         title = f"Backlog: {channel_label(channel)}"
     if "age" in selection:
         try:
@@ -158,9 +154,8 @@ def _times_behind(filters: Filters, figure: str, selection: Mapping[str, str]) -
     cases = _cases(rows.values("case_ref"))
     if figure == "first-response":
         return CasesBehind(
-            "First response", _with_times(cases, CaseEvent.Kind.REPLY_SENT), "First response"
+            "First response", _with_times(cases, "first_reply_at"), "First response"
         )
     if figure == "resolution":
-        resolved = _with_times(cases, CaseEvent.Kind.STATUS_CHANGED, data__to=Case.Status.RESOLVED)
-        return CasesBehind("Resolution", resolved, "Resolution")
+        return CasesBehind("Resolution", _with_times(cases, "first_resolved_at"), "Resolution")
     return CasesBehind("Opened", cases)

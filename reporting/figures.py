@@ -1,8 +1,9 @@
 """What every dashboard shares: the filters, the tables, and the rules of every figure.
 
 Every figure over time is computed from the case history (``CaseEvent``), the single source of
-truth; the backlog "now" reads the case rows, which each event's transaction keeps in step. The
-rules every figure shares:
+truth, or from its per-case roll-up (``CaseRollup``: each case's opening, channel, first reply,
+first resolution and breaches), which each event's transaction keeps in step; the backlog
+"now" reads the case rows, kept in step the same way. The rules every figure shares:
 
 - A case counts unless it is marked spam or was folded into another by a merge.
 - A case's channel is the channel of its earliest customer message; its team is its current
@@ -20,11 +21,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from cases import visibility
-from cases.models import Case, CaseEvent, Message
+from cases.models import Case, CaseEvent, CaseRollup
 from channels.kinds import KINDS
 
 DEFAULT_DAYS = 30
@@ -162,13 +163,9 @@ def _count(value: int, selection: Selection) -> Cell:
 # A case's channel.
 
 
-def _first_channel(case_ref: str = "pk") -> Subquery:
-    """The channel of the case's earliest customer message."""
-    return Subquery(
-        Message.objects.filter(case_id=OuterRef(case_ref), direction=Message.Direction.INBOUND)
-        .order_by("sent_at", "pk")
-        .values("channel")[:1]
-    )
+def first_channel() -> F:
+    """On a case: the channel of its earliest customer message."""
+    return F("rollup__first_channel")
 
 
 def channel_label(channel: str | None) -> str:
@@ -181,5 +178,8 @@ def channel_label(channel: str | None) -> str:
 # The cases opened in the range: the cohort of the flow, response times and SLAs.
 
 
-def opened_events(filters: Filters) -> QuerySet[CaseEvent]:
-    return filters.events(CaseEvent.Kind.CREATED)
+def opened_cases(filters: Filters) -> QuerySet[CaseRollup]:
+    """The roll-ups of the counted cases opened in the range."""
+    return CaseRollup.objects.filter(
+        filters.counted_q("case__"), opened_at__gte=filters.since, opened_at__lt=filters.until
+    )

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import F, QuerySet
 
-from cases.models import Case, CaseEvent
 from reporting.figures import (
     NO_TEAM,
     Cell,
@@ -23,9 +22,8 @@ from reporting.figures import (
     Selection,
     Table,
     _count,
-    _first_channel,
     channel_label,
-    opened_events,
+    opened_cases,
 )
 
 # Response and resolution times: the consistency view.
@@ -34,28 +32,16 @@ from reporting.figures import (
 def cohort(filters: Filters) -> QuerySet[Any, Any]:
     """One row per counted case opened in the range: when it opened, its channel and team, and
     when it was first answered and first resolved (``None`` if not yet)."""
-    first = {
-        "first_reply": CaseEvent.objects.filter(
-            case_id=OuterRef("case_id"), kind=CaseEvent.Kind.REPLY_SENT
-        ),
-        "first_resolved": CaseEvent.objects.filter(
-            case_id=OuterRef("case_id"),
-            kind=CaseEvent.Kind.STATUS_CHANGED,
-            data__to=Case.Status.RESOLVED,
-        ),
-    }
     return (
-        opened_events(filters)
+        opened_cases(filters)
         .values(
             case_ref=F("case_id"),
-            opened=F("occurred_at"),
+            opened=F("opened_at"),
             team_ref=F("case__team_id"),
             team_name=F("case__team__name"),
-            channel=_first_channel("case_id"),
-            **{
-                name: Subquery(events.order_by("occurred_at").values("occurred_at")[:1])
-                for name, events in first.items()
-            },
+            channel=F("first_channel"),
+            first_reply=F("first_reply_at"),
+            first_resolved=F("first_resolved_at"),
         )
         .order_by()
     )

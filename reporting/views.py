@@ -572,7 +572,7 @@ def cases(request: HttpRequest) -> HttpResponseBase:
         raise Http404(str(exc)) from exc
     columns = [*CASE_COLUMNS, *([Column(behind.measure, "duration")] if behind.measure else [])]
     listed = behind.cases.select_related("customer", "team", "assignee__agent_profile").annotate(
-        first_channel=figures._first_channel()
+        first_channel=figures.first_channel()
     )
     if behind.measure:
         listed = listed.order_by(F("measure").desc(nulls_last=True), "-pk")

@@ -36,8 +36,9 @@ BUDGET = {
     "route": 2,  # the rules with their teams; the stores
     "record_messages": 3,  # auto-assigning teams; the team's available agents; their load
     # Policies; the calendar, its hours and holidays; new cases; messages; evidence; history;
-    # notifications; agents' turns; replies stored before the message they answer.
-    "write": 11,
+    # notifications; agents' turns; replies stored before the message they answer; the
+    # touched cases' roll-ups, read and written.
+    "write": 13,
 }
 
 

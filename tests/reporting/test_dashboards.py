@@ -16,7 +16,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from cases.models import Message
+from cases import rollup
+from cases.models import CaseRollup, Message
 from casework import actions, breaches
 from demo.sandbox import mail
 from demo.simulation import clock_at
@@ -242,6 +243,16 @@ DASHBOARDS = [
 
 
 # The figures.
+
+
+def test_the_roll_up_the_figures_read_was_kept_in_step_by_every_action_of_the_week(week):
+    stored = {r.case_id: r for r in CaseRollup.objects.all()}
+    assert len(stored) == len(TRAFFIC)
+    for fresh in rollup.rollups(stored):
+        kept = stored[fresh.case_id]
+        for field in CaseRollup._meta.concrete_fields:
+            assert getattr(kept, field.attname) == getattr(fresh, field.attname), field.name
+    assert sum(r.first_response_breached for r in stored.values()) > 0
 
 
 def test_backlog_counts_the_cases_waiting_now(week, client):

@@ -1,0 +1,74 @@
+"""The per-case roll-up the dashboards read (``CaseRollup``): rewritten from each case's
+history and messages whenever an event that changes it is recorded."""
+
+from collections.abc import Iterable
+
+from django.db.models import Exists, OuterRef, Subquery
+
+from cases.models import Case, CaseEvent, CaseRollup, Message, SLABreach
+
+# The events after which a case's roll-up may read differently: its opening, a customer
+# message (perhaps earlier than the first), a reply, a resolution, a breach, and a merge
+# (which folds one case's messages into another).
+CHANGES_ROLLUP = frozenset(
+    {
+        CaseEvent.Kind.CREATED,
+        CaseEvent.Kind.MESSAGE_RECEIVED,
+        CaseEvent.Kind.REPLY_SENT,
+        CaseEvent.Kind.STATUS_CHANGED,
+        CaseEvent.Kind.SLA_BREACHED,
+        CaseEvent.Kind.CUSTOMERS_MERGED,
+    }
+)
+
+_FIELDS = [
+    "opened_at",
+    "first_channel",
+    "first_reply_at",
+    "first_resolved_at",
+    *(f"{target}_breached" for target in SLABreach.Target.values),
+]
+
+
+def _first(kind: str, **data: str) -> Subquery:
+    events = CaseEvent.objects.filter(case_id=OuterRef("pk"), kind=kind, **data)
+    return Subquery(events.order_by("occurred_at").values("occurred_at")[:1])
+
+
+def rollups(case_ids: Iterable[int]) -> list[CaseRollup]:
+    """The roll-ups of these cases, read from their history and messages."""
+    first_message = Message.objects.filter(
+        case_id=OuterRef("pk"), direction=Message.Direction.INBOUND
+    ).order_by("sent_at", "pk")
+    breaches = CaseEvent.objects.filter(case_id=OuterRef("pk"), kind=CaseEvent.Kind.SLA_BREACHED)
+    rows = (
+        Case.objects.filter(pk__in=list(case_ids))
+        .annotate(
+            opened_at_=_first(CaseEvent.Kind.CREATED),
+            first_channel_=Subquery(first_message.values("channel")[:1]),
+            first_reply_at_=_first(CaseEvent.Kind.REPLY_SENT),
+            first_resolved_at_=_first(CaseEvent.Kind.STATUS_CHANGED, data__to="resolved"),
+            **{
+                f"{target}_breached_": Exists(breaches.filter(data__target=target))
+                for target in SLABreach.Target.values
+            },
+        )
+        .values_list("pk", *(f"{name}_" for name in _FIELDS))
+    )
+    return [
+        CaseRollup(case_id=pk, **dict(zip(_FIELDS, values, strict=True))) for pk, *values in rows
+    ]
+
+
+def refresh(case_ids: Iterable[int]) -> None:
+    """Rewrite the roll-ups of these cases: two statements."""
+    CaseRollup.objects.bulk_create(
+        rollups(case_ids), update_conflicts=True, unique_fields=["case"], update_fields=_FIELDS
+    )
+
+
+def refresh_all(*, per_statement: int = 5000) -> None:
+    """Rewrite every case's roll-up, ``per_statement`` cases at a time (an upgrade's fill)."""
+    ids = list(Case.objects.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), per_statement):
+        refresh(ids[start : start + per_statement])

@@ -1,0 +1,52 @@
+"""The per-case roll-up the dashboards read is kept in step with the history that defines it."""
+
+from datetime import timedelta
+
+import pytest
+
+from cases import rollup
+from cases.models import CaseRollup
+from casework import actions
+from tests.factories import T0, AuthorFactory, InboundFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_case_s_channel_is_its_earliest_message_s_even_when_that_arrives_last(ingest):
+    author = AuthorFactory()
+    case = ingest(InboundFactory(author=author, channel="x.dm", sent_at=T0)).message.case
+    assert CaseRollup.objects.get(case=case).first_channel == "x.dm"
+
+    ingest(InboundFactory(author=author, channel="x.mention", sent_at=T0 - timedelta(hours=1)))
+
+    assert CaseRollup.objects.get(case=case).first_channel == "x.mention"
+
+
+def test_the_first_reply_and_the_first_resolution_are_kept_not_the_latest(ingest, agent):
+    case = ingest(InboundFactory()).message.case
+    actions.claim_case(case_id=case.pk, agent=agent)
+    actions.set_status(case_id=case.pk, by=agent, status="resolved")
+    first_resolved = CaseRollup.objects.get(case=case).first_resolved_at
+    assert first_resolved is not None
+
+    actions.set_status(case_id=case.pk, by=agent, status="open")
+    actions.set_status(case_id=case.pk, by=agent, status="resolved")
+
+    assert CaseRollup.objects.get(case=case).first_resolved_at == first_resolved
+
+
+def test_every_stored_roll_up_reads_as_its_history_does(ingest, agent):
+    author = AuthorFactory()
+    for minutes in (30, 0, 10):
+        ingest(InboundFactory(author=author, sent_at=T0 + timedelta(minutes=minutes)))
+    other = ingest(InboundFactory(channel="x.dm")).message.case
+    actions.claim_case(case_id=other.pk, agent=agent)
+    actions.set_status(case_id=other.pk, by=agent, status="resolved")
+
+    stored = {r.case_id: _fields(r) for r in CaseRollup.objects.all()}
+    assert stored == {r.case_id: _fields(r) for r in rollup.rollups(stored)}
+    assert len(stored) == 2
+
+
+def _fields(row: CaseRollup) -> dict:
+    return {f.name: getattr(row, f.attname) for f in CaseRollup._meta.concrete_fields}
