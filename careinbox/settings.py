@@ -309,6 +309,18 @@ CAREINBOX_WEBHOOK_BATCH_BYTES = envint("CAREINBOX_WEBHOOK_BATCH_BYTES", 2 * 1024
 CAREINBOX_WEBHOOK_BATCH_DELIVERIES = envint("CAREINBOX_WEBHOOK_BATCH_DELIVERIES", 500)
 CAREINBOX_WEBHOOK_LEASE_SECONDS = envint("CAREINBOX_WEBHOOK_LEASE_SECONDS", 300)
 
+# The public contact form (intake/contact_views.py): submissions per address (django-ratelimit,
+# counted in the default cache; behind a proxy set RATELIMIT_IP_META_KEY), the seconds a
+# person takes at least, the largest attachment, and the sites that may frame it.
+CAREINBOX_CONTACT_FORM_RATE = os.environ.get("CAREINBOX_CONTACT_FORM_RATE", "5/h")
+CAREINBOX_CONTACT_FORM_MIN_SECONDS = envint("CAREINBOX_CONTACT_FORM_MIN_SECONDS", 3)
+CAREINBOX_CONTACT_FORM_MAX_ATTACHMENT_BYTES = envint(
+    "CAREINBOX_CONTACT_FORM_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024
+)
+CAREINBOX_CONTACT_FORM_FRAME_ANCESTORS = envlist("CAREINBOX_CONTACT_FORM_FRAME_ANCESTORS", "*")
+if "RATELIMIT_IP_META_KEY" in os.environ:
+    RATELIMIT_IP_META_KEY = os.environ["RATELIMIT_IP_META_KEY"]
+
 # Message text longer than this many characters is stored cut, marked as cut, and shown so on
 # the case page; the whole text is kept beside it for download. Far above any real message
 # (a tweet is at most 25,000 characters), low enough that a 50 MB mail does not make the
