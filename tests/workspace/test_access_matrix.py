@@ -54,6 +54,9 @@ RULES: dict[str, dict[str, set[str]]] = {
     "password_reset_done": {"GET": EVERYONE},
     "password_reset_confirm": {"GET": EVERYONE, "POST": EVERYONE},
     "password_reset_complete": {"GET": EVERYONE},
+    # The public contact form: anyone, with its own bot defences.
+    "contact-form": {"GET": EVERYONE, "POST": EVERYONE},
+    "contact-embed": {"GET": EVERYONE},
     "workspace:inbox": {"GET": VIEWERS},
     "workspace:queue-counts": {"GET": VIEWERS},
     "workspace:case-detail": {"GET": VIEWERS},
@@ -136,7 +139,7 @@ def test_every_route_has_a_rule():
 
 
 @pytest.fixture
-def world(ingest):
+def world(ingest, accounts):
     """One of everything a URL can name, belonging to (or visible to) every role's user."""
     users = {role: make_user(f"user-{role}", role) for role in ROLES if role != "anonymous"}
     users[OTHER_TEAM] = make_user("user-other-team", roles.AGENT)
@@ -158,6 +161,9 @@ def world(ingest):
     }
     canned = CannedResponse.objects.create(title="Thanks", text="Thanks {first_name}!")
     note = Message.objects.filter(case=case).first()
+    mailbox = accounts["email"]
+    mailbox.settings = {**mailbox.settings, "contact_form": True}
+    mailbox.save()
     # As if stored cut at the text limit, so its whole text can be downloaded.
     Message.objects.filter(pk=first.pk).update(full_text="Order AH-20931-UK")
     return {
@@ -172,6 +178,7 @@ def world(ingest):
             "suggestion_id": MergeSuggestion.objects.get().pk,
             "rule_id": RoutingRule.objects.create(name="Leeds store", keywords="leeds").pk,
             "user_id": users[roles.AGENT].pk,
+            "account_id": mailbox.pk,
             # A reset link that no longer works: the page says so, to anyone.
             "uidb64": "MQ",
             "token": "0-expired",
