@@ -77,3 +77,6 @@ class PlatformChannel:
     # Yields pages from the account's cursors on; raises FetchError / RateLimited.
     poll: Callable[[ChannelAccount], Iterator[FetchedPage]]
     sender: Sender
+    # "Test connection": what the account's settings and credentials reach, in a sentence a
+    # person reads, through the real client; raises FetchError saying what failed.
+    probe: Callable[[ChannelAccount], str]

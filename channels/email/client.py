@@ -24,6 +24,7 @@ from channels.plug import FetchedPage
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_PAGE_SIZE = 25
+DEFAULT_FOLDER = "INBOX"
 DEFAULT_SENT_FOLDER = "Sent"
 
 
@@ -49,10 +50,16 @@ def poll(account: ChannelAccount) -> Iterator[FetchedPage]:
 # stored leaves its mails in new/ to be read again; the Message-ID makes that harmless.
 
 
-def _poll_maildir(account: ChannelAccount) -> Iterator[FetchedPage]:
+def maildir_root(account: ChannelAccount) -> Path:
+    """The account's Maildir; raises ``FetchError`` when the setting names none."""
     root = Path(account.settings.get("maildir") or "")
     if not (root / "new").is_dir() or not (root / "cur").is_dir():
         raise FetchError(f"{root} is not a Maildir (no new/ and cur/); check the maildir setting.")
+    return root
+
+
+def _poll_maildir(account: ChannelAccount) -> Iterator[FetchedPage]:
+    root = maildir_root(account)
     stored = _stored_names(account)
     try:
         for name in stored:
@@ -119,7 +126,7 @@ def _delivery_order(name: str) -> tuple[int, str]:
 
 
 def _poll_imap(account: ChannelAccount) -> Iterator[FetchedPage]:
-    folder = account.settings.get("imap_folder") or "INBOX"
+    folder = account.settings.get("imap_folder") or DEFAULT_FOLDER
     with imap_session(account) as imap:
         uidvalidity = select_folder(imap, folder)
         last_uid = 0

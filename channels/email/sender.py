@@ -63,7 +63,7 @@ def send(account: ChannelAccount, reply: OutboundReply) -> str:
         headers=headers,
     )
     try:
-        _backend(account).send_messages([mail])
+        smtp_backend(account).send_messages([mail])
     except smtplib.SMTPRecipientsRefused as exc:
         code, answer = next(iter(exc.recipients.values()))
         detail = f"refused recipient {reply.recipient}: {_text(answer)}"
@@ -121,7 +121,7 @@ def _in_maildir_folder(account: ChannelAccount, folder: str, message_id: str) ->
     return False
 
 
-def _backend(account: ChannelAccount) -> EmailBackend:
+def smtp_backend(account: ChannelAccount) -> EmailBackend:
     settings, credentials = account.settings, account.credentials
     if not settings.get("smtp_host"):
         raise PermanentSendError(f"Email account {account.name!r} has no smtp_host setting.")

@@ -23,4 +23,5 @@ CHANNEL = PlatformChannel(
     normalise=normaliser.normalise,
     poll=client.poll,
     sender=Sender(send=sender.send, find_sent=sender.find_sent, check=check),
+    probe=client.probe,
 )

@@ -75,6 +75,23 @@ def connect(account: ChannelAccount) -> Page:
     return Page(id=page_id, graph=graph)
 
 
+def probe(account: ChannelAccount) -> str:
+    """The page the token opens, and how many posts of its feed it can read."""
+    try:
+        page = connect(account)
+        found = page.graph.get_object(page.id, fields="id,name")
+        feed = _listing(page.graph.get_connections(page.id, "feed", limit=25), "feed")
+    except ValueError as exc:
+        raise FetchError(str(exc)) from None
+    except facebook.GraphAPIError as exc:
+        raise FetchError(f"Graph refused reading page {page.id}: {exc}") from exc
+    posts = len(_items(feed))
+    return (
+        f"Connected to the Facebook page {found.get('name')!r} (id {found.get('id')}); "
+        f"{posts} recent post{'s' * (posts != 1)} on its feed readable."
+    )
+
+
 def poll(account: ChannelAccount) -> Iterator[FetchedPage]:
     """Pages of new visitor posts, comments and Messenger messages, the page's own left out.
 

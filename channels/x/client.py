@@ -181,6 +181,19 @@ def _reading(account: ChannelAccount, what: str) -> Iterator[None]:
         raise FetchError(f"Could not read {what} from X for {account}: {exc}") from exc
 
 
+def probe(account: ChannelAccount) -> str:
+    """Who the credentials sign in as, and how many recent mentions they can read."""
+    api = XApi(account)
+    with _reading(account, "GET /2/users/me"):
+        me = _object(api.client.get_me(user_auth=api.user_auth).get("data"), "GET /2/users/me")
+    first = next(api.mention_pages(since_id=None), {})
+    mentions = len(first.get("data") or [])
+    return (
+        f"Signed in to X as @{me.get('username')} (user id {me.get('id')}); "
+        f"{mentions} recent mention{'s' * (mentions != 1)} readable."
+    )
+
+
 def poll(account: ChannelAccount) -> Iterator[FetchedPage]:
     """Yield pages of new mentions, then of new DM events, from the account's cursors on.
 
