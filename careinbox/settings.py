@@ -111,6 +111,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "careinbox.middleware.IdleSessionMiddleware",
+    # A new install with no user sends its first visitor to the setup.
+    "staff.middleware.FirstRunMiddleware",
     # A session that still owes its second factor sees only the page that asks for it.
     "staff.middleware.TwoFactorMiddleware",
     # Agents with a page open count as online for automatic assignment.

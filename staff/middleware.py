@@ -1,5 +1,5 @@
-"""Marks signed-in agents as online for automatic assignment, and holds a session at its
-second factor until it is given."""
+"""Marks signed-in agents as online for automatic assignment, holds a session at its second
+factor until it is given, and sends the first visitor of a new install to its setup."""
 
 from collections.abc import Callable
 from urllib.parse import urlencode
@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
-from staff import two_factor
+from staff import onboarding, two_factor
 from staff.services import saw_agent
 
 TWO_FACTOR_PAGES = {
@@ -32,6 +32,24 @@ class LastSeenMiddleware:
         if user is not None and user.is_authenticated:
             saw_agent(user_id=user.pk)
         return response
+
+
+class FirstRunMiddleware:
+    """While the install has no user at all, the sign-in page (where every first visit lands)
+    sends its visitor to the setup (``staff.onboarding``). Once a user exists it costs nothing
+    but a cache read on the sign-in page."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.method == "GET"
+            and request.path == reverse("login")
+            and onboarding.needs_setup()
+        ):
+            return HttpResponseRedirect(reverse("workspace:setup"))
+        return self.get_response(request)
 
 
 class TwoFactorMiddleware:

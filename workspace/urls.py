@@ -9,6 +9,7 @@ from workspace.views import (
     notifications,
     privacy,
     rules,
+    setup,
 )
 
 app_name = "workspace"
@@ -22,4 +23,5 @@ urlpatterns = [
     *rules.urlpatterns,
     *availability.urlpatterns,
     *privacy.urlpatterns,
+    *setup.urlpatterns,
 ]

@@ -110,6 +110,11 @@ RULES: dict[str, dict[str, set[str]]] = {
     "workspace:agent-pause": {"POST": SUPERVISORS},
     "workspace:customer-export": {"GET": ADMINS},
     "workspace:customer-erase": {"GET": ADMINS, "POST": ADMINS},
+    # The first run: its first page needs the setup key (and leads on once a user exists).
+    "workspace:setup": {"GET": EVERYONE, "POST": EVERYONE},
+    "workspace:setup-team": {"GET": ADMINS, "POST": ADMINS},
+    "workspace:setup-agents": {"GET": ADMINS, "POST": ADMINS},
+    "workspace:setup-channels": {"GET": ADMINS, "POST": ADMINS},
 }
 # Signing out lands on the sign-in page, whoever asks.
 ENDS_AT_SIGN_IN = {"logout"}

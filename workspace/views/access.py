@@ -35,6 +35,8 @@ rules_admin_required = _requires("routing.change_routingrule")
 # A customer's privacy requests: admins.
 exporter_required = _requires("customers.export_customer")
 eraser_required = _requires("customers.erase_customer")
+# Setting up (teams, agents, channel accounts): admins.
+setup_admin_required = _requires("channels.add_channelaccount")
 # Anyone signed in (their own notifications).
 signed_in_required = login_required
 
