@@ -188,7 +188,9 @@ PLATFORM_LABELS = dict(Platform.choices)
 
 def _field(label: str, kind: str) -> forms.Field:
     if kind == "secret":
-        return forms.CharField(label=label, required=False, widget=forms.PasswordInput)
+        # Kept in the form after "Test connection", so that "Connect" sends it again.
+        widget = forms.PasswordInput(render_value=True)
+        return forms.CharField(label=label, required=False, widget=widget)
     if kind == "flag":
         return forms.BooleanField(label=label, required=False)
     if kind == "port":
