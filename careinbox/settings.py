@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "intake",
     "workspace",
     "reporting",
+    "operations",
     # The tables' history from before the apps were laid out by domain.
     "legacy.tickets",
     "legacy.channels_in",
@@ -102,6 +103,9 @@ SESSION_ENGINE = "careinbox.sessions"
 
 
 MIDDLEWARE = [
+    # Times every request for /metrics, and names it for the log.
+    "operations.metrics.RequestLatencyMiddleware",
+    "careinbox.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -256,10 +260,27 @@ if not DEBUG:
 # Never below INFO, whatever LOG_LEVEL says: their debug lines hold each request's headers and
 # URL, so the platforms' tokens (tests/channels/test_secrets.py).
 LOGGERS: dict[str, dict[str, str]] = {"tweepy": {"level": "INFO"}, "urllib3": {"level": "INFO"}}
+# With CAREINBOX_LOG_JSON=1 each log line is a JSON object (python-json-logger), with the
+# request's id (careinbox/request_id.py) for tying a request's lines together.
+LOG_FORMATTERS = {
+    "json": {
+        "()": "pythonjsonlogger.json.JsonFormatter",
+        "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+    },
+    "text": {"format": "%(levelname)s %(name)s [%(request_id)s] %(message)s"},
+}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "careinbox.request_id.RequestIdFilter"}},
+    "formatters": LOG_FORMATTERS,
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if envbool("CAREINBOX_LOG_JSON", False) else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": LOGGERS,
 }
@@ -310,6 +331,13 @@ CAREINBOX_WEBHOOK_MAX_BYTES = envint("CAREINBOX_WEBHOOK_MAX_BYTES", 64 * 1024 * 
 CAREINBOX_WEBHOOK_BATCH_BYTES = envint("CAREINBOX_WEBHOOK_BATCH_BYTES", 2 * 1024 * 1024)
 CAREINBOX_WEBHOOK_BATCH_DELIVERIES = envint("CAREINBOX_WEBHOOK_BATCH_DELIVERIES", 500)
 CAREINBOX_WEBHOOK_LEASE_SECONDS = envint("CAREINBOX_WEBHOOK_LEASE_SECONDS", 300)
+
+# /readyz (operations/health.py) fails when an enabled account's last successful poll, or the
+# oldest reply waiting to be sent, is older than these; /metrics answers the bearer token
+# CAREINBOX_METRICS_TOKEN (and admins signed in).
+CAREINBOX_READY_POLL_AGE_SECONDS = envint("CAREINBOX_READY_POLL_AGE_SECONDS", 30 * 60)
+CAREINBOX_READY_REPLY_AGE_SECONDS = envint("CAREINBOX_READY_REPLY_AGE_SECONDS", 30 * 60)
+CAREINBOX_METRICS_TOKEN = envsecret("CAREINBOX_METRICS_TOKEN") or ""
 
 # The public contact form (intake/contact_views.py): submissions per address (django-ratelimit,
 # counted in the default cache; behind a proxy set RATELIMIT_IP_META_KEY), the seconds a

@@ -5,6 +5,8 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("webhooks/", include("intake.urls")),
+    # Health for load balancers, metrics for Prometheus, System health for admins.
+    path("", include("operations.views")),
     # The public contact form and its embed script: no sign-in.
     path("", include("intake.contact_views")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -118,8 +118,9 @@ RULES: dict[str, dict[str, set[str]]] = {
 }
 # Signing out lands on the sign-in page, whoever asks.
 ENDS_AT_SIGN_IN = {"logout"}
-# Routes with their own authentication: the admin site and the platforms' webhooks (signed).
-EXEMPT_PREFIXES = ("admin:", "intake:")
+# Routes with their own authentication: the admin site, the platforms' webhooks (signed), and
+# the probes and metrics of operations (open, or a bearer token; tests/operations).
+EXEMPT_PREFIXES = ("admin:", "intake:", "operations:")
 METHODS = ["GET", "POST"]
 
 
