@@ -1,9 +1,11 @@
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from careinbox.progress import progress
 from demo import sample
-from intake.services import ingest_payloads
+from intake.services import BatchResult, ingest_payloads
 
 
 class Command(BaseCommand):
@@ -20,7 +22,24 @@ class Command(BaseCommand):
             lines = [line for line in file.read_bytes().splitlines() if line.strip()]
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror}.") from None
-        result = ingest_payloads(source="sample", payloads=lines, accounts=sample.accounts())
+        accounts = sample.accounts()
+        result = BatchResult()
+        size = settings.CAREINBOX_INGEST_CHUNK
+        chunks = range(0, len(lines), size)
+        try:
+            for start in progress(chunks, total=len(chunks), unit="chunks", desc="Ingest"):
+                chunk = ingest_payloads(
+                    source="sample", payloads=lines[start : start + size], accounts=accounts
+                )
+                result.stored += chunk.stored
+                result.duplicates += chunk.duplicates
+                result.quarantined += chunk.quarantined
+        except KeyboardInterrupt:
+            # Each chunk commits whole: what was stored stays, and a new run skips it.
+            raise CommandError(
+                f"Stopped after {result.stored + result.duplicates} of {len(lines)} events; "
+                "run the command again to ingest the rest (stored events count as duplicates)."
+            ) from None
         accounted = result.stored + result.duplicates + len(result.quarantined)
         self.stdout.write(
             f"events read: {len(lines)}\n"

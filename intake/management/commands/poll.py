@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from careinbox.progress import progress
 from channels.models import ChannelAccount
 from intake.polling import poll_account
 
@@ -22,7 +23,7 @@ class Command(BaseCommand):
         if not accounts:
             raise CommandError("No enabled channel account to poll; connect one first.")
         failed, skipped = [], []
-        for item in accounts:
+        for item in progress(accounts, total=len(accounts), unit="accounts", desc="Poll"):
             result = poll_account(account=item, force=True)
             line = (
                 f"{item}: fetched {result.fetched}, stored {result.stored}, "
