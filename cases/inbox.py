@@ -47,6 +47,8 @@ LIVE_COUNTED = Q(spam=False) & ~Q(status=Case.Status.CLOSED)
 SPAM_COUNTED = Q(spam=True)
 LIVE = Q(merged_into__isnull=True) & LIVE_COUNTED
 SPAM = Q(merged_into__isnull=True) & SPAM_COUNTED
+# Every case of any status that is neither spam nor folded into another: what search finds.
+EVERY_STATUS = Q(merged_into__isnull=True, spam=False)
 
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
@@ -72,7 +74,9 @@ class InvalidCursor(ValueError):
 
 @dataclass(frozen=True)
 class Queue:
-    key: str  # "unassigned", "mine", "team:<id>", "sla", "all", "pending", "resolved", "spam"
+    # "unassigned", "mine", "team:<id>", "sla", "all", "pending", "resolved", "spam", and
+    # "everything", which the top bar searches and the side bar does not list.
+    key: str
     label: str
     section: str  # the side bar's heading over it
     # Which cases: among the live ones (or the spam), those meeting ``where(**params)``, a
@@ -81,6 +85,8 @@ class Queue:
     where: Callable[..., Q]
     params: tuple[tuple[str, Any], ...] = ()
     spam: bool = False
+    # Closed cases too (the live ones are all but closed): "everything", never counted.
+    closed_too: bool = False
     # Counted from the kept counts (``CaseCount``); not a queue that depends on the clock.
     counted: bool = True
     # Whose cases it shows when what they see is narrowed to their teams (cases.visibility).
@@ -89,7 +95,8 @@ class Queue:
     @property
     def condition(self) -> Q:
         """The queue's cases, on cases."""
-        return (SPAM if self.spam else LIVE) & self.visible()
+        scope = SPAM if self.spam else EVERY_STATUS if self.closed_too else LIVE
+        return scope & self.visible()
 
     def visible(self) -> Q:
         """The queue's own condition and the viewer's, on fields cases and counts share."""
@@ -217,6 +224,8 @@ def inbox_queue(*, user: User, key: str | None = None) -> Queue:
     """The queue ``key`` names (by default the user's home queue). A team queue costs one
     query. Raises ``UnknownQueue`` for a key this user has no queue for."""
     key = key or home_queue_key(user=user)
+    if key == EVERYTHING.key:
+        return _for_viewer(EVERYTHING, user)
     if key.startswith("team:"):
         team_id = key.removeprefix("team:")
         team = _visible_teams(user).filter(pk=int(team_id)).first() if team_id.isdigit() else None
@@ -356,6 +365,10 @@ def _every() -> Q:
     return Q()
 
 
+# What the top bar searches: every case the user may see, whatever its status.
+EVERYTHING = Queue("everything", "All cases", "Search", _every, counted=False, closed_too=True)
+
+
 def inbox_version() -> str:
     """Changes whenever a queue may have changed: every change to a case appends a history
     event. The minute is part of it so that waiting times shown stay current. One query."""
@@ -398,6 +411,7 @@ def inbox_page(
             queue.where,
             _kinds(queue.params),
             queue.spam,
+            queue.closed_too,
             queue.viewer is not None,
             filters.platform,
             _kinds(tuple(chosen.items())),
@@ -449,6 +463,7 @@ def _page_read(
     where: Callable[..., Q],
     where_kinds: tuple[tuple[str, type], ...],
     spam: bool,
+    closed_too: bool,
     scoped: bool,
     platform: str,
     filter_kinds: tuple[tuple[str, type], ...],
@@ -462,7 +477,8 @@ def _page_read(
 
     def rows(**values: Any) -> QuerySet[Case, dict[str, Any]]:
         params = tuple((n, values[n]) for n, _ in where_kinds)
-        queue = Queue("", "", "", where, params, spam, viewer=values["viewer"] if scoped else None)
+        viewer = values["viewer"] if scoped else None
+        queue = Queue("", "", "", where, params, spam, closed_too=closed_too, viewer=viewer)
         filters = InboxFilters(platform=platform, **{n: values[n] for n, _ in filter_kinds})
         conditions = [queue.condition, *_filter_conditions(filters)]
         if paged:

@@ -404,6 +404,29 @@ def test_search_finds_words_in_messages_and_customer_names_and_handles(ingest, a
     assert "No cases match your search." in jo.get("/", {"q": "kettle"}).content.decode()
 
 
+def test_the_top_bar_searches_every_status_the_queue_box_searches_the_queue(desk, agent, teams):
+    """Every arrival in ``desk`` says "message m…": a word all its cases share."""
+    jo = client_for(agent, online=True)
+
+    everywhere = set(queue_names(jo, "everything", q="message"))
+    in_unassigned = set(queue_names(jo, "unassigned", q="message"))
+
+    # Jo is in Social: Otto's case is the Email team's. Spam and the folded case stay out.
+    assert everywhere == {"Una New", "Mia Claimed", "Pat Pending", "Rae Resolved", "Cy Closed"}
+    assert in_unassigned == {"Una New"}
+    page = jo.get("/", {"queue": "everything", "q": "message"}).content.decode()
+    assert "Resolved" in page and "Closed" in page  # each row says its status
+    assert queue_names(jo, "everything", q="message", status="resolved") == ["Rae Resolved"]
+    assert len(queue_names(jo, "everything")) == 5  # without words: every case, too
+
+
+def test_the_top_bar_search_box_sends_its_words_to_every_case(agent):
+    page = client_for(agent).get("/").content.decode()
+
+    form = re.search(r'<form class="topbar-search".*?</form>', page, re.S).group(0)
+    assert '<input type="hidden" name="queue" value="everything">' in form
+
+
 @pytest.mark.skipif(connection.vendor == "postgresql", reason="the SQLite fallback")
 def test_search_without_postgresql_looks_for_the_text_anywhere(ingest, agent):
     arrive(ingest, "Neil Carver", text="the dishwasher is leaking")
