@@ -75,6 +75,10 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     # Apps by domain, from the bottom up: each may use only those above it in this list
     # (the contracts in pyproject.toml check it). docs/architecture.md draws them.
     "channels",
@@ -89,6 +93,7 @@ INSTALLED_APPS = [
     "workspace",
     "reporting",
     "operations",
+    "api",
     # The tables' history from before the apps were laid out by domain.
     "legacy.tickets",
     "legacy.channels_in",
@@ -178,6 +183,48 @@ SECURE_CSP = {
     "base-uri": [CSP.NONE],
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
+}
+
+# The REST API (the api app): a token per user or the browser's session, the roles of the
+# workspace, one error body for every failure, and a request rate per user.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerUserThrottle"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.handle",
+}
+# Requests a user (or an address, signed out) may make to the API, e.g. "600/min".
+CAREINBOX_API_RATE = os.environ.get("CAREINBOX_API_RATE", "600/min")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CareInbox API",
+    "DESCRIPTION": (
+        "Cases, customers, messages and replies of a CareInbox workspace. Authenticate with "
+        "`Authorization: Token <key>` (each user makes theirs at /account/api-token/); every "
+        "role rule of the workspace applies."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Operations grouped by what follows this: cases, customers, teams...
+    "SCHEMA_PATH_PREFIX": "/api/v1/",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "cases.models.Case.Status",
+        "QuarantineStatusEnum": "intake.models.QuarantinedPayload.Status",
+    },
 }
 
 LOGIN_URL = "login"

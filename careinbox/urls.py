@@ -41,6 +41,8 @@ urlpatterns = [
     ),
     # The second step of signing in: a code from an authenticator app (staff.two_factor).
     path("", include("workspace.views.two_factor")),
+    # The REST API, its schema and docs.
+    path("", include("api.urls")),
     path("", include("reporting.urls")),
     path("", include("workspace.urls")),
 ]

@@ -21,19 +21,23 @@ SUPERVISOR = "supervisor"
 MANAGER = "manager"
 ADMIN = "admin"
 
-# The permissions that make a role (``cases.Case.Meta.permissions`` defines the first three).
+# The permissions the workspace and the API check (``cases.Case.Meta.permissions`` defines
+# the three ``*_case`` and dashboards ones).
+VIEW_CASE = "cases.view_case"
 WORK_CASE = "cases.work_case"
 REASSIGN_CASE = "cases.reassign_case"
 VIEW_DASHBOARDS = "cases.view_dashboards"
+MANAGE_CANNED = "cases.change_cannedresponse"
+MANAGE_QUARANTINE = "intake.change_quarantinedpayload"
 
-VIEW_CASES = ["cases.view_case", "customers.view_customer", "cases.view_message"]
+VIEW_CASES = [VIEW_CASE, "customers.view_customer", "cases.view_message"]
 WORK_CASES = [*VIEW_CASES, WORK_CASE]
 SUPERVISE = [
     *WORK_CASES,
     REASSIGN_CASE,
     "cases.merge_customer",
     "cases.add_cannedresponse",
-    "cases.change_cannedresponse",
+    MANAGE_CANNED,
     "cases.delete_cannedresponse",
 ]
 ADMINISTER_APPS = {

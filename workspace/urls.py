@@ -1,6 +1,7 @@
 """The agent workspace. Each views module lists its own routes."""
 
 from workspace.views import (
+    api_token,
     availability,
     canned,
     case,
@@ -24,4 +25,5 @@ urlpatterns = [
     *availability.urlpatterns,
     *privacy.urlpatterns,
     *setup.urlpatterns,
+    *api_token.urlpatterns,
 ]

@@ -115,12 +115,15 @@ RULES: dict[str, dict[str, set[str]]] = {
     "workspace:setup-team": {"GET": ADMINS, "POST": ADMINS},
     "workspace:setup-agents": {"GET": ADMINS, "POST": ADMINS},
     "workspace:setup-channels": {"GET": ADMINS, "POST": ADMINS},
+    # Each user's own API token.
+    "workspace:api-token": {"GET": SIGNED_IN, "POST": SIGNED_IN},
 }
 # Signing out lands on the sign-in page, whoever asks.
 ENDS_AT_SIGN_IN = {"logout"}
 # Routes with their own authentication: the admin site, the platforms' webhooks (signed), and
-# the probes and metrics of operations (open, or a bearer token; tests/operations).
-EXEMPT_PREFIXES = ("admin:", "intake:", "operations:")
+# the probes and metrics of operations (open, or a bearer token; tests/operations), and the
+# REST API (tokens; its own matrix is tests/api/test_access.py).
+EXEMPT_PREFIXES = ("admin:", "intake:", "operations:", "api:")
 METHODS = ["GET", "POST"]
 
 

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from cases import visibility
 from cases.models import Case
 from customers.models import Customer
+from staff import roles
 
 
 def _requires(perm: str) -> Callable:
@@ -21,15 +22,15 @@ def _requires(perm: str) -> Callable:
 
 
 # Read cases: agents, supervisors, managers, admins.
-viewer_required = _requires("cases.view_case")
+viewer_required = _requires(roles.VIEW_CASE)
 # Change cases: agents, supervisors, admins (not managers).
-worker_required = _requires("cases.work_case")
+worker_required = _requires(roles.WORK_CASE)
 # Reassign and see every team's queue: supervisors, admins.
-supervisor_required = _requires("cases.reassign_case")
+supervisor_required = _requires(roles.REASSIGN_CASE)
 # Canned responses: supervisors, admins.
-canned_manager_required = _requires("cases.change_cannedresponse")
+canned_manager_required = _requires(roles.MANAGE_CANNED)
 # Dashboards: managers, admins.
-dashboards_required = _requires("cases.view_dashboards")
+dashboards_required = _requires(roles.VIEW_DASHBOARDS)
 # Routing rules: admins (who hold the routing rule permissions).
 rules_admin_required = _requires("routing.change_routingrule")
 # A customer's privacy requests: admins.
