@@ -302,7 +302,7 @@ def test_admins_retry_and_discard_quarantined_payloads(admin_user, agent, accoun
 
     discarded = client.post(f"/api/v1/quarantine/{item.pk}/discard/").json()
     assert discarded["status"] == "discarded"
-    assert QuarantinedPayload.objects.get(pk=item.pk).raw_payload == b"{not json"
+    assert bytes(QuarantinedPayload.objects.get(pk=item.pk).raw_payload) == b"{not json"
 
 
 def test_teams_and_agents_are_listed_for_picking_whom_to_hand_to(agent, manager):

@@ -11,6 +11,8 @@ import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
@@ -25,7 +27,19 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", WSGIHandler())
 
 
 @pytest.fixture
-def token(ingest, accounts, settings):
+def keep_the_test_connection():
+    """Requests go through the real WSGI handler, which closes the database connection at
+    each request's end; the test's transaction lives on it. Django's test client
+    disconnects the same handler around each request."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
+
+
+@pytest.fixture
+def token(ingest, accounts, settings, keep_the_test_connection):
     """An admin's token (admins may call every operation), and records for the operations
     to find."""
     settings.CAREINBOX_API_RATE = "100000/min"
