@@ -48,6 +48,7 @@ import psycopg2
 from psycopg2 import sql
 
 from bench import PRODUCT_CODE
+from careinbox.progress import progress
 
 PROJECT = Path(__file__).resolve().parent.parent
 SAMPLE_TRAFFIC = PROJECT / "demo/sample_data/traffic.jsonl"
@@ -204,7 +205,9 @@ def half_of(burst: Sequence[BurstEvent], half: int) -> list[bytes]:
 
 
 def batches(payloads: Sequence[bytes]) -> Iterator[Sequence[bytes]]:
-    for start in range(0, len(payloads), BATCH_SIZE):
+    """``payloads`` a batch at a time, with a progress bar on a terminal."""
+    starts = range(0, len(payloads), BATCH_SIZE)
+    for start in progress(starts, total=len(starts), unit="batch", desc="  batches"):
         yield payloads[start : start + BATCH_SIZE]
 
 

@@ -63,6 +63,7 @@ from bench.ingest import (
     server_version,
     setup_django,
 )
+from careinbox.progress import progress
 
 DATABASE_SUFFIX = "_ws"  # after bench_url's "_bench"
 TARGET_RATIO = 3.0
@@ -495,7 +496,13 @@ class Generator:
         case_counts = _customer_case_counts(self.sizes, rng)
         self.message_counts = iter(_message_counts(self.sizes, rng))
         platforms = list(PLATFORM_WEIGHTS)
-        for customer_id, cases in enumerate(case_counts, start=1):
+        customers = progress(
+            enumerate(case_counts, start=1),
+            total=len(case_counts),
+            unit="customer",
+            desc="  generating",
+        )
+        for customer_id, cases in customers:
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             name = f"{first} {last}"
             own = rng.choices(platforms, weights=list(PLATFORM_WEIGHTS.values()))
@@ -933,7 +940,7 @@ def measure(client, pages: Sequence[Page], rounds: int) -> list[PageTimes]:
             captures.append([q["sql"] for q in captured.captured_queries])
         results.append(PageTimes(page, min(captures, key=len)))
     raw_cursor = connection.connection.cursor()
-    for _ in range(rounds):
+    for _ in progress(range(rounds), total=rounds, unit="round", desc="  timing"):
         for result in results:
             timer = StatementTimer()
             with connection.execute_wrapper(timer):
