@@ -43,6 +43,7 @@ ADMINISTER_APPS = {
     "customers",
     "cases",
     "notifications",
+    "webhooks",
     "sla",
     "routing",
     "auth",
