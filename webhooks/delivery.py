@@ -68,7 +68,9 @@ def deliver(delivery_id: UUID | str) -> None:
                 },
                 timeout=settings.CAREINBOX_WEBHOOK_TIMEOUT_SECONDS,
                 allow_redirects=False,
+                stream=True,  # only the status counts: the answer's body is never read
             )
+            response.close()
             status_code = response.status_code
         except requests.RequestException as exc:
             error = f"{type(exc).__name__}: {exc}"

@@ -449,6 +449,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     """The delivery log: read-only, with every attempt; replaying sends a delivery again."""
 
     list_display = ["created_at", "endpoint", "event", "status", "attempts", "last_status_code"]
+    ordering = ["-created_at"]
     list_filter = ["status", "event", "endpoint"]
     list_select_related = ["endpoint"]
     search_fields = ["=case_id"]
