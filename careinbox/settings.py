@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "routing",
     "cases",
     "notifications",
+    "webhooks",
     "casework",
     "intake",
     "workspace",
@@ -378,6 +379,10 @@ CAREINBOX_WEBHOOK_MAX_BYTES = envint("CAREINBOX_WEBHOOK_MAX_BYTES", 64 * 1024 * 
 CAREINBOX_WEBHOOK_BATCH_BYTES = envint("CAREINBOX_WEBHOOK_BATCH_BYTES", 2 * 1024 * 1024)
 CAREINBOX_WEBHOOK_BATCH_DELIVERIES = envint("CAREINBOX_WEBHOOK_BATCH_DELIVERIES", 500)
 CAREINBOX_WEBHOOK_LEASE_SECONDS = envint("CAREINBOX_WEBHOOK_LEASE_SECONDS", 300)
+# Outbound webhooks (webhooks/delivery.py): how long a receiver has to answer, and how many
+# tries a delivery gets (30 s, 1 min, 2 min ... apart, at most 6 h) before it is failed.
+CAREINBOX_WEBHOOK_TIMEOUT_SECONDS = envint("CAREINBOX_WEBHOOK_TIMEOUT_SECONDS", 5)
+CAREINBOX_WEBHOOK_MAX_ATTEMPTS = envint("CAREINBOX_WEBHOOK_MAX_ATTEMPTS", 8)
 
 # /readyz (operations/health.py) fails when an enabled account's last successful poll, or the
 # oldest reply waiting to be sent, is older than these; /metrics answers the bearer token
@@ -466,6 +471,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "retry-due-replies": {
         "task": "casework.tasks.retry_due_replies_task",
+        "schedule": float(envint("CAREINBOX_POLL_TICK_SECONDS", 10)),
+    },
+    "deliver-due-webhooks": {
+        "task": "webhooks.tasks.deliver_due_webhooks_task",
         "schedule": float(envint("CAREINBOX_POLL_TICK_SECONDS", 10)),
     },
     "check-sla-breaches": {

@@ -110,7 +110,8 @@ def _never(value: Any) -> bool:
 
 def _point_at_saved_rows(row: Model, relations: list[Field]) -> None:
     """Set the foreign keys of ``row`` whose related rows were saved after they were set (a
-    new case, then its messages); a related row still unsaved is an error, as in Django."""
+    new case, then its messages), keeping the related rows it holds, as Django does; a related
+    row still unsaved is an error, as in Django."""
     for relation in relations:
         if getattr(row, relation.attname) is not None or not relation.is_cached(row):  # type: ignore[attr-defined]
             continue
@@ -120,6 +121,9 @@ def _point_at_saved_rows(row: Model, relations: list[Field]) -> None:
         if related.pk is None:
             raise ValueError(f"{row!r} points at an unsaved {relation.name}; save it first.")
         setattr(row, relation.attname, related.pk)
+        # Setting the id dropped the related row from the cache; readers of ``row`` (the
+        # history's listeners) still have it in memory, without a query.
+        relation.set_cached_value(row, related)  # type: ignore[attr-defined]
 
 
 def update_rows(model: type[Model], rows: Sequence[Model], fields: list[str]) -> None:

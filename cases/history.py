@@ -1,7 +1,8 @@
 """The case history: every event on a case is appended here, one at a time (``record``) or a
 batch at a time (``record_all``), and nothing is ever changed but by a customer's erasure
 (``erase_typed_text``). Recording an event also rewrites the roll-up the dashboards read
-(``cases.rollup``) of the cases it may change, in the same transaction."""
+(``cases.rollup``) of the cases it may change, in the same transaction, and sends
+``cases.signals.events_recorded`` (outbound webhooks listen)."""
 
 from collections.abc import Sequence
 from datetime import datetime
@@ -14,6 +15,7 @@ from django.utils import timezone
 from cases import rollup
 from cases.bulk import insert_rows
 from cases.models import Case, CaseEvent, Message
+from cases.signals import events_recorded
 
 
 def event(
@@ -44,6 +46,7 @@ def record(**fields: Any) -> CaseEvent:
     written.save()
     if written.kind in rollup.CHANGES_ROLLUP:
         rollup.refresh([written.case_id])
+    events_recorded.send(sender=CaseEvent, events=[written])
     return written
 
 
@@ -52,6 +55,7 @@ def record_all(events: Sequence[CaseEvent]) -> None:
     written first."""
     insert_rows(CaseEvent, events)
     rollup.refresh({e.case_id for e in events if e.kind in rollup.CHANGES_ROLLUP})
+    events_recorded.send(sender=CaseEvent, events=list(events))
 
 
 ERASED = "[erased]"

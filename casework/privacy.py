@@ -18,6 +18,7 @@ from cases.models import Attachment, Case, CaseEvent, Message
 from customers.models import Customer, Evidence, Identity, MergeSuggestion
 from customers.selectors import live_customer
 from notifications.models import Notification
+from webhooks.models import Delivery
 
 ERASED = history.ERASED
 
@@ -61,8 +62,8 @@ def identifiers(*, customer_ids: Iterable[int]) -> list[str]:
 def customer_record(*, customer_id: int) -> dict[str, Any]:
     """Everything the case record holds about the person ``customer_id`` is: customers,
     identities, their cases with every message (raw payload and attachment bytes as base64),
-    history event and notification, messages they wrote in others' cases, evidence and merge
-    suggestions naming them. Raises ``Customer.DoesNotExist``."""
+    history event, notification and webhook delivery, messages they wrote in others' cases,
+    evidence and merge suggestions naming them. Raises ``Customer.DoesNotExist``."""
     customer_ids = person(customer_id=customer_id)
     case_ids = list(Case.objects.filter(customer__in=customer_ids).values_list("pk", flat=True))
     messages = _messages(customer_ids, case_ids)
@@ -142,6 +143,11 @@ def customer_record(*, customer_id: int) -> dict[str, Any]:
             .order_by("pk")
             .values("id", "case", "kind", "recipient", "text", "created_at")
         ),
+        "webhook_deliveries": list(
+            Delivery.objects.filter(case_id__in=case_ids)
+            .order_by("created_at", "pk")
+            .values("id", "endpoint", "event", "case_id", "payload", "status", "created_at")
+        ),
         "evidence": list(
             _evidence(customer_ids, messages)
             .order_by("pk")
@@ -157,9 +163,10 @@ def customer_record(*, customer_id: int) -> dict[str, Any]:
 
 def erase_customer(*, customer_id: int, by: User) -> Erasure:
     """Erase the person ``customer_id`` is from the case record: every text, name, handle,
-    address, raw payload and attachment of theirs or on their cases is removed or replaced by
-    ``ERASED``; cases, messages and counts stay, and each case's history gets an ``erased``
-    event by ``by``. Safe to repeat. Raises ``Customer.DoesNotExist``."""
+    address, raw payload, attachment and webhook body of theirs or on their cases is removed
+    or replaced by ``ERASED`` (a webhook body not yet sent is not sent); cases, messages and
+    counts stay, and each case's history gets an ``erased`` event by ``by``. Safe to repeat.
+    Raises ``Customer.DoesNotExist``."""
     with transaction.atomic():
         customer_ids = person(customer_id=customer_id)
         # Locks in the one order: customers, then cases, by id.
@@ -179,6 +186,12 @@ def erase_customer(*, customer_id: int, by: User) -> Erasure:
         )
         Case.objects.filter(pk__in=case_ids).update(subject="")
         Notification.objects.filter(case__in=case_ids).update(text=ERASED)
+        # Webhook bodies quote messages: nothing of them is sent or kept.
+        deliveries = Delivery.objects.filter(case_id__in=case_ids)
+        deliveries.filter(status=Delivery.Status.PENDING).update(
+            status=Delivery.Status.FAILED, next_attempt_at=None
+        )
+        deliveries.update(payload={})
         _suggestions(customer_ids).delete()
         Identity.objects.filter(customer__in=customer_ids).update(
             external_id=Concat(Value("erased:"), Cast("pk", CharField())),

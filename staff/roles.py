@@ -47,6 +47,7 @@ ADMINISTER_APPS = {
     "customers",
     "cases",
     "notifications",
+    "webhooks",
     "sla",
     "routing",
     "auth",

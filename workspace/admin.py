@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -14,6 +15,9 @@ from intake.services import discard_quarantined, retry_quarantined
 from routing.models import RoutingRule, Store
 from sla.models import BusinessCalendar, BusinessHours, Holiday, SLAPolicy
 from staff.models import AgentProfile, Team
+from webhooks.delivery import replay
+from webhooks.events import EVENT_NAMES
+from webhooks.models import Attempt, Delivery, Endpoint
 
 
 @admin.register(Team)
@@ -399,3 +403,92 @@ class QuarantinedPayloadAdmin(admin.ModelAdmin):
         for item in queryset:
             discard_quarantined(item=item)
         self.message_user(request, f"{queryset.count()} discarded.")
+
+
+class EndpointForm(forms.ModelForm):
+    events = forms.MultipleChoiceField(
+        choices=[(name, name) for name in EVENT_NAMES],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The events sent to this URL.",
+    )
+
+    class Meta:
+        model = Endpoint
+        fields = ["url", "description", "events", "active"]
+
+
+@admin.register(Endpoint)
+class EndpointAdmin(admin.ModelAdmin):
+    """Where case events are sent. The secret is made when the endpoint is saved; the
+    receiver checks each body's signature with it (README.md, "Webhooks")."""
+
+    form = EndpointForm
+    list_display = ["url", "event_list", "active"]
+    list_filter = ["active"]
+    search_fields = ["url", "description"]
+    readonly_fields = ["secret", "created_at"]
+
+    @admin.display(description="Events")
+    def event_list(self, endpoint: Endpoint) -> str:
+        return ", ".join(endpoint.events)
+
+
+class AttemptInline(admin.TabularInline):
+    model = Attempt
+    extra = 0
+    fields = ("at", "status_code", "duration_ms", "error")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """The delivery log: read-only, with every attempt; replaying sends a delivery again."""
+
+    list_display = ["created_at", "endpoint", "event", "status", "attempts", "last_status_code"]
+    ordering = ["-created_at"]
+    list_filter = ["status", "event", "endpoint"]
+    list_select_related = ["endpoint"]
+    search_fields = ["=case_id"]
+    fields = (
+        "id",
+        "endpoint",
+        "event",
+        "case_id",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+        "delivered_at",
+        "payload",
+    )
+    readonly_fields = fields
+    inlines = [AttemptInline]
+    actions = ["replay_deliveries"]
+
+    def get_queryset(self, request):
+        last_attempt = Attempt.objects.filter(delivery=OuterRef("pk")).order_by("-at", "-pk")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(last_status_code=Subquery(last_attempt.values("status_code")[:1]))
+        )
+
+    @admin.display(description="Last status code")
+    def last_status_code(self, delivery: Delivery) -> int | None:
+        return getattr(delivery, "last_status_code", None)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The list's replay action needs it; a delivery itself is never edited.
+        return obj is None and super().has_change_permission(request)
+
+    @admin.action(description="Replay selected deliveries", permissions=["change"])
+    def replay_deliveries(self, request, queryset):
+        replayed = replay(queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{replayed} deliveries will be sent again shortly.")

@@ -20,6 +20,8 @@ from sla.models import BusinessCalendar, BusinessHours, SLAPolicy
 from staff import roles
 from staff.models import AgentProfile, Team
 from tests.factories import T0, AuthorFactory, InboundFactory
+from webhooks.events import EVENT_NAMES
+from webhooks.models import Endpoint
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -37,8 +39,9 @@ BUDGET = {
     "record_messages": 3,  # auto-assigning teams; the team's available agents; their load
     # Policies; the calendar, its hours and holidays; new cases; messages; evidence; history;
     # notifications; agents' turns; replies stored before the message they answer; the
-    # touched cases' roll-ups, read and written.
-    "write": 13,
+    # touched cases' roll-ups, read and written; the active webhook endpoints, read once for
+    # the batch's events (with none there is nothing to insert).
+    "write": 14,
 }
 
 
@@ -122,3 +125,14 @@ def test_a_batch_of_500_lands_on_its_customers_cases_routed_and_assigned(account
     # The other 60 go round the four agents until each holds their eight.
     held = care_cases.exclude(assignee=None).values_list("assignee__username", flat=True)
     assert Counter(held) == {"agent0": 8, "agent1": 8, "agent2": 8, "agent3": 8}
+
+
+def test_webhook_deliveries_add_one_insert_to_the_write_stage_whatever_the_batch(
+    accounts, care_team
+):
+    Endpoint.objects.create(url="http://127.0.0.1:9/hooks", events=EVENT_NAMES)
+
+    small = statements_per_stage(accounts, messages=50, customers=10)
+    large = statements_per_stage(accounts, messages=500, customers=100)
+
+    assert large == small == BUDGET | {"write": BUDGET["write"] + 1}

@@ -22,6 +22,7 @@ from demo.simulation import ReplayClock, Simulation, ensure_sla_policy
 from intake.tasks import poll_due_accounts_task
 from staff import roles
 from staff.models import AgentProfile, Team
+from webhooks.tasks import deliver_due_webhooks_task
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +122,7 @@ def _poll_forever(simulation: Simulation | None, replay: ReplayClock) -> None:
         close_old_connections()
         poll_due_accounts_task.delay()
         retry_due_replies_task.delay()
+        deliver_due_webhooks_task.delay()
         if simulation is not None:
             try:
                 simulation.step(until=replay.now(time.monotonic()))
