@@ -184,7 +184,7 @@ def _message_row(message: Message) -> dict[str, Any]:
         author = f"{message.author_identity.platform}:{message.author_identity.external_id}"
     else:
         author = message.author_user.get_username() if message.author_user else None
-    return {
+    row = {
         "direction": message.direction,
         "channel": message.channel,
         "external_id": message.external_id,
@@ -200,6 +200,16 @@ def _message_row(message: Message) -> dict[str, Any]:
             for a in message.attachments.all()
         ],
     }
+    if message.direction == Message.Direction.INBOUND:
+        # What ingest's care stages decided, for reviews and checks.
+        row |= {
+            "spam": bool(message.spam_reason),
+            "spam_reason": message.spam_reason or None,
+            "sentiment": message.sentiment or None,
+            "praise_for": message.praise_for or None,
+            "needs_reply": message.needs_reply,
+        }
+    return row
 
 
 def _event_row(event: CaseEvent) -> dict[str, Any]:

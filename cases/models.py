@@ -118,7 +118,15 @@ class Case(models.Model):
         return self.status != self.Status.CLOSED
 
 
+class Sentiment(models.TextChoices):
+    NEGATIVE = "neg", "Negative"
+    NEUTRAL = "neu", "Neutral"
+    POSITIVE = "pos", "Positive"
+
+
 class Message(models.Model):
+    Sentiment = Sentiment
+
     class Direction(models.TextChoices):
         INBOUND = "inbound", "Inbound"
         OUTBOUND = "outbound", "Outbound"
@@ -171,6 +179,12 @@ class Message(models.Model):
     # shown, with the reason, but it starts no response clock and reopens nothing.
     needs_reply = models.BooleanField(default=True)
     no_reply_reason = models.CharField(max_length=300, blank=True)
+    # What ingest's care stages found in a customer message (``casework.care``): why it is
+    # spam or a bot's ("" when it is not), its sentiment ("neg", "neu", "pos"; "" when not
+    # scored), and whom it praises (a user, store or team, as text; "" for none).
+    spam_reason = models.CharField(max_length=300, blank=True)
+    sentiment = models.CharField(max_length=3, choices=Sentiment, blank=True)
+    praise_for = models.CharField(max_length=200, blank=True)
     subject = models.CharField(max_length=500, blank=True)
     sent_at = models.DateTimeField(help_text="When the platform says it was sent.")
     received_at = models.DateTimeField(auto_now_add=True)
