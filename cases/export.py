@@ -184,7 +184,7 @@ def _message_row(message: Message) -> dict[str, Any]:
         author = f"{message.author_identity.platform}:{message.author_identity.external_id}"
     else:
         author = message.author_user.get_username() if message.author_user else None
-    row = {
+    row: dict[str, Any] = {
         "direction": message.direction,
         "channel": message.channel,
         "external_id": message.external_id,
