@@ -29,6 +29,7 @@ from cases.models import Attachment, Case, CaseEvent, Message, Tag
 from cases.sanitise import sanitise_html
 from cases.selectors import live_case
 from cases.services import set_status
+from casework import closers
 from casework.assignment import ASSIGNABLE_STATUSES, available_agents, held_counts
 from casework.linking import name_evidence
 from casework.tasks import link_customers_task
@@ -541,8 +542,13 @@ def _record_inbound(batch: Batch, item: Item, assigner: "_Assigner") -> None:
         return  # no clock, status or subject changes: nobody needs to answer a machine
     batch.touch(case)
     outcome = item.outcome
-    if outcome.no_reply_reason:
-        message.needs_reply, message.no_reply_reason = False, outcome.no_reply_reason[:300]
+    reason = outcome.no_reply_reason
+    if not reason and not item.inbound.attachments:  # sent for us to look at
+        reason = closers.no_reply_reason(
+            closers.new_text(message), answers_another_customer=_answers_another_customer(item)
+        )
+    if reason:
+        message.needs_reply, message.no_reply_reason = False, reason[:300]
     # A message that needs no reply (a closing "thanks!") leaves the status as it is.
     if how in REOPEN_REASONS and message.needs_reply:
         _change_status(
@@ -587,6 +593,16 @@ def _record_inbound(batch: Batch, item: Item, assigner: "_Assigner") -> None:
     if message.needs_reply and (waiting is None or at < waiting):
         case.awaiting_reply_since = at
     assigner.offer(case)
+
+
+def _answers_another_customer(item: Item) -> bool:
+    parent = item.parent
+    return (
+        parent is not None
+        and parent.direction == Message.Direction.INBOUND
+        and item.identity is not None
+        and parent.author_identity_id != item.identity.pk
+    )
 
 
 def _apply_routing(batch: Batch, case: Case, message: Message, outcome: Outcome) -> None:
