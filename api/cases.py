@@ -15,6 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -31,6 +32,7 @@ from cases import inbox, visibility
 from cases.models import Case, Message
 from casework import actions
 from channels.models import Platform
+from staff import roles
 
 MAX_ID = 2**63 - 1
 
@@ -145,12 +147,17 @@ class CaseViewSet(viewsets.ViewSet):
 
     @extend_schema(request=CaseChangeInput, responses=CaseSerializer)
     def partial_update(self, request: Request, pk: str) -> Response:
-        """Change status, priority, tags (the whole list of names) or spam: all of the
+        """Change status, priority, tags (the whole list of names), spam or team: all of the
         given fields, or, if one is refused, none."""
         case = visible_case(request, pk)
         change = CaseChangeInput(data=request.data)
         change.is_valid(raise_exception=True)
         given, user = change.validated_data, permissions.acting_user(request)
+        if "team" in given and not user.has_perm(roles.REASSIGN_CASE):
+            raise PermissionDenied(
+                "Your role does not allow you to move cases between teams; hand the case "
+                "off with a note instead."
+            )
         with transaction.atomic():
             if "status" in given:
                 actions.set_status(case_id=case.pk, by=user, status=given["status"])
@@ -160,7 +167,9 @@ class CaseViewSet(viewsets.ViewSet):
                 actions.set_tags(case_id=case.pk, by=user, names=given["tags"])
             if "spam" in given:
                 actions.set_spam(case_id=case.pk, by=user, spam=given["spam"])
-        return self._case(request, case.pk)
+            if "team" in given:
+                actions.reassign_case(case_id=case.pk, by=user, to_team_id=given["team"])
+        return self._case(request, case.pk, moved="team" in given)
 
     @extend_schema(request=None, responses=CaseSerializer)
     @action(detail=True, methods=["post"])

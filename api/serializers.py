@@ -173,6 +173,13 @@ class CaseChangeInput(serializers.Serializer):
         child=serializers.CharField(max_length=50), required=False, max_length=50
     )
     spam = serializers.BooleanField(required=False)
+    team = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="Move the case to this team's queue, unassigned, as Reassign does "
+        "(supervisors).",
+    )
 
 
 class MoveInput(serializers.Serializer):

@@ -138,6 +138,23 @@ def test_status_priority_and_tags_change_in_one_request_or_not_at_all(agent, two
     assert "priority" in error_of(invalid)["fields"]
 
 
+def test_supervisors_move_a_case_to_a_team_and_agents_are_told_to_hand_it_off(
+    agent, supervisor, two_cases
+):
+    case = two_cases[0]
+    billing = Team.objects.create(name="Billing")
+    supervisor.agent_profile.teams.add(billing)
+    body = {"team": billing.pk}
+    refused = api(agent).patch(f"/api/v1/cases/{case.pk}/", body, content_type="application/json")
+    assert refused.status_code == 403
+    assert "hand the case off" in error_of(refused)["message"]
+    moved = api(supervisor).patch(
+        f"/api/v1/cases/{case.pk}/", body, content_type="application/json"
+    )
+    assert moved.json()["team"] == {"id": billing.pk, "name": "Billing", "auto_assign": False}
+    assert case.events.filter(kind="reassigned").count() == 1
+
+
 def test_a_manager_reads_cases_but_changes_none(manager, two_cases):
     case = two_cases[0]
     client = api(manager)
