@@ -37,7 +37,7 @@ from channels.models import ChannelAccount
 from customers.models import Customer, Evidence, Identity
 from notifications.models import Notification
 from routing.rules import Outcome, enabled_rules, evaluate, load_stores
-from routing.sentiment import sentiment
+from routing.sentiment import NEUTRAL, sentiment
 from sla.calendar import Hours, hours_of
 from sla.models import BusinessCalendar, SLAPolicy
 from staff.models import AgentProfile, Team
@@ -364,9 +364,13 @@ def _first_of(found: dict, account_id: int, references: Sequence[str]) -> Messag
 
 def score_sentiment(batch: Batch) -> None:
     """The sentiment of every message stored by this batch (``routing.sentiment``), from its
-    text alone: no statements. It runs before ``route`` so rules can match on it."""
+    text alone: no statements. It runs before ``route`` so rules can match on it. A machine's
+    message (an auto-reply, a bounce) carries nobody's mood: it is neutral."""
     for item in batch.fresh:
         inbound = item.inbound
+        if inbound.automated:
+            item.sentiment = NEUTRAL
+            continue
         text = f"{inbound.subject}\n{inbound.text}" if inbound.subject else inbound.text
         item.sentiment = sentiment(text)
 

@@ -10,7 +10,7 @@ quoted history (``>`` lines and the "On ... wrote:" block below them) are left o
   a fix reported ("sorted", "working again", "ignore me") is positive. A message is
   negative below a compound score of ``NEGATIVE_BELOW`` and positive from
   ``POSITIVE_FROM`` (``POSITIVE_QUESTION_FROM`` for a question: a polite question is not
-  praise).
+  praise); a question asked twice over ("??", "?!") counts ``EXASPERATION`` against it.
 - **Any other language** is scored on its emoji alone, the one signal that does not depend
   on the language (with VADER's emoji descriptions), and is left unscored ("") when it has
   none that lean either way: an unknown sentiment is never reported as neutral.
@@ -32,7 +32,7 @@ POSITIVE = "pos"
 # VADER's own band (-0.05, 0.05) suits general text; care messages name faults and ask for
 # help even when calm, so the band is wider, and a question is praise only when strongly so.
 NEGATIVE_BELOW = -0.25
-POSITIVE_FROM = 0.3
+POSITIVE_FROM = 0.35
 POSITIVE_QUESTION_FROM = 0.8
 
 # The languages customers of a European brand are likely to write in. A small set keeps the
@@ -82,6 +82,10 @@ CARE_LEXICON = {
     "locked": -1.0,
     "without": -0.6,
     "owe": -0.5,
+    # "Does anyone actually read these?": in a message to customer care, mostly exasperation.
+    "actually": -0.8,
+    "third": -0.5,
+    "fourth": -0.8,
     "delayed": -1.5,
     "missed": -1.2,
     "again": -0.6,
@@ -106,6 +110,7 @@ CARE_LEXICON = {
     "well": 0.0,
     "no": -0.6,
     "sorry": -0.2,
+    "lol": 0.0,  # as often wry as amused
     # A fix reported, or a good word for the service.
     "sorted": 2.0,
     "resolved": 1.8,
@@ -172,11 +177,27 @@ CARE_PHRASES: list[tuple[re.Pattern[str], str]] = [
         ),
         (
             r"\b(?:won'?t|can'?t|cannot|couldn'?t|doesn'?t|"
-            r"does\s+not|isn'?t|keeps?)\s+(?:let|take|load|drain|heat|spin|connect|"
+            r"does\s+not|isn'?t|keeps?)\s+(?:let|take|load|drain|heat|spin|connect|pay|attach|"
+            r"log\s+in|be\s+right|reach|"
             r"get\s+warm|turn\s+on|restarting|dropping|crashing|saying)\b",
             "faulty",
         ),
         (r"\bevery\s+(?:time|day|night|evening|morning|week)\b", "again"),
+        # Waiting told as a length of time: "for 8 days", "another week", "weeks now".
+        (
+            r"\b(?:for|after|another|over)\s+(?:\w+\s+)?(?:hours|days|weeks|months|week|month)\b"
+            r"|\b(?:hours|days|weeks|months)\s+(?:now|later|on)\b",
+            "delayed",
+        ),
+        # Thanks for a reply, as the opening of the next message, is politeness, not praise.
+        (
+            r"\b(?:thanks|thank\s+you)\s+for\s+(?:the|your)\s+(?:quick\s+|kind\s+)?"
+            r"(?:reply|response|answer|call|dm|message|email|explaining|getting\s+back)\b",
+            "ok",
+        ),
+        (r"\b(?:nothing\s+back|no\s+(?:updates?|call|text|one|show)|no-show)\b", "ignored"),
+        # "Same here", "same in Leeds": another customer with the same fault.
+        (r"^\s*(?:yep,?\s+)?same\s+(?:here|in|with|for|problem|issue)\b", "problem"),
     ]
 ]
 
@@ -188,6 +209,9 @@ _LINK = re.compile(
 # Pictographs, dingbats and symbols: what emoji are made of (skin tones and joiners follow).
 _EMOJI = re.compile(r"[\u2600-\u27bf\U0001f300-\U0001faff]")
 _QUESTION = re.compile(r"[?\uff1f\u00bf\u061f]")
+# "Which one is it??", "What?!": a question asked twice over is asked in exasperation.
+_EXASPERATED = re.compile(r"[?\uff1f][?!\uff1f]|![?\uff1f]")
+EXASPERATION = 0.3
 _LETTERS = re.compile(r"[^\W\d_]")
 # Below this many letters the language cannot be told; such a text is read as English.
 MIN_LETTERS_FOR_LANGUAGE = 12
@@ -256,8 +280,10 @@ def sentiment(text: str) -> str:
     if not text:
         return ""
     if is_english(text):
-        scores = _analyzer().polarity_scores(_care_words(text))
-        return _label(scores["compound"], question=_QUESTION.search(text) is not None)
+        compound = _analyzer().polarity_scores(_care_words(text))["compound"]
+        if _EXASPERATED.search(text):
+            compound -= EXASPERATION
+        return _label(compound, question=_QUESTION.search(text) is not None)
     emoji = " ".join(_EMOJI.findall(text))
     if not emoji:
         return ""
