@@ -24,6 +24,8 @@ from functools import cache
 from typing import Any
 
 from channels.email.quoting import split_quoted
+from routing.models import Language
+from routing.rules import STOP_WORDS
 
 NEGATIVE = "neg"
 NEUTRAL = "neu"
@@ -213,8 +215,10 @@ _QUESTION = re.compile(r"[?\uff1f\u00bf\u061f]")
 _EXASPERATED = re.compile(r"[?\uff1f][?!\uff1f]|![?\uff1f]")
 EXASPERATION = 0.3
 _LETTERS = re.compile(r"[^\W\d_]")
-# Below this many letters the language cannot be told; such a text is read as English.
-MIN_LETTERS_FOR_LANGUAGE = 12
+# Below this many letters a detector's guess is weak: an English word overrules it.
+SHORT_TEXT_LETTERS = 25
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
+ENGLISH_WORDS = STOP_WORDS[Language.ENGLISH]
 
 
 def clean(text: str) -> str:
@@ -247,11 +251,18 @@ def _analyzer() -> Any:
 
 
 def is_english(text: str) -> bool:
-    """Whether ``text`` is English, or too short (or too unclear) to say otherwise."""
-    if len(_LETTERS.findall(text)) < MIN_LETTERS_FOR_LANGUAGE:
-        return not _has_other_script(text)
+    """Whether ``text`` is English, or unclear enough to read as English. A short text is
+    another language's only when the detector says so and none of its words is an English
+    one VADER or the common-word list knows ("Merci !" is French; "Ta", "lol" are English)."""
+    if not _LETTERS.search(text):
+        return True
     language = _detector().detect_language_of(text)
-    return language is None or language.name == "ENGLISH"
+    if language is None or language.name == "ENGLISH":
+        return True
+    if len(_LETTERS.findall(text)) >= SHORT_TEXT_LETTERS or _has_other_script(text):
+        return False
+    words = {w.lower() for w in _WORD.findall(text)}
+    return any(w in ENGLISH_WORDS or w in _analyzer().lexicon for w in words)
 
 
 def _has_other_script(text: str) -> bool:

@@ -102,3 +102,25 @@ def test_the_sample_week_agrees_with_its_labels():
     recall = {label: hits[label] / labelled[label] for label in ("neg", "neu", "pos")}
     assert agreement >= 0.7, (agreement, recall)
     assert min(recall.values()) >= 0.5, (agreement, recall)
+
+
+def test_an_admin_makes_the_rule_in_the_rule_form(admin_user):
+    client = client_for(admin_user)
+    assert 'name="sentiment"' in client.get("/rules/new/").content.decode()
+
+    response = client.post(
+        "/rules/new/",
+        {
+            "name": "Unhappy on X",
+            "enabled": "on",
+            "platform": "x",
+            "sentiment": "neg",
+            "set_priority": "high",
+            "action": "save",
+        },
+    )
+
+    assert response.status_code == 302
+    rule = RoutingRule.objects.get(name="Unhappy on X")
+    assert (rule.sentiment, rule.platform, rule.set_priority) == ("neg", "x", "high")
+    assert "sentiment negative" in client.get("/rules/").content.decode()

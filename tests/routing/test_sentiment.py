@@ -73,6 +73,8 @@ def test_mentions_and_links_are_left_out():
         "Hallo, ich habe heute eine E-Mail wegen meinem beschädigten Geschirrspüler geschickt.",
         "Buenas noches. Mi número de pedido es US-551873, el modelo es el FF-700.",
         "交換品の手配ありがとうございます。金曜日に届くのを楽しみにしています。",
+        # Short, but not English: its detector's guess stands.
+        "Vielen Dank!",
     ],
 )
 def test_other_languages_without_emoji_are_not_scored(text):
@@ -82,6 +84,11 @@ def test_other_languages_without_emoji_are_not_scored(text):
 def test_other_languages_are_read_by_their_emoji():
     assert sentiment("Compré un refrigerador hace dos semanas y ya no enfría 😡") == "neg"
     assert sentiment("Merci beaucoup pour votre aide, tout fonctionne maintenant 👍") == "pos"
+
+
+@pytest.mark.parametrize("text", ["ok great thanks", "Zip is 98102", "thank you x"])
+def test_short_english_is_read_as_english(text):
+    assert sentiment(text) in {"neu", "pos"}
 
 
 def test_nothing_to_read_is_not_scored():
