@@ -3,7 +3,8 @@
 ``sentiment(text)`` reads only what the customer wrote now: @mentions, links and an email's
 quoted history (``>`` lines and the "On ... wrote:" block below them) are left out first.
 
-- **English** (as ``lingua`` detects it, or too short for it to tell) is scored with VADER,
+- **English** (as ``lingua`` detects it; a short text it gives to another language is read
+  as English when it has an English word, see ``is_english``) is scored with VADER,
   a lexicon made for short social text, updated for customer care: faults, outages, waiting
   and chasing are negative ("no internet", "not working", "still waiting", "refund",
   "again"), the politeness of a request ("please", "thanks", "hi") is close to neutral, and
