@@ -33,7 +33,7 @@ from django.utils.safestring import SafeString
 
 from careinbox.prepared import PreparedRead
 from cases import clocks, visibility
-from cases.models import Case, CaseCount, CaseEvent, Message, Tag
+from cases.models import Case, CaseCount, CaseEvent, Message, Sentiment, Tag
 from channels.kinds import kinds_on
 from channels.models import Platform
 from customers.models import Customer, Identity
@@ -175,6 +175,10 @@ class InboxRow(TypedDict):
     platforms: list[tuple[str, SafeString]]  # (value, label) of each platform the case used
     snippet: SafeString  # "No message text" for a message without
     snippet_outbound: bool  # the latest message is our reply, not the customer's
+    # The latest customer message's sentiment ("neg", "neu", "pos") and its label ("Negative");
+    # "" when it was not scored.
+    sentiment: SafeString
+    sentiment_label: SafeString
     waiting: SafeString  # "12m", "3h", "2d"
     waiting_title: SafeString  # "Last customer message 3 Nov 2026, 09:14"
     status: SafeString
@@ -526,6 +530,9 @@ def _row_annotations() -> dict[str, Any]:
     latest = Message.objects.filter(
         Q(case=OuterRef("pk")) & ~Q(direction=Message.Direction.NOTE)
     ).order_by("-sent_at", "-pk")
+    latest_inbound = Message.objects.filter(
+        case=OuterRef("pk"), direction=Message.Direction.INBOUND
+    ).order_by("-sent_at", "-pk")
     case_tags: QuerySet[Any] = Case.tags.through.objects.filter(case=OuterRef("pk"))
     tags = (
         case_tags.values("case")
@@ -537,6 +544,8 @@ def _row_annotations() -> dict[str, Any]:
         "snippet": Subquery(
             latest.values(start=Concat("direction", Value(" "), Left("text", SNIPPET_CHARS)))[:1]
         ),
+        # The customer's mood: their latest message's, whoever wrote last.
+        "sentiment": Subquery(latest_inbound.values("sentiment")[:1]),
         "tag_names": Subquery(tags),
         **{f"on_{platform}": _on_platform(platform) for platform in Platform},
     }
@@ -678,6 +687,7 @@ OVERDUE = SafeString(" is-overdue")
 STATUS_LABELS = {value: _html(label) for value, label in Case.Status.choices}
 PRIORITY_LABELS = {value: _html(label) for value, label in Case.Priority.choices}
 PLATFORM_COLUMNS = [(f"on_{value}", value, _html(label)) for value, label in Platform.choices]
+SENTIMENT_LABELS = {value: _html(label) for value, label in Sentiment.choices}
 STATUSES_UNSAID = {Case.Status.NEW.value, Case.Status.OPEN.value}
 
 
@@ -704,6 +714,8 @@ def _row(
         "platforms": [(value, label) for column, value, label in PLATFORM_COLUMNS if row[column]],
         "snippet": _html(snippet) if snippet else NO_TEXT,
         "snippet_outbound": direction == "outbound",
+        "sentiment": SafeString(row["sentiment"] or ""),
+        "sentiment_label": SENTIMENT_LABELS.get(row["sentiment"] or "", NOTHING),
         "waiting": SafeString(_age(now - waiting_since)),
         "waiting_title": SafeString(f"Last customer message {_when(waiting_since, now)}"),
         "status": SafeString(status),

@@ -38,6 +38,7 @@ from channels.models import ChannelAccount
 from customers.models import Customer, Evidence, Identity
 from notifications.models import Notification
 from routing.rules import Outcome, enabled_rules, evaluate, load_stores
+from routing.sentiment import NEUTRAL, sentiment
 from sla.calendar import Hours, hours_of
 from sla.models import BusinessCalendar, SLAPolicy
 from staff.models import AgentProfile, Team
@@ -88,6 +89,7 @@ class Item:
     duplicate: bool = False
     repeat_of: "Item | None" = None  # the same message earlier in the batch
     outcome: Outcome = field(default_factory=Outcome)
+    sentiment: str = ""  # "neg", "neu", "pos"; "" when not scored
     parent: Message | None = None
     case: Case | None = None
     how: str = ""
@@ -361,6 +363,19 @@ def _first_of(found: dict, account_id: int, references: Sequence[str]) -> Messag
     return next((found[account_id, r] for r in references if (account_id, r) in found), None)
 
 
+def score_sentiment(batch: Batch) -> None:
+    """The sentiment of every message stored by this batch (``routing.sentiment``), from its
+    text alone: no statements. It runs before ``route`` so rules can match on it. A machine's
+    message (an auto-reply, a bounce) carries nobody's mood: it is neutral."""
+    for item in batch.fresh:
+        inbound = item.inbound
+        if inbound.automated:
+            item.sentiment = NEUTRAL
+            continue
+        text = f"{inbound.subject}\n{inbound.text}" if inbound.subject else inbound.text
+        item.sentiment = sentiment(text)
+
+
 def route(batch: Batch) -> None:
     """Run the enabled routing rules on every message, reading the rules and stores once.
     What they decide is applied as each message is recorded."""
@@ -374,6 +389,7 @@ def route(batch: Batch) -> None:
             text=inbound.text,
             subject=inbound.subject,
             channel=inbound.channel,
+            sentiment=item.sentiment,
             channel_account_id=item.account.pk,
             channel_account=item.account,
             attachments=_Present(bool(inbound.attachments)),
@@ -388,6 +404,7 @@ class _Unstored:
     text: str
     subject: str
     channel: str
+    sentiment: str
     channel_account_id: int
     channel_account: ChannelAccount
     attachments: "_Present"
@@ -503,6 +520,7 @@ def _message(item: Item) -> Message:
         html=sanitise_html(inbound.html),
         subject=inbound.subject,
         automated=inbound.automated,
+        sentiment=item.sentiment,
         sent_at=inbound.sent_at,
         raw_payload=inbound.raw,
     )
@@ -839,6 +857,7 @@ STAGES: tuple[Callable[[Batch], None], ...] = (
     drop_stored,
     refresh_profiles,
     load_threads,
+    score_sentiment,
     route,
     record_messages,
     write,

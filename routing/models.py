@@ -58,6 +58,14 @@ class Language(models.TextChoices):
     CHINESE = "zh", "Chinese"
 
 
+class Sentiment(models.TextChoices):
+    """What ``routing.sentiment.sentiment`` finds (the values of ``cases.Message.sentiment``)."""
+
+    NEGATIVE = "neg", "Negative"
+    NEUTRAL = "neu", "Neutral"
+    POSITIVE = "pos", "Positive"
+
+
 class RoutingRule(models.Model):
     """Conditions on an incoming customer message and what to do when they all hold.
 
@@ -94,6 +102,12 @@ class RoutingRule(models.Model):
         help_text="A Python regular expression searched in the text, ignoring case.",
     )
     language = models.CharField(max_length=8, choices=Language, blank=True)
+    sentiment = models.CharField(
+        max_length=3,
+        choices=Sentiment,
+        blank=True,
+        help_text="The message's sentiment as found at ingest; blank for any.",
+    )
     closing_thanks = models.BooleanField(
         default=False,
         help_text="The message only thanks us or says all is well, and asks nothing.",

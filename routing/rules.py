@@ -12,6 +12,9 @@ that), only ever raises the priority, and only adds tags. "Needs no reply" marks
 never hides it: it stays on the case with the reason, in a "Routed by rules" history event,
 starts no response clock and reopens nothing.
 
+A sentiment condition holds for a message of that sentiment as ``routing.sentiment`` found
+it at ingest; an unscored message ("") matches none.
+
 Customers have no tags of their own in this data model (tags are on cases), so there is no
 condition on customer tags yet.
 
@@ -111,6 +114,8 @@ class Readable(Protocol):
     def subject(self) -> str: ...
     @property
     def channel(self) -> str: ...
+    @property
+    def sentiment(self) -> str: ...  # "neg", "neu", "pos"; "" when not scored
     @property
     def channel_account_id(self) -> int | None: ...
     @property
@@ -226,6 +231,8 @@ def _matches(rule: RoutingRule, reading: _Reading) -> bool:
     if rule.pattern and not re.search(rule.pattern, reading.text, re.IGNORECASE):
         return False
     if rule.language and rule.language != reading.language:
+        return False
+    if rule.sentiment and rule.sentiment != reading.message.sentiment:
         return False
     if rule.closing_thanks and not reading.closing_thanks:
         return False

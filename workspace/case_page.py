@@ -142,6 +142,10 @@ class Entry:
     # The whole text's download, for a message stored cut at CAREINBOX_MESSAGE_TEXT_LIMIT.
     full_text_url: str = ""
     note_html: str = ""  # an event's note (hand-offs)
+    # A customer message's sentiment as found at ingest ("neg", "neu", "pos") and its label;
+    # "" for our replies, notes and messages not scored.
+    sentiment: str = ""
+    sentiment_label: str = ""
 
 
 def _times(at: datetime) -> dict[str, Any]:
@@ -285,6 +289,7 @@ def _message_entry(message: Message, attachments: list[Attachment]) -> Entry:
     kind = KINDS.get(message.channel)
     author, handle = _author(message)
     shown, rest = _fold(body)
+    scored = message.direction == Message.Direction.INBOUND and message.sentiment
     return Entry(
         message=message,
         body=body,
@@ -301,6 +306,8 @@ def _message_entry(message: Message, attachments: list[Attachment]) -> Entry:
         body_html=_html(shown),
         rest_html=_html(rest) if rest else "",
         quoted_html=linebreaksbr(quoted, autoescape=True) if quoted else "",
+        sentiment=message.sentiment if scored else "",
+        sentiment_label=message.get_sentiment_display() if scored else "",
         full_text_url=reverse("workspace:message-full-text", args=[message.pk])
         if message.truncated  # type: ignore[attr-defined]
         else "",

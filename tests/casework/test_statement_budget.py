@@ -35,6 +35,7 @@ BUDGET = {
     # The newest message's profile, for every identity at once; customers named after them.
     "refresh_profiles": 2,
     "load_threads": 1,  # the customers' cases (none replies, quotes a case or is automated)
+    "score_sentiment": 0,  # a text function over each message
     "route": 2,  # the rules with their teams; the stores
     "record_messages": 3,  # auto-assigning teams; the team's available agents; their load
     # Policies; the calendar, its hours and holidays; new cases; messages; evidence; history;

@@ -22,6 +22,7 @@ CONDITION_FIELDS = [
     "keywords",
     "pattern",
     "language",
+    "sentiment",
     "closing_thanks",
     "names_store",
 ]
