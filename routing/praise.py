@@ -270,7 +270,8 @@ def _target(
         return Praise(person="", context=context, team=_team_named(kind, teams))
     store = named_store(sentence, stores) if stores else None
     if store is not None:
-        return Praise(person="", context=f"{store} store", store=store, team=store.team)
+        where = store.name if store.name == store.city else str(store)
+        return Praise(person="", context=f"{where} store", store=store, team=store.team)
     return None
 
 
