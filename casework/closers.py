@@ -11,7 +11,7 @@ import re
 
 from cases.models import Message
 from channels.email.quoting import split_quoted
-from routing.rules import is_closing_thanks
+from routing.rules import is_closing_thanks, says_thanks
 
 # Only emoji, punctuation and spaces: a thumbs-up, a heart.
 _REACTION = re.compile(r"^[\W_]*$")
@@ -19,6 +19,13 @@ _REACTION = re.compile(r"^[\W_]*$")
 _AWAY = re.compile(
     r"\b(?:out of (?:the )?office|on (?:annual|parental|sick) leave|away from my desk|"
     r"limited access to (?:my )?e-?mail)\b",
+    re.IGNORECASE,
+)
+# Without a word of thanks, only these say the matter is over ("my sofa arrived" may go on
+# "... torn").
+_ALL_OVER = re.compile(
+    r"\b(?:all\s+(?:sorted|good|fixed|fine|done)|working\s+(?:again|now)|back\s+(?:on|up)|"
+    r"found\s+it|ignore\s+(?:me|this|my)|no\s+need\s+to\s+(?:reply|respond|answer|get\s+back))\b",
     re.IGNORECASE,
 )
 # Advice to the other customer: speaking to them, telling them what to do, or what happened
@@ -45,17 +52,18 @@ def new_text(message: Message) -> str:
     return message.text
 
 
-def no_reply_reason(text: str, *, answers_another_customer: bool) -> str:
+def no_reply_reason(text: str, *, answers_another_customer: bool, sentiment: str = "") -> str:
     """Why the customer message ``text`` needs no reply from us, or "" when it may.
-    ``answers_another_customer``: it replies to someone else's message, not to us."""
+    ``answers_another_customer``: it replies to someone else's message, not to us;
+    ``sentiment``: what ``routing.sentiment`` made of it (an unhappy message always may)."""
     text = text.strip()
-    if not text:
+    if not text or sentiment == "neg":
         return ""
     if _REACTION.match(text):
         return "Only a reaction."
     if _AWAY.search(text) and len(text) < 600:
         return "An automatic out-of-office answer."
-    if is_closing_thanks(text):
+    if is_closing_thanks(text) and (says_thanks(text) or _ALL_OVER.search(text)):
         return "Closes the conversation: thanks, or all is well."
     if answers_another_customer and _ADVICE.search(text) and not _OWN_TROUBLE.search(text):
         return "A customer answering another customer."

@@ -32,16 +32,19 @@ from cases.services import set_status
 from casework import closers
 from casework.assignment import ASSIGNABLE_STATUSES, available_agents, held_counts
 from casework.linking import name_evidence
-from casework.tasks import link_customers_task
+from casework.tasks import link_customers_task, send_praise_task
 from channels.inbound import InboundAuthor, InboundMessage
 from channels.models import ChannelAccount
 from customers.models import Customer, Evidence, Identity
 from notifications.models import Notification
-from routing.rules import Outcome, enabled_rules, evaluate, load_stores
+from routing.praise import Praise, StaffName, asks_something, has_praise_signal
+from routing.praise import find_praise as read_praise
+from routing.rules import Outcome, enabled_rules, evaluate, load_stores, message_text
 from routing.sentiment import NEUTRAL, sentiment
 from sla.calendar import Hours, hours_of
 from sla.models import BusinessCalendar, SLAPolicy
 from staff.models import AgentProfile, Team
+from staff.selectors import staff_with_teams
 
 SUBJECT_FROM_TEXT_CHARS = 120
 PROFILE_FIELDS = ["handle", "display_name", "follower_count", "avatar_url"]
@@ -93,6 +96,8 @@ class Item:
     parent: Message | None = None
     case: Case | None = None
     how: str = ""
+    praise: Praise | None = None
+    asks: bool = False  # asks for something besides passing praise on
 
     @property
     def key(self) -> tuple[int, str]:
@@ -124,6 +129,13 @@ class Batch:
         default_factory=lambda: defaultdict(list)
     )
     profiles: dict[int, AgentProfile] = field(default_factory=dict)
+    # Supervisors by team and users' email addresses, read when the batch holds praise; the
+    # praise mails to send after the commit: (case, subject, body given the number, to).
+    supervisors: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    emails: dict[int, str] = field(default_factory=dict)
+    praise_mails: list[tuple[Case, Callable[[int], tuple[str, str]], list[str]]] = field(
+        default_factory=list
+    )
     # Each case's earliest customer message in platform order, (sent at, channel, platform
     # id), by id(case): its subject is that message's, whatever arrived first.
     firsts: dict[int, tuple[datetime, str, str]] = field(default_factory=dict)
@@ -384,17 +396,58 @@ def route(batch: Batch) -> None:
         return
     stores = load_stores() if any(r.names_store or r.team_from_store for r in rules) else []
     for item in batch.fresh:
-        inbound = item.inbound
-        unstored = _Unstored(
-            text=inbound.text,
-            subject=inbound.subject,
-            channel=inbound.channel,
-            sentiment=item.sentiment,
-            channel_account_id=item.account.pk,
-            channel_account=item.account,
-            attachments=_Present(bool(inbound.attachments)),
+        item.outcome = evaluate(rules, _unstored(item), stores=stores)
+
+
+def _unstored(item: Item) -> "_Unstored":
+    inbound = item.inbound
+    return _Unstored(
+        text=inbound.text,
+        subject=inbound.subject,
+        channel=inbound.channel,
+        sentiment=item.sentiment,
+        channel_account_id=item.account.pk,
+        channel_account=item.account,
+        attachments=_Present(bool(inbound.attachments)),
+    )
+
+
+def find_praise(batch: Batch) -> None:
+    """Find the person, store or team each customer message praises. Only a batch with a
+    warm word in it reads anything: who works cases (names, teams, email, who supervises),
+    the stores and the teams, once each."""
+    texts = {
+        id(item): message_text(_unstored(item))
+        for item in batch.fresh
+        if not item.inbound.automated
+    }
+    warm = [item for item in batch.fresh if has_praise_signal(texts.get(id(item), ""))]
+    if not warm:
+        return
+    staff: dict[int, StaffName] = {}
+    for user_id, name, email, works, supervises, team_id, team_name in staff_with_teams():
+        if email:
+            batch.emails[user_id] = email
+        if supervises and team_id is not None:
+            batch.supervisors[team_id].add(user_id)
+        if works:
+            member = staff.get(user_id) or StaffName(user_id=user_id, display_name=name)
+            if team_id is not None:
+                member = StaffName(
+                    user_id=user_id,
+                    display_name=name,
+                    team_ids=(*member.team_ids, team_id),
+                    team_names=(*member.team_names, team_name),
+                )
+            staff[user_id] = member
+    stores = load_stores()
+    teams = list(Team.objects.order_by("pk"))
+    for item in warm:
+        text = texts[id(item)]
+        item.praise = read_praise(
+            text, staff_names=list(staff.values()), stores=stores, teams=teams
         )
-        item.outcome = evaluate(rules, unstored, stores=stores)
+        item.asks = item.praise is not None and asks_something(text)
 
 
 @dataclass(frozen=True)
@@ -517,6 +570,7 @@ def _message(item: Item) -> Message:
         author_identity=item.identity,
         text=_cut_text(inbound.text, limit=limit) if over else inbound.text,
         full_text=inbound.text if over else "",
+        praise_for=item.praise.text[:200] if item.praise else "",
         html=sanitise_html(inbound.html),
         subject=inbound.subject,
         automated=inbound.automated,
@@ -561,9 +615,16 @@ def _record_inbound(batch: Batch, item: Item, assigner: "_Assigner") -> None:
     batch.touch(case)
     outcome = item.outcome
     reason = outcome.no_reply_reason
+    # Praise closing a conversation needs no reply; a new post of praise gets the brand's
+    # thanks, as does praise that asks for something.
+    closing = how != "created" or item.parent is not None
+    if not reason and item.praise is not None and not item.asks and closing:
+        reason = f"Praise for {item.praise.text}"
     if not reason and not item.inbound.attachments:  # sent for us to look at
         reason = closers.no_reply_reason(
-            closers.new_text(message), answers_another_customer=_answers_another_customer(item)
+            closers.new_text(message),
+            answers_another_customer=_answers_another_customer(item),
+            sentiment=item.sentiment,
         )
     if reason:
         message.needs_reply, message.no_reply_reason = False, reason[:300]
@@ -584,6 +645,8 @@ def _record_inbound(batch: Batch, item: Item, assigner: "_Assigner") -> None:
         data={"channel": message.channel},
     )
     _apply_routing(batch, case, message, outcome)
+    if item.praise is not None:
+        _pass_on_praise(batch, item, case, message, item.praise)
     if case.assignee_id is not None:
         author = item.identity
         assert author is not None
@@ -611,6 +674,62 @@ def _record_inbound(batch: Batch, item: Item, assigner: "_Assigner") -> None:
     if message.needs_reply and (waiting is None or at < waiting):
         case.awaiting_reply_since = at
     assigner.offer(case)
+
+
+def _pass_on_praise(
+    batch: Batch, item: Item, case: Case, message: Message, praise: Praise
+) -> None:
+    """Tag the case "praise"; tell the person praised and their teams' supervisors in the
+    app and by email, or email the store named when the person is not a user."""
+    added = batch.tags[id(case)]
+    if "praise" not in added and "praise" not in batch.stored_tags.get(case.pk, set()):
+        added.append("praise")
+    author = item.identity
+    customer = (author.display_name or author.handle) if author else "A customer"
+    target, text = praise.text, message.text[:1000]
+    recipients: list[int] = []
+    if praise.staff is not None:
+        person = praise.staff.user_id
+        recipients.append(person)
+        batch.notices.append(
+            Notice(
+                recipient_id=person,
+                kind=Notification.Kind.PRAISED,
+                case=case,
+                text=lambda number: f"{customer} praised you on case #{number}: {text[:150]}",
+            )
+        )
+        supervisors = sorted(
+            {s for team in praise.staff.team_ids for s in batch.supervisors.get(team, ())}
+            - {person}
+        )
+        for supervisor in supervisors:
+            recipients.append(supervisor)
+            batch.notices.append(
+                Notice(
+                    recipient_id=supervisor,
+                    kind=Notification.Kind.PRAISED,
+                    case=case,
+                    text=lambda number: (
+                        f"{customer} praised {target} on case #{number}: {text[:150]}"
+                    ),
+                )
+            )
+        to = [batch.emails[r] for r in recipients if batch.emails.get(r)]
+    else:
+        store = praise.store
+        to = [store.contact_email] if store is not None and store.contact_email else []
+    if to:
+        batch.praise_mails.append(
+            (
+                case,
+                lambda number: (
+                    f"Praise for {target} from a customer (case #{number})",
+                    f"{customer} wrote on case #{number}:\n\n{text}\n\nPlease pass it on.",
+                ),
+                to,
+            )
+        )
 
 
 def _answers_another_customer(item: Item) -> bool:
@@ -859,6 +978,7 @@ STAGES: tuple[Callable[[Batch], None], ...] = (
     load_threads,
     score_sentiment,
     route,
+    find_praise,
     record_messages,
     write,
 )
@@ -878,6 +998,9 @@ def ingest_batch(
         stored = [item.message.pk for item in batch.fresh if item.message]
         if stored:
             transaction.on_commit(lambda: link_customers_task.delay(stored), robust=True)
+        mails = [[*mail(case.pk), to] for case, mail, to in batch.praise_mails]
+        if mails:
+            transaction.on_commit(lambda: send_praise_task.delay(mails), robust=True)
     results = []
     for item in items:
         message = item.repeat_of.message if item.repeat_of else item.message

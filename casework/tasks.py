@@ -2,7 +2,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from cases.services import compact_case_counts
-from casework import assignment, breaches, linking
+from casework import assignment, breaches, linking, praise
 from casework.delivery import due_replies, send_reply
 
 
@@ -43,3 +43,9 @@ def link_customers_task(message_ids: list[int]) -> None:
 def compact_case_counts_task() -> None:
     """Beat runs this every minute: the queue counts stay a read of a few rows."""
     compact_case_counts()
+
+
+@shared_task
+def send_praise_task(mails: list[list]) -> None:
+    """Ingest queues this after a batch with praise commits: (subject, body, recipients)."""
+    praise.send_praise_mails(mails)

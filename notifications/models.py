@@ -17,6 +17,7 @@ class Notification(models.Model):
         NEW_MESSAGE = "new_message", "New message on your case"
         SLA_BREACHED = "sla_breached", "SLA breached"
         ASSIGNED = "assigned", "Assigned to you"
+        PRAISED = "praised", "Praised by a customer"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

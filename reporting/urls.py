@@ -2,7 +2,15 @@
 
 from django.urls import path
 
-from reporting.views import agents, backlog, cases, handoffs, response_times, service_levels
+from reporting.views import (
+    agents,
+    backlog,
+    cases,
+    handoffs,
+    kudos,
+    response_times,
+    service_levels,
+)
 
 app_name = "reporting"
 
@@ -13,4 +21,5 @@ urlpatterns = [
     path("dashboards/hand-offs/", handoffs, name="dashboard-handoffs"),
     path("dashboards/service-levels/", service_levels, name="dashboard-sla"),
     path("dashboards/cases/", cases, name="dashboard-cases"),
+    path("kudos/", kudos, name="kudos"),
 ]

@@ -35,6 +35,7 @@ from reporting import agents as agents_report
 from reporting import backlog as backlog_report
 from reporting import figures
 from reporting import handoffs as handoffs_report
+from reporting import kudos as reporting_kudos
 from reporting import response_times as times_report
 from reporting import service_levels as sla_report
 from reporting.cases_behind import cases_behind
@@ -345,6 +346,7 @@ TABS = [
     ("reporting:dashboard-agents", "Agents"),
     ("reporting:dashboard-handoffs", "Hand-offs"),
     ("reporting:dashboard-sla", "Service levels"),
+    ("reporting:kudos", "Kudos"),
 ]
 
 
@@ -598,4 +600,25 @@ def cases(request: HttpRequest) -> HttpResponseBase:
         selection=selection,
         page=page,
         page_query=query.urlencode(),
+    )
+
+
+@require_GET
+@dashboard_viewer_required
+def kudos(request: HttpRequest) -> HttpResponseBase:
+    """Customers' praise of the last 30 days by person, team and store, with the messages."""
+    groups = reporting_kudos.kudos(now=timezone.now())
+    return render(
+        request,
+        "reporting/kudos.html",
+        {
+            "sections": [
+                ("By person", groups["person"]),
+                ("By team", groups["team"]),
+                ("By store", groups["store"]),
+            ],
+            "days": reporting_kudos.KUDOS_DAYS,
+            "tabs": [(reverse(name), title, name) for name, title in TABS],
+            "current": "reporting:kudos",
+        },
     )

@@ -29,6 +29,10 @@ class Store(models.Model):
     team = models.ForeignKey(
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="stores"
     )
+    # Praise for someone at the store who is not a user of the inbox is emailed here.
+    contact_email = models.EmailField(
+        blank=True, help_text="Customers' praise for the store's staff is emailed here."
+    )
 
     class Meta:
         db_table = "tickets_store"

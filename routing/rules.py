@@ -157,6 +157,11 @@ def detect_language(text: str) -> str:
     return code if best >= 2 and best > runner_up else ""
 
 
+def says_thanks(text: str) -> bool:
+    """Whether ``text`` has a word of thanks, in any of the languages known here."""
+    return _THANKS.search(text) is not None
+
+
 def is_closing_thanks(text: str) -> bool:
     """Whether ``text`` only thanks us or says all is well, and leaves nothing open."""
     words = _words(text)

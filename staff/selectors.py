@@ -5,11 +5,11 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission, User
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from careinbox.prepared import PreparedRead, columns, instance
 from staff.models import AgentProfile
-from staff.roles import WORK_CASE
+from staff.roles import REASSIGN_CASE, WORK_CASE
 
 
 def holders_of(permission: str) -> QuerySet[User]:
@@ -32,6 +32,23 @@ def holders_of(permission: str) -> QuerySet[User]:
 def case_workers() -> QuerySet[User]:
     """Who may work cases: who a case can be assigned or handed to."""
     return holders_of(WORK_CASE)
+
+
+def staff_with_teams() -> QuerySet[AgentProfile, Any]:
+    """One row per active agent profile and team of who may work cases or supervise them:
+    user id, display name, email, whether they work cases, whether they supervise, and the
+    team's id and name (None for someone in no team). One query."""
+    workers = case_workers().filter(pk=OuterRef("user_id"))
+    supervisors = holders_of(REASSIGN_CASE).filter(pk=OuterRef("user_id"))
+    return (
+        AgentProfile.objects.filter(user__is_active=True)
+        .annotate(works=Exists(workers), supervises=Exists(supervisors))
+        .filter(Q(works=True) | Q(supervises=True))
+        .values_list(
+            "user_id", "display_name", "user__email", "works", "supervises", "teams", "teams__name"
+        )
+        .order_by("pk", "teams__name")
+    )
 
 
 def _permissions(user_id: int) -> QuerySet[Permission, Any]:

@@ -37,10 +37,16 @@ def test_closers_reactions_and_away_answers_need_no_reply(text):
         "thanks! when will the engineer come?",
         "My router is down again",
         "Same here, still no internet in Leeds",
+        "My sofa arrived torn",
     ],
 )
 def test_a_message_that_asks_or_complains_needs_a_reply(text):
     assert no_reply_reason(text, answers_another_customer=True) == ""
+
+
+def test_an_unhappy_message_needs_a_reply_even_when_it_says_thanks():
+    text = "Thanks a lot for the useless engineer who never showed up. Appalling."
+    assert no_reply_reason(text, answers_another_customer=False, sentiment="neg") == ""
 
 
 def test_advice_to_another_customer_needs_no_reply_but_their_own_trouble_does():

@@ -37,6 +37,9 @@ BUDGET = {
     "load_threads": 1,  # the customers' cases (none replies, quotes a case or is automated)
     "score_sentiment": 0,  # a text function over each message
     "route": 2,  # the rules with their teams; the stores
+    # Only with a warm word in the batch ("thanks!"): who works cases with their teams, email
+    # and whether they supervise; the stores; the teams.
+    "find_praise": 3,
     "record_messages": 3,  # auto-assigning teams; the team's available agents; their load
     # Policies; the calendar, its hours and holidays; new cases; messages; evidence; history;
     # notifications; agents' turns; replies stored before the message they answer; the

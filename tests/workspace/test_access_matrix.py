@@ -101,6 +101,7 @@ RULES: dict[str, dict[str, set[str]]] = {
     "reporting:dashboard-handoffs": {"GET": DASHBOARDS},
     "reporting:dashboard-cases": {"GET": DASHBOARDS},
     "reporting:dashboard-sla": {"GET": DASHBOARDS},
+    "reporting:kudos": {"GET": DASHBOARDS},
     "workspace:rule-list": {"GET": ADMINS},
     "workspace:rule-new": {"GET": ADMINS, "POST": ADMINS},
     "workspace:rule-edit": {"GET": ADMINS, "POST": ADMINS},
