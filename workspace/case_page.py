@@ -34,6 +34,7 @@ from django.utils.text import Truncator
 
 from careinbox.prepared import PreparedRead, columns, instance
 from cases import visibility
+from cases.canned import CannedChoice, best_fitting
 from cases.inbox import TAG_SEPARATOR
 from cases.models import Attachment, CannedResponse, Case, CaseEvent, Message
 from cases.selectors import folded_case_ids
@@ -732,7 +733,7 @@ def teams() -> list[Team]:
 
 
 def canned_responses() -> list[CannedResponse]:
-    return list(CannedResponse.objects.only("pk", "title"))
+    return list(CannedResponse.objects.only("pk", "title", "text"))
 
 
 # A case's links and form actions, by URL name (without "case-"): the URLs reversed once
@@ -875,8 +876,12 @@ class CasePage:
         return teams()
 
     @cached_property
-    def canned(self) -> list[CannedResponse]:
-        return canned_responses()
+    def canned(self) -> CannedChoice:
+        """The canned responses, those fitting the message being answered first."""
+        answering = self.answering.message if self.answering else None
+        return best_fitting(
+            canned_responses(), answering.text if answering else "", tags=self.tag_names
+        )
 
     @property
     def priorities(self) -> list[tuple[str, str]]:
