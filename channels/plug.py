@@ -80,3 +80,7 @@ class PlatformChannel:
     # "Test connection": what the account's settings and credentials reach, in a sentence a
     # person reads, through the real client; raises FetchError saying what failed.
     probe: Callable[[ChannelAccount], str]
+    # Hides a customer's public message on the platform (kept there, seen only by its author
+    # and their friends), given its platform id; None where the platform cannot. Raises
+    # TransientSendError or PermanentSendError.
+    hide: Callable[[ChannelAccount, str], None] | None = None

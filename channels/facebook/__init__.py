@@ -24,4 +24,5 @@ CHANNEL = PlatformChannel(
     poll=client.poll,
     sender=Sender(send=sender.send, find_sent=sender.find_sent, check=check),
     probe=client.probe,
+    hide=sender.hide_comment,
 )

@@ -117,6 +117,24 @@ def send(account: ChannelAccount, reply: OutboundReply) -> str:
     )
 
 
+def hide_comment(account: ChannelAccount, comment_id: str) -> None:
+    """Hide a comment on the page: Facebook keeps it, shown only to its author and their
+    friends (``POST /{comment-id}`` with ``is_hidden=true``)."""
+    page = _page(account)
+    try:
+        answer = page.graph.request(
+            f"{page.graph.version}/{comment_id}", post_args={"is_hidden": "true"}, method="POST"
+        )
+    except facebook.GraphAPIError as exc:
+        raise PermanentSendError(f"Facebook would not hide comment {comment_id}: {exc}") from exc
+    except (FetchError, RateLimited) as exc:
+        raise TransientSendError(
+            f"Facebook could not be reached to hide a comment: {exc}"
+        ) from exc
+    if not (isinstance(answer, dict) and answer.get("success")):
+        raise TransientSendError(f"Facebook's answer to hiding {comment_id} was {answer!r}.")
+
+
 def find_sent(account: ChannelAccount, reply: OutboundReply) -> str | None:
     """The Graph id of a reply already posted for ``reply``: a page comment or message with
     exactly its text, in its thread, after the message it answers. None if there is none."""

@@ -671,6 +671,23 @@ def graph_object(request: Request, render: Renderer) -> dict[str, Any]:
     return render.node(request.params["node"], _fields(request))
 
 
+@graph_route("POST", rf"/{_NODE}")
+def update_object(request: Request, render: Renderer) -> dict[str, Any]:
+    """Hiding or showing a comment again, as the page may (``is_hidden``)."""
+    node = request.params["node"]
+    if node not in render.page.comments:
+        raise unknown_object(node, "post")
+    hidden = request.arg("is_hidden")
+    if hidden not in ("true", "false"):
+        raise GraphError("(#100) Param is_hidden must be a boolean", 100)
+    request.state.record(
+        platform="facebook",
+        kind="facebook.hide" if hidden == "true" else "facebook.unhide",
+        payload={"id": node},
+    )
+    return {"success": True}
+
+
 @graph_route("POST", rf"/{_NODE}/comments")
 def post_comment(request: Request, render: Renderer) -> dict[str, Any]:
     node = request.params["node"]

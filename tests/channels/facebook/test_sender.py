@@ -84,6 +84,21 @@ def test_a_reply_to_a_comment_lands_under_that_comment(account, sandbox):
     ]
 
 
+def test_a_comment_is_hidden_on_the_page_through_the_graph_client(account, sandbox):
+    comment = polled(
+        account,
+        sandbox,
+        event("c1", "facebook.comment", "Grow your page 10x!", author=SANDRA, page_post=PAGE_POST),
+    )["Grow your page 10x!"]
+
+    sender.hide_comment(account, comment.external_id)
+
+    [hidden] = sandbox.state.sent("facebook")
+    assert (hidden.kind, hidden.payload) == ("facebook.hide", {"id": comment.external_id})
+    with pytest.raises(PermanentSendError, match="would not hide comment 1_2"):
+        sender.hide_comment(account, "1_2")
+
+
 def test_a_reply_to_a_reply_joins_its_thread_as_on_facebook(account, sandbox):
     messages = polled(
         account,
