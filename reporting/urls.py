@@ -9,6 +9,7 @@ from reporting.views import (
     handoffs,
     kudos,
     response_times,
+    sentiment,
     service_levels,
 )
 
@@ -20,6 +21,7 @@ urlpatterns = [
     path("dashboards/agents/", agents, name="dashboard-agents"),
     path("dashboards/hand-offs/", handoffs, name="dashboard-handoffs"),
     path("dashboards/service-levels/", service_levels, name="dashboard-sla"),
+    path("dashboards/sentiment/", sentiment, name="dashboard-sentiment"),
     path("dashboards/cases/", cases, name="dashboard-cases"),
     path("kudos/", kudos, name="kudos"),
 ]

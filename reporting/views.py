@@ -37,6 +37,7 @@ from reporting import figures
 from reporting import handoffs as handoffs_report
 from reporting import kudos as reporting_kudos
 from reporting import response_times as times_report
+from reporting import sentiment as sentiment_report
 from reporting import service_levels as sla_report
 from reporting.cases_behind import cases_behind
 from reporting.figures import Cell, Column, Filters, Table
@@ -346,6 +347,7 @@ TABS = [
     ("reporting:dashboard-agents", "Agents"),
     ("reporting:dashboard-handoffs", "Hand-offs"),
     ("reporting:dashboard-sla", "Service levels"),
+    ("reporting:dashboard-sentiment", "Sentiment"),
     ("reporting:kudos", "Kudos"),
 ]
 
@@ -435,6 +437,16 @@ def response_times(request: HttpRequest) -> HttpResponseBase:
             spec["id"] = f"chart-{table.key}-{measure.split()[0].lower()}"
             charts.append(spec)
     return _page(request, "reporting/dashboard_times.html", form, filters, tables, charts)
+
+
+@require_GET
+@dashboard_viewer_required
+def sentiment(request: HttpRequest) -> HttpResponseBase:
+    form, filters = _filtered(request)
+    tables = [sentiment_report.sentiment(filters)]
+    if response := _export(request, filters, tables):
+        return response
+    return _page(request, "reporting/dashboard_sentiment.html", form, filters, tables, [])
 
 
 @require_GET

@@ -100,6 +100,7 @@ RULES: dict[str, dict[str, set[str]]] = {
     "reporting:dashboard-agents": {"GET": DASHBOARDS},
     "reporting:dashboard-handoffs": {"GET": DASHBOARDS},
     "reporting:dashboard-cases": {"GET": DASHBOARDS},
+    "reporting:dashboard-sentiment": {"GET": DASHBOARDS},
     "reporting:dashboard-sla": {"GET": DASHBOARDS},
     "reporting:kudos": {"GET": DASHBOARDS},
     "workspace:rule-list": {"GET": ADMINS},
