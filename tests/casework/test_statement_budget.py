@@ -36,6 +36,9 @@ BUDGET = {
     "refresh_profiles": 2,
     "load_threads": 1,  # the customers' cases (none replies, quotes a case or is automated)
     "route": 2,  # the rules with their teams; the stores
+    # The spam list; the authors' messages of the last week, everyone's of the last day and
+    # the messages of the customers' open cases, with whether each was answered since.
+    "find_spam": 2,
     "record_messages": 3,  # auto-assigning teams; the team's available agents; their load
     # Policies; the calendar, its hours and holidays; new cases; messages; evidence; history;
     # notifications; agents' turns; replies stored before the message they answer; the
