@@ -183,6 +183,10 @@ class Message(models.Model):
     # spam or a bot's ("" when it is not), its sentiment ("neg", "neu", "pos"; "" when not
     # scored), and whom it praises (a user, store or team, as text; "" for none).
     spam_reason = models.CharField(max_length=300, blank=True)
+    # A customer message's words as the spam rules compare them, hashed (``casework.spam``), so
+    # ingest finds the same text from other authors without reading everyone's messages; ""
+    # for a text too short to compare.
+    text_fingerprint = models.CharField(max_length=32, blank=True)
     sentiment = models.CharField(max_length=3, choices=Sentiment, blank=True)
     praise_for = models.CharField(max_length=200, blank=True)
     subject = models.CharField(max_length=500, blank=True)
@@ -206,6 +210,8 @@ class Message(models.Model):
         ]
         indexes = [
             models.Index(fields=["case", "sent_at"], name="message_case_sent_at"),
+            # Not partial: a long IN list of fingerprints could not use a partial index.
+            models.Index(fields=["text_fingerprint", "sent_at"], name="message_text_fingerprint"),
             # Ingest links replies that arrived before their parent; only those are indexed.
             models.Index(
                 fields=["channel_account", "in_reply_to_external_id"],

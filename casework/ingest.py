@@ -407,8 +407,9 @@ class _Present:
 
 def find_spam(batch: Batch) -> None:
     """Set the reason on each message that is spam (``casework.spam``): the spam list, then
-    the content rules, then repeats. Reads the authors' recent messages (with those of the
-    last day and of the customers' open cases) and the spam list, once each. An author's
+    the content rules, then repeats. Reads the spam list, and in one query the authors'
+    messages of the last week, anyone's of the last day with the same words (by fingerprint)
+    and the messages of the customers' open cases. An author's
     earlier copies still unanswered are marked too, and a case left with nothing but spam
     moves to the Spam queue."""
     items = [i for i in batch.fresh if not i.inbound.automated and i.identity is not None]
@@ -431,7 +432,10 @@ def find_spam(batch: Batch) -> None:
                 author_identity__in={i.identity.pk for i in items if i.identity},
                 sent_at__range=(start - window, end + window),
             )
-            | Q(sent_at__range=(start - day, end + day))
+            | Q(
+                text_fingerprint__in={spam.fingerprint(i.inbound.text) for i in items} - {""},
+                sent_at__range=(start - day, end + day),
+            )
             | Q(case__in=list(open_cases))
         )
         .annotate(answered=Exists(answered))
@@ -485,6 +489,7 @@ def find_spam(batch: Batch) -> None:
                 item.inbound.sent_at,
                 spam.shingles(item.inbound.text),
                 trusted=n in trusted_items,
+                promotes=spam.promotes(item.inbound.text),
             )
         )
     repeated = spam.repeats(posts)
@@ -649,6 +654,7 @@ def _message(item: Item) -> Message:
         html=sanitise_html(inbound.html),
         subject=inbound.subject,
         automated=inbound.automated,
+        text_fingerprint="" if inbound.automated else spam.fingerprint(inbound.text),
         sent_at=inbound.sent_at,
         raw_payload=inbound.raw,
     )

@@ -12,6 +12,7 @@ recent messages and the spam list once per batch and asks these rules about ever
   authors, whom the content and repeat rules never mark.
 """
 
+import hashlib
 import itertools
 import re
 import unicodedata
@@ -53,6 +54,14 @@ def shingles(text: str) -> frozenset[tuple[str, str]]:
     return frozenset(itertools.pairwise(words))
 
 
+def fingerprint(text: str) -> str:
+    """A hash of the text's words as compared for repeats; "" for a text too short."""
+    words = normalise(text)
+    if len(words) < MIN_WORDS:
+        return ""
+    return hashlib.sha256(" ".join(words).encode()).hexdigest()[:32]
+
+
 def similar(a: frozenset, b: frozenset) -> bool:
     return bool(a and b) and len(a & b) / len(a | b) >= NEAR_DUPLICATE
 
@@ -69,12 +78,14 @@ class Post:
     # A stored message already spam, or answered since, is never marked again.
     settled: bool = False
     trusted: bool = False
+    # Whether it sends readers somewhere or mentions money: what a campaign wants.
+    promotes: bool = False
 
 
 def repeats(posts: Sequence[Post]) -> dict[Hashable, str]:
     """The posts the repeat rules mark, with the reason: each of an author's near-duplicate
     posts within a week (the earlier copies too, unless settled); each of this batch's posts
-    whose text three or more authors posted within a day."""
+    that promotes something and whose text three or more authors posted within a day."""
     by_pair: dict[tuple[str, str], list[int]] = defaultdict(list)
     for n, post in enumerate(posts):
         for pair in post.shingles:
@@ -91,7 +102,9 @@ def repeats(posts: Sequence[Post]) -> dict[Hashable, str]:
         if own:
             found[post.key] = f"The same text posted {len(own) + 1} times by this author"
             continue
-        if post.stored:  # other authors' stored messages are not this batch's to change
+        # Other authors' stored messages are not this batch's to change; and customers hit by
+        # the same outage write the same words, so only a text that promotes is a campaign.
+        if post.stored or not post.promotes:
             continue
         authors = {c.author for c in copies if _within(c, post, MANY_AUTHORS_WINDOW)}
         authors.add(post.author)
@@ -125,10 +138,10 @@ def _re(pattern: str) -> re.Pattern[str]:
 
 
 MONEY = r"(?:[£$€]\s?\d[\d,.]*k?|\d[\d,.]*k?\s?(?:pounds|dollars|euros?|usd|gbp))"
-PER_PERIOD = r"(?:a|per|every|each|/)\s?(?:day|week|month|hour|daily|weekly)"
+PER_PERIOD = r"(?:(?:a|per|every|each|/)\s?(?:day|week|month|hour)|daily|weekly|monthly)"
 LINK = _re(URL.pattern)
 PHONE = _re(r"\+?\d[\d\s().-]{8,}\d")
-OFF_PLATFORM = _re(r"\b(?:whats\s?app|telegram|signal|wa\.me|inbox me|dm me|text me)\b")
+OFF_PLATFORM = _re(r"\b(?:whats\s?app|telegram|wa\.me|inbox me|dm me|text me)\b")
 
 # Get-rich schemes: "Make $750 a day from home, no experience needed".
 MONEY_MAKING_PROMISE = _re(rf"\b(?:earn|make|making|earning|get paid)\b.{{0,20}}{MONEY}")
@@ -141,7 +154,10 @@ MONEY_SCHEME = Family(
         _re(r"\b(?:from|at) home\b"),
         _re(r"\bno (?:prior )?experience (?:needed|required|necessary)\b"),
         _re(r"\b(?:crypto|bitcoin|btc|forex|binary options?)\b"),
-        _re(r"\b(?:passive income|financial freedom|be your own boss|i'?ll teach you)\b"),
+        _re(
+            r"\b(?:passive income|financial freedom|be your own boss|i'?ll teach you"
+            r"|guaranteed (?:profits?|returns|income))\b"
+        ),
         OFF_PLATFORM,
     ),
     needs=3,
@@ -175,6 +191,7 @@ FAKE_PRIZE = Family(
     signals=(
         PRIZE,
         _re(r"\bcongratulations\b"),
+        _re(r"\b(?:voucher|gift ?card|prize|reward|cash)\b"),
         _re(r"\b(?:claim|redeem|collect)\b"),
         _re(r"\b(?:before midnight|expires? (?:today|soon)|limited time|within \d+ hours?)\b"),
         LINK,
@@ -204,6 +221,11 @@ PITCH = Family(
 )
 
 FAMILIES = (MONEY_SCHEME, AUDIENCE_SALE, FAKE_PRIZE, PITCH)
+
+
+def promotes(text: str) -> bool:
+    """A link, a phone number, somewhere off the platform or a sum of money."""
+    return any(p.search(text) for p in (LINK, PHONE, OFF_PLATFORM, _re(MONEY)))
 
 
 def content_reason(text: str) -> str:
