@@ -183,6 +183,10 @@ class Message(models.Model):
     # spam or a bot's ("" when it is not), its sentiment ("neg", "neu", "pos"; "" when not
     # scored), and whom it praises (a user, store or team, as text; "" for none).
     spam_reason = models.CharField(max_length=300, blank=True)
+    # A customer message's words as the spam rules compare them, hashed (``casework.spam``), so
+    # ingest finds the same text from other authors without reading everyone's messages; ""
+    # for a text too short to compare.
+    text_fingerprint = models.CharField(max_length=32, blank=True)
     sentiment = models.CharField(max_length=3, choices=Sentiment, blank=True)
     praise_for = models.CharField(max_length=200, blank=True)
     subject = models.CharField(max_length=500, blank=True)
@@ -206,6 +210,8 @@ class Message(models.Model):
         ]
         indexes = [
             models.Index(fields=["case", "sent_at"], name="message_case_sent_at"),
+            # Not partial: a long IN list of fingerprints could not use a partial index.
+            models.Index(fields=["text_fingerprint", "sent_at"], name="message_text_fingerprint"),
             # Ingest links replies that arrived before their parent; only those are indexed.
             models.Index(
                 fields=["channel_account", "in_reply_to_external_id"],
@@ -400,3 +406,38 @@ class SLABreach(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_target_display()} breached on case {self.case_id}"
+
+
+class SpamBlock(models.Model):
+    """An entry of the spam list supervisors manage in the admin site: an author or a domain
+    whose messages are spam, or an author trusted never to be marked by the content and repeat
+    rules (added when someone marks one of their cases "Not spam")."""
+
+    class Kind(models.TextChoices):
+        AUTHOR = "author", "Blocked author"
+        DOMAIN = "domain", "Blocked domain"
+        TRUSTED = "trusted", "Trusted author"
+
+    kind = models.CharField(max_length=16, choices=Kind)
+    # An author as "platform:external id" (e.g. "x:12345") or a handle (e.g. "x:@spammer",
+    # or "@spammer" on any platform); a domain as "example.com" (its subdomains too).
+    value = models.CharField(max_length=320)
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "spam list entry"
+        verbose_name_plural = "spam list"
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "value"], name="spamblock_unique_kind_value")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.value}"

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cases import clocks, history
-from cases.models import CannedResponse, Case, CaseEvent, Message, Tag
+from cases.models import CannedResponse, Case, CaseEvent, Message, SpamBlock, Tag
 from cases.services import change_status
 from casework import replies
 from casework.exceptions import ActionNotAllowed, CaseTaken
@@ -370,7 +370,57 @@ def set_spam(*, case_id: int, by: User, spam: bool) -> Case:
             case.save(update_fields=["spam"])
             kind = CaseEvent.Kind.MARKED_SPAM if spam else CaseEvent.Kind.UNMARKED_SPAM
             history.record(case=case, kind=kind, actor=by)
+        if not spam:
+            _not_spam(case, by=by)
     return case
+
+
+def _not_spam(case: Case, *, by: User) -> None:
+    """Teach ingest: the case's messages found to be spam are customer messages after all.
+    They need a reply again (the oldest unanswered one starts the clock), and their authors
+    are trusted, so the content and repeat rules never mark them again."""
+    found = list(
+        case.messages.filter(direction=Message.Direction.INBOUND)
+        .exclude(spam_reason="")
+        .select_related("author_identity")
+    )
+    if not found:
+        return
+    last_reply = (
+        case.messages.filter(direction=Message.Direction.OUTBOUND)
+        .order_by("-sent_at")
+        .values_list("sent_at", flat=True)
+        .first()
+    )
+    for message in found:
+        message.spam_reason = ""
+        if message.no_reply_reason.startswith("Spam: "):
+            message.needs_reply, message.no_reply_reason = True, ""
+    Message.objects.bulk_update(found, ["spam_reason", "needs_reply", "no_reply_reason"])
+    waiting = [
+        m.sent_at
+        for m in found
+        if m.needs_reply and not m.automated and (last_reply is None or m.sent_at > last_reply)
+    ]
+    if case.awaiting_reply_since is not None:
+        waiting.append(case.awaiting_reply_since)
+    if min(waiting, default=None) != case.awaiting_reply_since:
+        case.awaiting_reply_since = min(waiting)
+        case.save(update_fields=["awaiting_reply_since"])
+    authors = {m.author_identity for m in found if m.author_identity is not None}
+    SpamBlock.objects.bulk_create(
+        [
+            SpamBlock(
+                kind=SpamBlock.Kind.TRUSTED,
+                value=f"{identity.platform}:{identity.external_id}",
+                note=f"Marked not spam on case #{case.pk}.",
+                created_by=by,
+            )
+            for identity in sorted(authors, key=lambda i: i.pk)
+        ],
+        ignore_conflicts=True,
+    )
+    clocks.recompute(case)
 
 
 def render_canned(*, canned: CannedResponse, case: Case, agent: User) -> str:

@@ -19,17 +19,17 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from cases import history
 from cases.bulk import insert_rows, update_rows
 from cases.clocks import apply_due_times, due_times, pauses_of
-from cases.models import Attachment, Case, CaseEvent, Message, Tag
+from cases.models import Attachment, Case, CaseEvent, Message, SpamBlock, Tag
 from cases.sanitise import sanitise_html
 from cases.selectors import live_case
 from cases.services import set_status
-from casework import closers
+from casework import closers, spam
 from casework.assignment import ASSIGNABLE_STATUSES, available_agents, held_counts
 from casework.linking import name_evidence
 from casework.tasks import link_customers_task, send_praise_task
@@ -71,6 +71,7 @@ CASE_FIELDS = [
     "next_response_due_at",
     "resolution_due_at",
     "sla_policy",
+    "spam",
 ]
 
 
@@ -98,6 +99,7 @@ class Item:
     how: str = ""
     praise: Praise | None = None
     asks: bool = False  # asks for something besides passing praise on
+    spam_reason: str = ""  # why it is spam or a bot's ("" when it is not)
 
     @property
     def key(self) -> tuple[int, str]:
@@ -139,6 +141,8 @@ class Batch:
     # Each case's earliest customer message in platform order, (sent at, channel, platform
     # id), by id(case): its subject is that message's, whatever arrived first.
     firsts: dict[int, tuple[datetime, str, str]] = field(default_factory=dict)
+    # Messages stored before that a repeat in this batch shows were spam too.
+    retro_spam: list[Message] = field(default_factory=list)
 
     @property
     def fresh(self) -> list[Item]:
@@ -471,6 +475,153 @@ class _Present:
         return self.present
 
 
+def find_spam(batch: Batch) -> None:
+    """Set the reason on each message that is spam (``casework.spam``): the spam list, then
+    the content rules, then repeats. Reads the spam list, and in one query the authors'
+    messages of the last week, anyone's of the last day with the same words (by fingerprint)
+    and the messages of the customers' open cases. An author's
+    earlier copies still unanswered are marked too, and a case left with nothing but spam
+    moves to the Spam queue."""
+    items = [i for i in batch.fresh if not i.inbound.automated and i.identity is not None]
+    if not items:
+        return
+    spam_list = spam.SpamList(SpamBlock.objects.all())
+    start = min(i.inbound.sent_at for i in items)
+    end = max(i.inbound.sent_at for i in items)
+    open_cases = {c.pk: c for c in batch.active.values() if c is not None and c.pk}
+    answered = Message.objects.filter(
+        case=OuterRef("case"),
+        direction=Message.Direction.OUTBOUND,
+        sent_at__gte=OuterRef("sent_at"),
+    )
+    window, day = spam.SAME_AUTHOR_WINDOW, spam.MANY_AUTHORS_WINDOW
+    recent = (
+        Message.objects.filter(direction=Message.Direction.INBOUND)
+        .filter(
+            Q(
+                author_identity__in={i.identity.pk for i in items if i.identity},
+                sent_at__range=(start - window, end + window),
+            )
+            | Q(
+                text_fingerprint__in={spam.fingerprint(i.inbound.text) for i in items} - {""},
+                sent_at__range=(start - day, end + day),
+            )
+            | Q(case__in=list(open_cases))
+        )
+        .annotate(answered=Exists(answered))
+        .select_related("author_identity")
+        .only(
+            "case_id",
+            "text",
+            "sent_at",
+            "spam_reason",
+            "needs_reply",
+            "automated",
+            "author_identity__platform",
+            "author_identity__external_id",
+            "author_identity__handle",
+        )
+    )
+    stored: dict[int, Message] = {}
+    answered_since: set[int] = set()  # messages an agent replied to in their case since
+    for row in recent:
+        stored[row.pk] = row
+        if row.answered:
+            answered_since.add(row.pk)
+    posts: list[spam.Post] = []
+    for m in stored.values():
+        writer = m.author_identity
+        if m.automated or writer is None:
+            continue
+        trusted = spam_list.trusted(writer.platform, writer.external_id, writer.handle)
+        settled = bool(m.spam_reason) or m.pk in answered_since
+        posts.append(
+            spam.Post(
+                ("stored", m.pk),
+                writer.pk,
+                m.sent_at,
+                spam.shingles(m.text),
+                stored=True,
+                settled=settled,
+                trusted=trusted,
+            )
+        )
+    trusted_items = set()
+    for n, item in enumerate(items):
+        identity = item.identity
+        assert identity is not None
+        if spam_list.trusted(identity.platform, identity.external_id, item.inbound.author.handle):
+            trusted_items.add(n)
+        posts.append(
+            spam.Post(
+                ("item", n),
+                identity.pk,
+                item.inbound.sent_at,
+                spam.shingles(item.inbound.text),
+                trusted=n in trusted_items,
+                promotes=spam.promotes(item.inbound.text),
+            )
+        )
+    repeated = spam.repeats(posts)
+    for n, item in enumerate(items):
+        inbound_author, text = item.inbound.author, item.inbound.text
+        item.spam_reason = spam_list.reason(
+            item.inbound.platform, inbound_author.external_id, inbound_author.handle, text
+        )
+        if item.spam_reason or n in trusted_items:
+            continue
+        item.spam_reason = (
+            spam.content_reason(text)
+            or spam.impersonation_reason(
+                text,
+                display_name=inbound_author.display_name,
+                handle=inbound_author.handle,
+                account_name=item.account.name,
+            )
+            or repeated.get(("item", n), "")
+        )
+    _mark_stored_spam(batch, stored, answered_since, repeated, open_cases)
+
+
+def _mark_stored_spam(
+    batch: Batch,
+    stored: dict[int, Message],
+    answered_since: set[int],
+    repeated: dict,
+    open_cases: dict[int, Case],
+) -> None:
+    """An author's earlier copies, stored before, are spam too: no reply needed, and their
+    open case's clock and queue follow (written with the batch)."""
+    marked = {pk for kind, pk in repeated if kind == "stored"}
+    for pk in sorted(marked):
+        message = stored[pk]
+        reason = repeated["stored", pk]
+        message.spam_reason, message.needs_reply = reason, False
+        message.no_reply_reason = f"Spam: {reason}"[:300]
+        batch.retro_spam.append(message)
+        case = open_cases.get(message.case_id)
+        if case is not None:
+            batch.record(
+                case,
+                CaseEvent.Kind.MARKED_SPAM,
+                at=batch.now,
+                message=message,
+                data={"reason": reason, "by": "ingest"},
+            )
+    for case in {
+        open_cases[stored[pk].case_id].pk: open_cases[stored[pk].case_id]
+        for pk in marked
+        if stored[pk].case_id in open_cases
+    }.values():
+        inbound = [m for m in stored.values() if m.case_id == case.pk and not m.automated]
+        live = [m for m in inbound if not m.spam_reason]
+        waiting = [m.sent_at for m in live if m.needs_reply and m.pk not in answered_since]
+        case.awaiting_reply_since = min(waiting, default=None)
+        if not live and not case.spam:
+            case.spam = True
+        batch.touch(case)
+
+
 # Deciding, in platform-time order.
 
 
@@ -575,6 +726,7 @@ def _message(item: Item) -> Message:
         subject=inbound.subject,
         automated=inbound.automated,
         sentiment=item.sentiment,
+        text_fingerprint="" if inbound.automated else spam.fingerprint(inbound.text),
         sent_at=inbound.sent_at,
         raw_payload=inbound.raw,
     )
@@ -613,21 +765,31 @@ def _record_inbound(batch: Batch, item: Item, assigner: "_Assigner") -> None:
         )
         return  # no clock, status or subject changes: nobody needs to answer a machine
     batch.touch(case)
-    outcome = item.outcome
-    reason = outcome.no_reply_reason
-    # Praise closing a conversation needs no reply; a new post of praise gets the brand's
-    # thanks, as does praise that asks for something.
-    closing = how != "created" or item.parent is not None
-    if not reason and item.praise is not None and not item.asks and closing:
-        reason = f"Praise for {item.praise.text}"
-    if not reason and not item.inbound.attachments:  # sent for us to look at
-        reason = closers.no_reply_reason(
-            closers.new_text(message),
-            answers_another_customer=_answers_another_customer(item),
-            sentiment=item.sentiment,
+    if item.spam_reason:
+        # Stored, shown with its reason, but no clock, no reopening, no notice: a new case
+        # it opens goes to the Spam queue; a case it joins stays where it is.
+        message.spam_reason = item.spam_reason[:300]
+        message.needs_reply, message.no_reply_reason = False, f"Spam: {item.spam_reason}"[:300]
+        batch.record(
+            case,
+            CaseEvent.Kind.MARKED_SPAM,
+            at=at,
+            message=message,
+            data={"reason": message.spam_reason, "by": "ingest"},
         )
-    if reason:
-        message.needs_reply, message.no_reply_reason = False, reason[:300]
+        if how != "created":
+            batch.record(
+                case,
+                CaseEvent.Kind.MESSAGE_RECEIVED,
+                at=at,
+                message=message,
+                data={"channel": message.channel},
+            )
+            return
+        case.spam = True
+    outcome = item.outcome
+    if message.needs_reply:  # spam has had its reason given
+        _find_no_reply(item, message, outcome)
     # A message that needs no reply (a closing "thanks!") leaves the status as it is.
     if how in REOPEN_REASONS and message.needs_reply:
         _change_status(
@@ -645,9 +807,9 @@ def _record_inbound(batch: Batch, item: Item, assigner: "_Assigner") -> None:
         data={"channel": message.channel},
     )
     _apply_routing(batch, case, message, outcome)
-    if item.praise is not None:
+    if item.praise is not None and not message.spam_reason:
         _pass_on_praise(batch, item, case, message, item.praise)
-    if case.assignee_id is not None:
+    if case.assignee_id is not None and not message.spam_reason:
         author = item.identity
         assert author is not None
         name, text = author.display_name or author.handle, message.text[:120]
@@ -730,6 +892,24 @@ def _pass_on_praise(
                 to,
             )
         )
+
+
+def _find_no_reply(item: Item, message: Message, outcome: Outcome) -> None:
+    """Whether the message needs no reply, and why: a routing rule's decision first, then
+    praise closing a conversation (a new post of praise gets the brand's thanks, as does
+    praise that asks for something), then what ``casework.closers`` finds."""
+    reason = outcome.no_reply_reason
+    closing = item.how != "created" or item.parent is not None
+    if not reason and item.praise is not None and not item.asks and closing:
+        reason = f"Praise for {item.praise.text}"
+    if not reason and not item.inbound.attachments:  # sent for us to look at
+        reason = closers.no_reply_reason(
+            closers.new_text(message),
+            answers_another_customer=_answers_another_customer(item),
+            sentiment=item.sentiment,
+        )
+    if reason:
+        message.needs_reply, message.no_reply_reason = False, reason[:300]
 
 
 def _answers_another_customer(item: Item) -> bool:
@@ -854,6 +1034,7 @@ def write(batch: Batch) -> None:
     existing = [c for key, c in batch.touched.items() if key not in new]
     update_rows(Case, existing, CASE_FIELDS)
     insert_rows(Case, batch.new_cases)
+    update_rows(Message, batch.retro_spam, ["spam_reason", "needs_reply", "no_reply_reason"])
     fresh = batch.fresh
     messages = [item.message for item in fresh if item.message is not None]
     # A reply to a message of this batch gets its parent once both are stored.
@@ -978,6 +1159,7 @@ STAGES: tuple[Callable[[Batch], None], ...] = (
     load_threads,
     score_sentiment,
     route,
+    find_spam,
     find_praise,
     record_messages,
     write,

@@ -6,7 +6,7 @@ from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils.html import format_html
 
-from cases.models import Attachment, Case, CaseEvent, Message, SLABreach, Tag
+from cases.models import Attachment, Case, CaseEvent, Message, SLABreach, SpamBlock, Tag
 from casework.replies import retry_reply
 from channels.models import ChannelAccount
 from customers.models import Customer, Evidence, Identity, MergeSuggestion
@@ -28,6 +28,22 @@ class TeamAdmin(admin.ModelAdmin):
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
     search_fields = ["name"]
+
+
+@admin.register(SpamBlock)
+class SpamBlockAdmin(admin.ModelAdmin):
+    """The spam list: blocked authors ("x:12345", "x:@handle" or "@handle") and domains, whose
+    messages ingest marks as spam, and trusted authors, whom its rules never mark."""
+
+    list_display = ["kind", "value", "note", "created_by", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["value", "note"]
+    readonly_fields = ["created_by", "created_at"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(AgentProfile)

@@ -402,6 +402,8 @@ def describe(event: CaseEvent, names: dict[int, str]) -> str:
         policy = f" of {data['policy_name']}" if data.get("policy_name") else ""
         return f"SLA breached: the {target} target{policy} was missed"
     if kind == CaseEvent.Kind.MARKED_SPAM:
+        if data.get("by") == "ingest":
+            return f"A message was found to be spam: {data.get('reason') or 'no reason given'}"
         return f"{actor} marked the case as spam"
     if kind == CaseEvent.Kind.UNMARKED_SPAM:
         return f"{actor} marked the case as not spam"

@@ -37,6 +37,9 @@ BUDGET = {
     "load_threads": 1,  # the customers' cases (none replies, quotes a case or is automated)
     "score_sentiment": 0,  # a text function over each message
     "route": 2,  # the rules with their teams; the stores
+    # The spam list; the authors' messages of the last week, everyone's of the last day and
+    # the messages of the customers' open cases, with whether each was answered since.
+    "find_spam": 2,
     # Only with a warm word in the batch ("thanks!"): who works cases with their teams, email
     # and whether they supervise; the stores; the teams.
     "find_praise": 3,

@@ -1,0 +1,313 @@
+"""Spam and bots, found at ingest: the rules, each giving a reason in words ("" for none).
+
+Nothing here reads or writes the database: ingest's ``find_spam`` stage reads the authors'
+recent messages and the spam list once per batch and asks these rules about every message.
+
+- Repeats: one author posting the same (or nearly the same) text again within a week, and the
+  same text from three or more authors within a day (copy-paste campaigns).
+- Content: money-making schemes, selling followers, fake prizes, marketing pitches to the
+  brand, and impersonators of the brand sending its customers elsewhere. Where a single word
+  could be innocent, a family needs more than one signal.
+- The spam list (``cases.models.SpamBlock``): blocked authors and domains, and trusted
+  authors, whom the content and repeat rules never mark.
+"""
+
+import hashlib
+import itertools
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cases.models import SpamBlock
+from channels.email.quoting import split_quoted
+
+# Repeats.
+SAME_AUTHOR_WINDOW = timedelta(days=7)
+MANY_AUTHORS_WINDOW = timedelta(hours=24)
+MANY_AUTHORS = 3
+NEAR_DUPLICATE = 0.8  # Jaccard similarity of the texts' word pairs
+# Shorter texts ("thanks!", "same here") are repeated innocently all the time.
+MIN_WORDS = 6
+
+URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?:/\S*)?", re.I)
+DOMAIN = re.compile(r"(?:https?://)?((?:[\w-]+\.)+[a-z]{2,})(?=[/\s:?#)\]]|$)", re.I)
+MENTION = re.compile(r"(?<!\w)@\w+")
+WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?")
+
+
+def normalise(text: str) -> list[str]:
+    """The words of a text as compared for repeats: what the author wrote (not a mail's
+    quoted history), lower case, without links, mentions, emoji and punctuation."""
+    text = MENTION.sub(" ", URL.sub(" ", split_quoted(text)[0].lower()))
+    kept = "".join(c if unicodedata.category(c)[0] in "LNZ" else " " for c in text)
+    return WORD.findall(kept)
+
+
+def shingles(text: str) -> frozenset[tuple[str, str]]:
+    """The text's word pairs; empty for a text too short to call a repeat."""
+    words = normalise(text)
+    if len(words) < MIN_WORDS:
+        return frozenset()
+    return frozenset(itertools.pairwise(words))
+
+
+def fingerprint(text: str) -> str:
+    """A hash of the text's words as compared for repeats; "" for a text too short."""
+    words = normalise(text)
+    if len(words) < MIN_WORDS:
+        return ""
+    return hashlib.sha256(" ".join(words).encode()).hexdigest()[:32]
+
+
+def similar(a: frozenset, b: frozenset) -> bool:
+    return bool(a and b) and len(a & b) / len(a | b) >= NEAR_DUPLICATE
+
+
+@dataclass
+class Post:
+    """A message as the repeat rules see it: this batch's, or one stored before."""
+
+    key: Hashable
+    author: Hashable
+    at: datetime
+    shingles: frozenset
+    stored: bool = False
+    # A stored message already spam, or answered since, is never marked again.
+    settled: bool = False
+    trusted: bool = False
+    # Whether it sends readers somewhere or mentions money: what a campaign wants.
+    promotes: bool = False
+
+
+def repeats(posts: Sequence[Post]) -> dict[Hashable, str]:
+    """The posts the repeat rules mark, with the reason: each of an author's near-duplicate
+    posts within a week (the earlier copies too, unless settled); each of this batch's posts
+    that promotes something and whose text three or more authors posted within a day."""
+    by_pair: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for n, post in enumerate(posts):
+        for pair in post.shingles:
+            by_pair[pair].append(n)
+    found: dict[Hashable, str] = {}
+    for n, post in enumerate(posts):
+        if not post.shingles or post.trusted or post.settled:
+            continue
+        candidates = {m for pair in post.shingles for m in by_pair[pair] if m != n}
+        copies = [posts[m] for m in candidates if similar(post.shingles, posts[m].shingles)]
+        own = [
+            c for c in copies if c.author == post.author and _within(c, post, SAME_AUTHOR_WINDOW)
+        ]
+        if own:
+            found[post.key] = f"The same text posted {len(own) + 1} times by this author"
+            continue
+        # Other authors' stored messages are not this batch's to change; and customers hit by
+        # the same outage write the same words, so only a text that promotes is a campaign.
+        if post.stored or not post.promotes:
+            continue
+        authors = {c.author for c in copies if _within(c, post, MANY_AUTHORS_WINDOW)}
+        authors.add(post.author)
+        if len(authors) >= MANY_AUTHORS:
+            found[post.key] = f"The same text posted by {len(authors)} authors within a day"
+    return found
+
+
+def _within(a: Post, b: Post, window: timedelta) -> bool:
+    return abs(a.at - b.at) <= window
+
+
+# Content. Each family is a list of signals; a message is spam when enough of them are found.
+
+
+@dataclass(frozen=True)
+class Family:
+    reason: str
+    signals: tuple[re.Pattern[str], ...]
+    needs: int  # how many different signals make it spam
+    # Signals of which at least one must be among those found (none: any will do).
+    core: tuple[re.Pattern[str], ...] = ()
+
+    def matches(self, text: str) -> bool:
+        hits = [s for s in self.signals if s.search(text)]
+        return len(hits) >= self.needs and (not self.core or any(s in hits for s in self.core))
+
+
+def _re(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.I)
+
+
+MONEY = r"(?:[£$€]\s?\d[\d,.]*k?|\d[\d,.]*k?\s?(?:pounds|dollars|euros?|usd|gbp))"
+PER_PERIOD = r"(?:(?:a|per|every|each|/)\s?(?:day|week|month|hour)|daily|weekly|monthly)"
+LINK = _re(URL.pattern)
+PHONE = _re(r"\+?\d[\d\s().-]{8,}\d")
+OFF_PLATFORM = _re(r"\b(?:whats\s?app|telegram|wa\.me|inbox me|dm me|text me)\b")
+
+# Get-rich schemes: "Make $750 a day from home, no experience needed".
+MONEY_MAKING_PROMISE = _re(rf"\b(?:earn|make|making|earning|get paid)\b.{{0,20}}{MONEY}")
+MONEY_PER_PERIOD = _re(rf"{MONEY}\s?(?:\+\s?)?{PER_PERIOD}")
+MONEY_SCHEME = Family(
+    reason="Money-making scheme",
+    signals=(
+        MONEY_MAKING_PROMISE,
+        MONEY_PER_PERIOD,
+        _re(r"\b(?:from|at) home\b"),
+        _re(r"\bno (?:prior )?experience (?:needed|required|necessary)\b"),
+        _re(r"\b(?:crypto|bitcoin|btc|forex|binary options?)\b"),
+        _re(
+            r"\b(?:passive income|financial freedom|be your own boss|i'?ll teach you"
+            r"|guaranteed (?:profits?|returns|income))\b"
+        ),
+        OFF_PLATFORM,
+    ),
+    needs=3,
+    core=(MONEY_MAKING_PROMISE, MONEY_PER_PERIOD),
+)
+
+# Selling followers, likes or reach: "Get 5K real followers in 24h, use code X".
+AUDIENCE = _re(
+    r"\b(?:\d[\d,.]*k?\+?|more|real|active|instant|cheap)\s+"
+    r"(?:real\s+|active\s+|organic\s+)?(?:followers|likes|views|subscribers|retweets)\b"
+)
+AUDIENCE_SALE = Family(
+    reason="Selling followers or likes",
+    signals=(
+        AUDIENCE,
+        _re(r"\b(?:buy|get|gain|boost|grow)\b"),
+        _re(r"\b(?:in \d+\s?h(?:ours?|rs?)?|cheap|discount|use code|promo code|guaranteed)\b"),
+        LINK,
+    ),
+    needs=3,
+    core=(AUDIENCE,),
+)
+
+# Fake prizes: "Congratulations! You have been selected... claim your voucher".
+PRIZE = _re(
+    r"\b(?:you(?:'ve| have)? (?:won|been (?:selected|chosen))|selected for (?:our|a|the)"
+    r"|winner|giveaway|free (?:gift|voucher|iphone))\b"
+)
+FAKE_PRIZE = Family(
+    reason="Fake prize or giveaway",
+    signals=(
+        PRIZE,
+        _re(r"\bcongratulations\b"),
+        _re(r"\b(?:voucher|gift ?card|prize|reward|cash)\b"),
+        _re(r"\b(?:claim|redeem|collect)\b"),
+        _re(r"\b(?:before midnight|expires? (?:today|soon)|limited time|within \d+ hours?)\b"),
+        LINK,
+    ),
+    needs=3,
+    core=(PRIZE,),
+)
+
+# Marketing pitches to the brand: SEO, page management, "grow your reach".
+PITCH = Family(
+    reason="Marketing pitch",
+    signals=(
+        _re(r"\bseo\b|\bsearch engine optimi[sz]ation\b"),
+        _re(r"\b(?:not )?rank(?:ing)? (?:on|in) google\b|\b(?:first page|page 1|page one)\b"),
+        _re(r"\bgrow your (?:page|reach|business|audience|followers|brand|sales)\b"),
+        _re(r"\b(?:manages?|managing|run) (?:pages|accounts|businesses) like yours\b"),
+        _re(r"\bour (?:team|agency|company|services|experts)\b"),
+        _re(
+            r"\b(?:seo|marketing|growth|social media|ranking) (?:packages?|plans?|services)\b"
+            r"|\bfree (?:audit|consultation|trial)\b"
+        ),
+        _re(r"\b(?:message|contact|dm|reply to) (?:us|me) (?:now|today)\b"),
+        _re(r"\b(?:i was checking|i noticed|we noticed) your (?:website|page|site)\b"),
+        _re(r"\b(?:social media|digital) (?:marketing|management|agency|needs)\b"),
+    ),
+    needs=2,
+)
+
+FAMILIES = (MONEY_SCHEME, AUDIENCE_SALE, FAKE_PRIZE, PITCH)
+
+
+def promotes(text: str) -> bool:
+    """A link, a phone number, somewhere off the platform or a sum of money."""
+    return any(p.search(text) for p in (LINK, PHONE, OFF_PLATFORM, _re(MONEY)))
+
+
+def content_reason(text: str) -> str:
+    """The first content family the text belongs to, or ""."""
+    return next((f.reason for f in FAMILIES if f.matches(text)), "")
+
+
+# Impersonators: a brand-like name, speaking as the brand, sending customers elsewhere.
+
+# Words in account names that say nothing about which brand it is.
+GENERIC_WORDS = {
+    "sample", "file", "the", "and", "care", "help", "helpline", "support", "service",
+    "services", "customer", "customers", "team", "desk", "home", "official", "hq", "info",
+    "hello", "contact", "mail", "email", "page", "news", "shop", "store", "stores", "online",
+    "group", "ltd", "limited", "inc", "plc", "com", "net", "org", "example", "www", "http",
+    "https", "uk", "usa", "us", "eu", "global", "rewards", "offers", "deals", "media",
+}  # fmt: skip
+SPEAKS_AS_BRAND = _re(r"\b(?:we|our|us|kindly|apologi[sz]e)\b")
+SENDS_ELSEWHERE = (
+    OFF_PLATFORM,
+    PHONE,
+    _re(r"\b(?:dm|message|contact|reach|call) (?:us|our \w+(?: \w+)?) (?:on|at|via)\b"),
+    _re(r"\b(?:fill (?:in|out)|complete|submit)\b.{0,40}\bform\b"),
+    _re(r"\b(?:claim|verify|login|log in|ticket|refund)\b.{0,60}" + URL.pattern),
+)
+
+
+def brand_words(account_name: str) -> set[str]:
+    """The distinctive words of a channel account's name or handle: "Acme Home",
+    "@acme_care" and "care@acme-home.example" all give {"acme"}."""
+    words = re.split(r"[^a-z0-9]+", account_name.lower())
+    return {w for w in words if len(w) >= 3 and w not in GENERIC_WORDS and not w.isdigit()}
+
+
+def impersonation_reason(text: str, *, display_name: str, handle: str, account_name: str) -> str:
+    """ "Impersonating the brand" for an author whose name looks like the brand's, who is
+    not the brand's own account, speaks as the brand and sends the customer elsewhere."""
+    brand = brand_words(account_name)
+    name = f"{display_name} {handle}".lower()
+    if not brand or not any(word in name for word in brand):
+        return ""
+    if handle and handle.lower().lstrip("@") in account_name.lower():
+        return ""  # the brand's own account
+    if SPEAKS_AS_BRAND.search(text) and any(s.search(text) for s in SENDS_ELSEWHERE):
+        return "Impersonating the brand and sending customers elsewhere"
+    return ""
+
+
+# The spam list.
+
+
+def domains(text: str) -> set[str]:
+    return {d.lower().removeprefix("www.") for d in DOMAIN.findall(text)}
+
+
+class SpamList:
+    """The blocked authors and domains and the trusted authors, read once per batch."""
+
+    def __init__(self, entries: Iterable[SpamBlock]) -> None:
+        self.values: dict[str, set[str]] = defaultdict(set)
+        for entry in entries:
+            self.values[entry.kind].add(entry.value.strip().lower())
+
+    @staticmethod
+    def author_keys(platform: str, external_id: str, handle: str) -> set[str]:
+        """What an entry may name an author by: "x:123", "x:@name", "@name"."""
+        keys = {f"{platform}:{external_id}".lower()}
+        if handle:
+            name = "@" + handle.lower().lstrip("@")
+            keys |= {f"{platform}:{name}", name}
+        return keys
+
+    def trusted(self, platform: str, external_id: str, handle: str) -> bool:
+        keys = self.author_keys(platform, external_id, handle)
+        return bool(keys & self.values[SpamBlock.Kind.TRUSTED])
+
+    def reason(self, platform: str, external_id: str, handle: str, text: str) -> str:
+        if self.author_keys(platform, external_id, handle) & self.values[SpamBlock.Kind.AUTHOR]:
+            return "Blocked author"
+        blocked = self.values[SpamBlock.Kind.DOMAIN]
+        for domain in sorted(domains(text)):
+            parts = domain.split(".")
+            if any(".".join(parts[n:]) in blocked for n in range(len(parts) - 1)):
+                return f"Blocked domain {domain}"
+        return ""
