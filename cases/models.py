@@ -314,6 +314,7 @@ class CaseEvent(models.Model):
         ROUTED = "routed", "Routed by rules"
         AUTO_ASSIGNED = "auto_assigned", "Assigned automatically"
         ERASED = "erased", "Customer erased"
+        HIDDEN = "hidden_on_platform", "Hidden on the platform"
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=32, choices=Kind)

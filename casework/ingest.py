@@ -29,10 +29,10 @@ from cases.models import Attachment, Case, CaseEvent, Message, SpamBlock, Tag
 from cases.sanitise import sanitise_html
 from cases.selectors import live_case
 from cases.services import set_status
-from casework import closers, spam
+from casework import closers, hiding, spam
 from casework.assignment import ASSIGNABLE_STATUSES, available_agents, held_counts
 from casework.linking import name_evidence
-from casework.tasks import link_customers_task, send_praise_task
+from casework.tasks import hide_spam_task, link_customers_task, send_praise_task
 from channels.inbound import InboundAuthor, InboundMessage
 from channels.models import ChannelAccount
 from customers.models import Customer, Evidence, Identity
@@ -1183,6 +1183,10 @@ def ingest_batch(
         mails = [[*mail(case.pk), to] for case, mail, to in batch.praise_mails]
         if mails:
             transaction.on_commit(lambda: send_praise_task.delay(mails), robust=True)
+        spam = [*(item.message for item in batch.fresh if item.message), *batch.retro_spam]
+        hide = hiding.to_hide(spam, {item.account.pk: item.account for item in items})
+        if hide:
+            transaction.on_commit(lambda: hide_spam_task.delay(hide), robust=True)
     results = []
     for item in items:
         message = item.repeat_of.message if item.repeat_of else item.message

@@ -2,8 +2,9 @@ from celery import shared_task
 from django.utils import timezone
 
 from cases.services import compact_case_counts
-from casework import assignment, breaches, linking, praise
+from casework import assignment, breaches, hiding, linking, praise
 from casework.delivery import due_replies, send_reply
+from channels.errors import TransientSendError
 
 
 @shared_task
@@ -49,3 +50,12 @@ def compact_case_counts_task() -> None:
 def send_praise_task(mails: list[list]) -> None:
     """Ingest queues this after a batch with praise commits: (subject, body, recipients)."""
     praise.send_praise_mails(mails)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5)
+def hide_spam_task(self, message_ids: list[int]) -> None:
+    """Ingest queues this after a batch with spam its accounts hide commits."""
+    try:
+        hiding.hide_spam(message_ids=message_ids)
+    except TransientSendError as exc:
+        raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc

@@ -409,6 +409,10 @@ def describe(event: CaseEvent, names: dict[int, str]) -> str:
         return f"{actor} marked the case as not spam"
     if kind == CaseEvent.Kind.ERASED:
         return f"{actor} erased the customer's data"
+    if kind == CaseEvent.Kind.HIDDEN:
+        return (
+            f"The spam message was hidden on {str(data.get('platform', 'the platform')).title()}"
+        )
     return str(event.get_kind_display())
 
 
