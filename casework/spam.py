@@ -21,6 +21,8 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.contrib.auth.models import User
+
 from cases.models import SpamBlock
 from channels.email.quoting import split_quoted
 
@@ -311,3 +313,34 @@ class SpamList:
             if any(".".join(parts[n:]) in blocked for n in range(len(parts) - 1)):
                 return f"Blocked domain {domain}"
         return ""
+
+
+# Managing the spam list (supervisors, on the Spam list page).
+
+_AUTHOR_ENTRY = re.compile(r"^(?:[a-z]+:)?@[\w.]{1,100}$|^[a-z]+:[\w@.+-]{1,320}$")
+_DOMAIN_ENTRY = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def add_entry(*, kind: str, value: str, note: str = "", by: User) -> SpamBlock:
+    """Put an author or a domain on the spam list (blocked or trusted). Raises
+    ``ValueError`` saying what is wrong with ``value``."""
+    value = value.strip().lower()
+    if kind not in SpamBlock.Kind.values:
+        raise ValueError(
+            "Choose what to list: a blocked author, a blocked domain, or a trusted author."
+        )
+    if kind == SpamBlock.Kind.DOMAIN:
+        value = value.removeprefix("www.")
+        if not _DOMAIN_ENTRY.match(value):
+            raise ValueError(f"{value!r} is not a domain like example.com.")
+    elif not _AUTHOR_ENTRY.match(value):
+        raise ValueError(
+            f"{value!r} does not name an author: write x:12345 (a platform and its id), "
+            "x:@handle, or @handle on any platform."
+        )
+    entry, created = SpamBlock.objects.get_or_create(
+        kind=kind, value=value, defaults={"note": note.strip()[:300], "created_by": by}
+    )
+    if not created:
+        raise ValueError(f"{entry} is already on the list.")
+    return entry

@@ -56,6 +56,7 @@ NAV = {
     "bell": "workspace:notification-bell",
     "dashboards": "reporting:dashboards",
     "agents": "workspace:agent-availability",
+    "spam_list": "workspace:spam-list",
     "canned": "workspace:canned-list",
     "rules": "workspace:rule-list",
     "admin": "admin:index",

@@ -11,6 +11,7 @@ from workspace.views import (
     privacy,
     rules,
     setup,
+    spam_list,
 )
 
 app_name = "workspace"
@@ -26,4 +27,5 @@ urlpatterns = [
     *privacy.urlpatterns,
     *setup.urlpatterns,
     *api_token.urlpatterns,
+    *spam_list.urlpatterns,
 ]

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from cases.models import Attachment, CannedResponse, Case, Message
+from cases.models import Attachment, CannedResponse, Case, Message, SpamBlock
 from customers.models import MergeSuggestion
 from notifications.models import Notification
 from routing.models import RoutingRule
@@ -110,6 +110,8 @@ RULES: dict[str, dict[str, set[str]]] = {
     "workspace:rule-enable": {"POST": ADMINS},
     "workspace:agent-availability": {"GET": SUPERVISORS},
     "workspace:agent-pause": {"POST": SUPERVISORS},
+    "workspace:spam-list": {"GET": SUPERVISORS, "POST": SUPERVISORS},
+    "workspace:spam-list-remove": {"POST": SUPERVISORS},
     "workspace:customer-export": {"GET": ADMINS},
     "workspace:customer-erase": {"GET": ADMINS, "POST": ADMINS},
     # The first run: its first page needs the setup key (and leads on once a user exists).
@@ -190,6 +192,7 @@ def world(ingest, accounts):
             "rule_id": RoutingRule.objects.create(name="Leeds store", keywords="leeds").pk,
             "user_id": users[roles.AGENT].pk,
             "account_id": mailbox.pk,
+            "entry_id": SpamBlock.objects.create(kind="domain", value="spam.example").pk,
             # A reset link that no longer works: the page says so, to anyone.
             "uidb64": "MQ",
             "token": "0-expired",

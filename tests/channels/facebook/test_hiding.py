@@ -3,8 +3,10 @@ through the Graph client and the sandbox; CareInbox keeps them as spam either wa
 
 import pytest
 
-from cases.models import CaseEvent, Message
+from cases.inbox import inbox_page
+from cases.models import Case, CaseEvent, Message
 from intake.polling import poll_account
+from tests.conftest import client_for
 
 from .events import event
 
@@ -55,3 +57,23 @@ def test_with_the_setting_off_spam_stays_visible_on_the_page(
 
     assert sum(bool(m.spam_reason) for m in found.values()) == 2
     assert sandbox.state.sent("facebook") == []
+
+
+def test_polled_spam_waits_only_in_the_spam_queue_until_someone_says_not_spam(
+    account, sandbox, django_capture_on_commit_callbacks, agent
+):
+    found = poll_bot_and_customer(account, sandbox, django_capture_on_commit_callbacks)
+    bot_case = next(m for m in found.values() if m.spam_reason).case_id
+    customer_case = found["Is it coming to LS6?"].case_id
+
+    def queue(key):
+        return {int(r["id"]) for r in inbox_page(user=agent, queue=key).rows}
+
+    assert bot_case not in queue("unassigned") | queue("all")
+    assert customer_case in queue("unassigned")
+    assert queue("spam") == {bot_case}
+
+    client_for(agent).post(f"/cases/{bot_case}/spam/", {"spam": "0"})
+
+    assert bot_case in queue("unassigned")
+    assert Case.objects.get(pk=bot_case).awaiting_reply_since is not None
