@@ -3,6 +3,7 @@ sentiment, leaving spam out."""
 
 import csv
 import io
+from datetime import timedelta
 
 from cases.models import Case, Message
 from tests.conftest import client_for
@@ -20,10 +21,11 @@ def test_messages_are_counted_by_channel_and_sentiment_with_the_negative_share(
         ("email", ""),
         ("facebook.comment", "neg"),
     ]
-    for channel, feeling in feelings:
-        message = ingest(channel=channel, text=f"text {len(feeling)}").message
+    for n, (channel, feeling) in enumerate(feelings):
+        at = T0 + timedelta(minutes=n)  # the factory's own times run on from test to test
+        message = ingest(channel=channel, text=f"text {len(feeling)}", sent_at=at).message
         Message.objects.filter(pk=message.pk).update(sentiment=feeling)
-    spam = ingest(channel="x.mention", text="spam").message
+    spam = ingest(channel="x.mention", text="spam", sent_at=T0).message
     Message.objects.filter(pk=spam.pk).update(sentiment="neg")
     Case.objects.filter(pk=spam.case_id).update(spam=True)
     day = T0.date().isoformat()
