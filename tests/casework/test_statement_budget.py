@@ -49,6 +49,10 @@ BUDGET = {
     # touched cases' roll-ups, read and written; the active webhook endpoints, read once for
     # the batch's events (with none there is nothing to insert).
     "write": 14,
+    # The live incidents with their messages; the window's customer messages in no incident
+    # (whoever may reassign cases, too, only when an incident is proposed). Incidents and
+    # links are written by "write".
+    "find_incidents": 2,
 }
 
 
