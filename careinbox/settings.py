@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "cases",
     "notifications",
     "webhooks",
+    "incidents",
     "casework",
     "intake",
     "workspace",
@@ -372,6 +373,13 @@ CAREINBOX_REOPEN_WINDOW = timedelta(days=envint("CAREINBOX_REOPEN_WINDOW_DAYS", 
 # Messages ingested in one transaction; a chunk that fails on one payload is split in halves
 # until that payload is found and quarantined.
 CAREINBOX_INGEST_CHUNK = envint("CAREINBOX_INGEST_CHUNK", 500)
+# Incidents: a group of similar customer messages becomes a proposed incident once it holds
+# this many messages from this many customers within the window; later similar messages join
+# it until it has been quiet for CAREINBOX_INCIDENT_QUIET_HOURS.
+CAREINBOX_INCIDENT_MIN_MESSAGES = envint("CAREINBOX_INCIDENT_MIN_MESSAGES", 8)
+CAREINBOX_INCIDENT_MIN_CUSTOMERS = envint("CAREINBOX_INCIDENT_MIN_CUSTOMERS", 6)
+CAREINBOX_INCIDENT_WINDOW_MINUTES = envint("CAREINBOX_INCIDENT_WINDOW_MINUTES", 120)
+CAREINBOX_INCIDENT_QUIET_HOURS = envint("CAREINBOX_INCIDENT_QUIET_HOURS", 24)
 # Webhook deliveries (intake/webhooks/deliveries.py): the largest body accepted (platforms
 # batch events); how much a worker claims at once, in bytes of bodies and in deliveries; and
 # how long a claim lasts before another worker may take over deliveries whose worker died.

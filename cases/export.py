@@ -40,7 +40,9 @@ def export_cases() -> Iterator[dict[str, Any]]:
             ),
             Prefetch(
                 "messages",
-                queryset=Message.objects.select_related("author_identity", "author_user")
+                queryset=Message.objects.select_related(
+                    "author_identity", "author_user", "incident_link__incident"
+                )
                 .prefetch_related(
                     Prefetch("attachments", queryset=Attachment.objects.order_by("pk"))
                 )
@@ -208,8 +210,16 @@ def _message_row(message: Message) -> dict[str, Any]:
             "sentiment": message.sentiment or None,
             "praise_for": message.praise_for or None,
             "needs_reply": message.needs_reply,
+            "incident": _incident_title(message),
         }
     return row
+
+
+def _incident_title(message: Message) -> str | None:
+    """The title of the incident the message was counted in, if any (the incidents app links
+    messages to incidents; cases knows it only by its relation's name)."""
+    link = getattr(message, "incident_link", None)
+    return f"{link.incident.title} (#{link.incident_id})" if link is not None else None
 
 
 def _event_row(event: CaseEvent) -> dict[str, Any]:

@@ -14,7 +14,7 @@ commit, as a task.
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -36,6 +36,8 @@ from casework.tasks import hide_spam_task, link_customers_task, send_praise_task
 from channels.inbound import InboundAuthor, InboundMessage
 from channels.models import ChannelAccount
 from customers.models import Customer, Evidence, Identity
+from incidents import detection
+from incidents.models import Incident, IncidentMessage
 from notifications.models import Notification
 from routing.praise import Praise, StaffName, asks_something, has_praise_signal
 from routing.praise import find_praise as read_praise
@@ -44,7 +46,7 @@ from routing.sentiment import NEUTRAL, sentiment
 from sla.calendar import Hours, hours_of
 from sla.models import BusinessCalendar, SLAPolicy
 from staff.models import AgentProfile, Team
-from staff.selectors import staff_with_teams
+from staff.selectors import holders_of, staff_with_teams
 
 SUBJECT_FROM_TEXT_CHARS = 120
 PROFILE_FIELDS = ["handle", "display_name", "follower_count", "avatar_url"]
@@ -143,6 +145,11 @@ class Batch:
     firsts: dict[int, tuple[datetime, str, str]] = field(default_factory=dict)
     # Messages stored before that a repeat in this batch shows were spam too.
     retro_spam: list[Message] = field(default_factory=list)
+    # Incidents found by this batch, the links of messages to incidents, and the incidents
+    # that gained messages.
+    incidents: list[Incident] = field(default_factory=list)
+    incident_links: list[IncidentMessage] = field(default_factory=list)
+    grown_incidents: list[Incident] = field(default_factory=list)
 
     @property
     def fresh(self) -> list[Item]:
@@ -1025,6 +1032,123 @@ class _Assigner:
 # Writing.
 
 
+def find_incidents(batch: Batch) -> None:
+    """Join this batch's customer messages to the live incidents they are about, and propose
+    an incident when many customers write about the same problem at once: the live incidents'
+    messages and the window's customer messages in no incident, read once for the batch
+    (whoever may reassign cases, too, when an incident is proposed). Written by ``write``."""
+    new = [
+        item
+        for item in batch.fresh
+        if item.message is not None and item.case is not None and not item.spam_reason
+    ]
+    if not new:
+        return
+    thresholds = detection.Thresholds(
+        min_messages=settings.CAREINBOX_INCIDENT_MIN_MESSAGES,
+        min_customers=settings.CAREINBOX_INCIDENT_MIN_CUSTOMERS,
+        window=timedelta(minutes=settings.CAREINBOX_INCIDENT_WINDOW_MINUTES),
+        quiet=timedelta(hours=settings.CAREINBOX_INCIDENT_QUIET_HOURS),
+    )
+    since = min(item.inbound.sent_at for item in new) - thresholds.window
+    incidents: dict[int, Incident] = {}
+    members: dict[int, list[detection.Post]] = defaultdict(list)
+    links = IncidentMessage.objects.filter(
+        incident__status__in=[Incident.Status.PROPOSED, Incident.Status.OPEN],
+        incident__last_message_at__gte=since - thresholds.quiet,
+    ).select_related("incident", "message__case")
+    for link in links.only(
+        "incident", "message__text", "message__sent_at", "message__case__customer"
+    ):
+        incidents[link.incident_id] = link.incident
+        members[link.incident_id].append(
+            detection.Post(
+                key=("stored", link.message_id),
+                customer=link.message.case.customer_id,
+                at=link.message.sent_at,
+                text=link.message.text,
+            )
+        )
+    posts: list[detection.Post] = [
+        detection.Post(key=("stored", pk), customer=customer, at=at, text=text)
+        for pk, customer, at, text in Message.objects.filter(
+            direction=Message.Direction.INBOUND,
+            sent_at__gte=since,
+            spam_reason="",
+            incident_link__isnull=True,
+        ).values_list("pk", "case__customer", "sent_at", "text")
+    ]
+    messages: dict[Any, tuple[Message, Case]] = {}
+    for item in new:
+        assert item.message is not None and item.case is not None
+        key = ("new", id(item))
+        messages[key] = (item.message, item.case)
+        customer = batch.customers[item.identity.customer_id] if item.identity else None
+        posts.append(
+            detection.Post(
+                key=key,
+                customer=customer.pk if customer else key,
+                at=item.inbound.sent_at,
+                text=item.message.full_text or item.message.text,
+            )
+        )
+    live = [
+        detection.Live(key=pk, last_at=incident.last_message_at, members=members[pk])
+        for pk, incident in incidents.items()
+    ]
+    found = detection.find(posts, live, thresholds=thresholds)
+    for key, incident_pk in found.joins.items():
+        incident = incidents[incident_pk]
+        if key in messages:
+            message = messages[key][0]
+            incident.last_message_at = max(incident.last_message_at, message.sent_at)
+            link = IncidentMessage(incident=incident, message=message, added_at=batch.now)
+        else:
+            link = IncidentMessage(incident=incident, message_id=key[1], added_at=batch.now)
+        batch.incident_links.append(link)
+        if incident not in batch.grown_incidents:
+            batch.grown_incidents.append(incident)
+    if not found.proposals:
+        return
+    supervisors = list(holders_of("cases.reassign_case").values_list("pk", flat=True))
+    for proposal in found.proposals:
+        incident = Incident(
+            title=proposal.title,
+            created_at=batch.now,
+            first_message_at=proposal.posts[0].at,
+            last_message_at=proposal.posts[-1].at,
+            places=proposal.places,
+            terms=proposal.terms,
+        )
+        batch.incidents.append(incident)
+        stored = [post.key[1] for post in proposal.posts if post.key[0] == "stored"]
+        batch.incident_links += [
+            IncidentMessage(incident=incident, message_id=pk, added_at=batch.now) for pk in stored
+        ]
+        batch.incident_links += [
+            IncidentMessage(incident=incident, message=messages[post.key][0], added_at=batch.now)
+            for post in proposal.posts
+            if post.key in messages
+        ]
+        latest = next(messages[p.key][1] for p in reversed(proposal.posts) if p.key in messages)
+        count = len(proposal.posts)
+        people = len({post.customer for post in proposal.posts})
+        text = f"Possible incident: {proposal.title} ({count} messages from {people} customers)"
+        batch.notices += [
+            Notice(
+                recipient_id=user,
+                kind=Notification.Kind.INCIDENT,
+                case=latest,
+                text=_always(text),
+            )
+            for user in supervisors
+        ]
+
+
+def _always(text: str) -> Callable[[int], str]:
+    return lambda _number: text
+
+
 def write(batch: Batch) -> None:
     """Store the batch's decisions: the touched cases (each once), the new cases, messages,
     attachments, evidence, history, notifications and tags, in a constant number of
@@ -1058,11 +1182,23 @@ def write(batch: Batch) -> None:
         ],
         ignore_conflicts=True,
     )
+    _write_incidents(batch)
     history.record_all(batch.events)
     insert_rows(Notification, [notice.row() for notice in batch.notices])
     _write_tags(batch)
     update_rows(AgentProfile, list(batch.profiles.values()), ["assignment_turn"])
     _adopt_orphans(batch)
+
+
+def _write_incidents(batch: Batch) -> None:
+    if batch.incidents:
+        Incident.objects.bulk_create(batch.incidents)
+    update_rows(Incident, batch.grown_incidents, ["last_message_at"])
+    for link in batch.incident_links:
+        link.incident_id = link.incident.pk
+        if link.message_id is None:
+            link.message_id = link.message.pk
+    insert_rows(IncidentMessage, batch.incident_links)
 
 
 def _set_clocks(batch: Batch) -> None:
@@ -1162,6 +1298,7 @@ STAGES: tuple[Callable[[Batch], None], ...] = (
     find_spam,
     find_praise,
     record_messages,
+    find_incidents,
     write,
 )
 

@@ -18,6 +18,7 @@ class Notification(models.Model):
         SLA_BREACHED = "sla_breached", "SLA breached"
         ASSIGNED = "assigned", "Assigned to you"
         PRAISED = "praised", "Praised by a customer"
+        INCIDENT = "incident", "Incident proposed"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

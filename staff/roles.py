@@ -41,6 +41,7 @@ SUPERVISE = [
     "cases.delete_cannedresponse",
 ]
 ADMINISTER_APPS = {
+    "incidents",
     "channels",
     "intake",
     "staff",

@@ -49,7 +49,18 @@ BUDGET = {
     # touched cases' roll-ups, read and written; the active webhook endpoints, read once for
     # the batch's events (with none there is nothing to insert).
     "write": 14,
+    # The live incidents with their messages; the window's customer messages in no incident;
+    # whoever may reassign cases, read only when an incident is proposed (none is here).
+    # Incidents and links are written by "write", two more inserts when there are any.
+    "find_incidents": 2,
 }
+
+
+@pytest.fixture(autouse=True)
+def incidents_proposed(settings):
+    """Whether the batch's alike messages make an incident depends on its size; here none
+    does. A batch that proposes one adds a read (who may reassign) and two inserts."""
+    settings.CAREINBOX_INCIDENT_MIN_MESSAGES = 10_000
 
 
 @pytest.fixture
