@@ -26,7 +26,7 @@ from typing import Any
 
 from channels.email.quoting import split_quoted
 from routing.models import Language
-from routing.rules import STOP_WORDS
+from routing.rules import STOP_WORDS, detect_language
 
 NEGATIVE = "neg"
 NEUTRAL = "neu"
@@ -256,6 +256,10 @@ def is_english(text: str) -> bool:
     another language's only when the detector says so and none of its words is an English
     one VADER or the common-word list knows ("Merci !" is French; "Ta", "lol" are English)."""
     if not _LETTERS.search(text):
+        return True
+    if detect_language(text) == Language.ENGLISH:
+        # Two or more common English words, and more than of any other language: English,
+        # without the detector's cost (most of a message's sentiment time).
         return True
     language = _detector().detect_language_of(text)
     if language is None or language.name == "ENGLISH":
