@@ -1,5 +1,7 @@
-"""Incidents found at ingest, on the sample week."""
+"""Incidents found at ingest: a spike proposes one and tells the supervisors; the sample
+week finds its two."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -7,6 +9,10 @@ from django.core.management import call_command
 
 from bench.incidents import scores
 from cases.export import export_cases
+from cases.models import Message
+from incidents.models import Incident
+from notifications.models import Notification
+from tests.factories import T0, AuthorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -23,3 +29,37 @@ def test_the_sample_week_finds_its_two_incidents_and_no_other(settings, capsys):
         assert held >= 0.8
         assert outside <= 0.1
     assert figures["incidents from unlabelled traffic"] == "0"
+
+
+SPIKE = [
+    "@acme_care no internet in Leeds since 7am, router flashing red",
+    "@acme_care is broadband down in Leeds? nothing since this morning",
+    "@acme_care internet down again in Leeds, what's going on",
+    "@acme_care Leeds broadband outage? no connection at all",
+    "@acme_care no internet here in Leeds either, router light is red",
+    "@acme_care broadband down in Leeds, working from home and stuck",
+    "@acme_care still no internet in Leeds, any update on the outage",
+    "@acme_care Leeds internet not working at all since 7",
+]
+
+
+def test_a_spike_proposes_one_incident_and_tells_the_supervisors(ingest, supervisor, agent):
+    authors = [AuthorFactory() for _ in range(6)]
+    for n, text in enumerate(SPIKE):
+        ingest(text=text, author=authors[n % 6], sent_at=T0 + timedelta(minutes=5 * n))
+    ingest(text="@acme_care my kettle is leaking", sent_at=T0 + timedelta(minutes=3))
+
+    [incident] = Incident.objects.all()
+    assert incident.status == Incident.Status.PROPOSED
+    linked = Message.objects.filter(incident_link__incident=incident)
+    assert linked.count() == len(SPIKE)
+    assert not linked.filter(text__contains="kettle").exists()
+    told = Notification.objects.filter(kind=Notification.Kind.INCIDENT)
+    assert {n.recipient_id for n in told} == {supervisor.pk}
+
+
+def test_fewer_customers_than_the_threshold_propose_nothing(ingest):
+    author = AuthorFactory()
+    for n, text in enumerate(SPIKE):
+        ingest(text=text, author=author, sent_at=T0 + timedelta(minutes=5 * n))
+    assert not Incident.objects.exists()
