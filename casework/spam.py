@@ -87,19 +87,25 @@ class Post:
 def repeats(posts: Sequence[Post]) -> dict[Hashable, str]:
     """The posts the repeat rules mark, with the reason: each of an author's near-duplicate
     posts within a week (the earlier copies too, unless settled); each of this batch's posts
-    that promotes something and whose text three or more authors posted within a day."""
-    by_pair: dict[tuple[str, str], list[int]] = defaultdict(list)
+    that promotes something and whose text three or more authors posted within a day.
+
+    An author's posts are compared with that author's others only; the posts of every author
+    are searched, by the word pairs they share, only for a post that promotes something, so
+    the cost follows the authors' own posts and the promoting ones, not the square of all."""
+    by_author: dict[Hashable, list[int]] = defaultdict(list)
     for n, post in enumerate(posts):
-        for pair in post.shingles:
-            by_pair[pair].append(n)
+        by_author[post.author].append(n)
+    by_pair: dict[tuple[str, str], list[int]] | None = None
     found: dict[Hashable, str] = {}
     for n, post in enumerate(posts):
         if not post.shingles or post.trusted or post.settled:
             continue
-        candidates = {m for pair in post.shingles for m in by_pair[pair] if m != n}
-        copies = [posts[m] for m in candidates if similar(post.shingles, posts[m].shingles)]
         own = [
-            c for c in copies if c.author == post.author and _within(c, post, SAME_AUTHOR_WINDOW)
+            posts[m]
+            for m in by_author[post.author]
+            if m != n
+            and _within(posts[m], post, SAME_AUTHOR_WINDOW)
+            and similar(post.shingles, posts[m].shingles)
         ]
         if own:
             found[post.key] = f"The same text posted {len(own) + 1} times by this author"
@@ -108,7 +114,18 @@ def repeats(posts: Sequence[Post]) -> dict[Hashable, str]:
         # the same outage write the same words, so only a text that promotes is a campaign.
         if post.stored or not post.promotes:
             continue
-        authors = {c.author for c in copies if _within(c, post, MANY_AUTHORS_WINDOW)}
+        if by_pair is None:
+            by_pair = defaultdict(list)
+            for m, other in enumerate(posts):
+                for pair in other.shingles:
+                    by_pair[pair].append(m)
+        candidates = {m for pair in post.shingles for m in by_pair[pair] if m != n}
+        authors = {
+            posts[m].author
+            for m in candidates
+            if _within(posts[m], post, MANY_AUTHORS_WINDOW)
+            and similar(post.shingles, posts[m].shingles)
+        }
         authors.add(post.author)
         if len(authors) >= MANY_AUTHORS:
             found[post.key] = f"The same text posted by {len(authors)} authors within a day"
