@@ -169,6 +169,10 @@ def features(text: str, *, cities: Iterable[str] = ()) -> Features:
     )
 
 
+# How many of an incident's latest messages a new message is compared with.
+MEMBERS_COMPARED = 100
+
+
 class _Space:
     """TF-IDF vectors of posts, weighted by how rare each token is among the posts given."""
 
@@ -227,12 +231,17 @@ def find(
     and which groups of the rest are new incidents. Spam never counts nor joins."""
     found = Found()
     candidates = sorted((p for p in posts if not p.spam), key=lambda p: (p.at, str(p.key)))
-    members = [m for incident in live for m in incident.members]
+    # A big incident is compared by its latest messages only: what customers write about it
+    # now, and a cost that stays the same however many have written.
+    recent = {i.key: sorted(i.members, key=lambda m: m.at)[-MEMBERS_COMPARED:] for i in live}
+    members = [m for incident in live for m in recent[incident.key]]
     space = _Space([*candidates, *members], cities)
     last = {incident.key: incident.last_at for incident in live}
     customers = {incident.key: {m.customer for m in incident.members} for incident in live}
-    centroids = {i.key: space.centroid(m.key for m in i.members) for i in live}
-    places = {i.key: {p for m in i.members for p in space.features[m.key].places} for i in live}
+    centroids = {i.key: space.centroid(m.key for m in recent[i.key]) for i in live}
+    places = {
+        i.key: {p for m in recent[i.key] for p in space.features[m.key].places} for i in live
+    }
     rest = []
     for post in candidates:
         home = next(
@@ -246,7 +255,7 @@ def find(
                     >= thresholds.closeness
                     or any(
                         space.related(post.key, m.key, thresholds.similarity)
-                        for m in incident.members
+                        for m in recent[incident.key]
                     )
                 )
             ),
@@ -259,6 +268,7 @@ def find(
         last[home] = max(last[home], post.at)
         customers[home].add(post.customer)
         next(i for i in live if i.key == home).members.append(post)
+        recent[home].append(post)
     for group in _groups(rest, space, thresholds):
         if _passes(group, thresholds):
             found.proposals.append(_proposal(group, space))
