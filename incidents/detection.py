@@ -197,12 +197,14 @@ class _Space:
         return sum(w * vb.get(t, 0.0) for t, w in va.items())
 
     def related(self, a: Any, b: Any, similarity: float) -> bool:
+        return self.share_code_or_place(a, b) or self.cosine(a, b) >= similarity
+
+    def share_code_or_place(self, a: Any, b: Any) -> bool:
+        """The same code, or a failure in the same place: cheap set tests, no cosine."""
         fa, fb = self.features[a], self.features[b]
         if fa.codes & fb.codes:
             return True
-        if fa.problem and fb.problem and (fa.places & fb.tokens or fb.places & fa.tokens):
-            return True
-        return self.cosine(a, b) >= similarity
+        return bool(fa.problem and fb.problem and (fa.places & fb.tokens or fb.places & fa.tokens))
 
     def centroid(self, keys: Iterable[Any]) -> dict[str, float]:
         total: Counter[str] = Counter()
@@ -253,9 +255,10 @@ def find(
                     post.customer in customers[incident.key]
                     or space.near(post.key, centroids[incident.key], places[incident.key])
                     >= thresholds.closeness
+                    # Wording is weighed against the centroid above; one by one, the
+                    # latest messages are searched only for a shared code or place.
                     or any(
-                        space.related(post.key, m.key, thresholds.similarity)
-                        for m in recent[incident.key]
+                        space.share_code_or_place(post.key, m.key) for m in recent[incident.key]
                     )
                 )
             ),
