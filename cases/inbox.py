@@ -499,6 +499,7 @@ def _page_read(
 ROW_FIELDS = [
     "pk",
     "inbox_key",
+    "spam",
     "customer_id",
     "customer__display_name",
     "status",
@@ -544,8 +545,11 @@ def _row_annotations() -> dict[str, Any]:
         "snippet": Subquery(
             latest.values(start=Concat("direction", Value(" "), Left("text", SNIPPET_CHARS)))[:1]
         ),
-        # The customer's mood: their latest message's, whoever wrote last.
-        "sentiment": Subquery(latest_inbound.values("sentiment")[:1]),
+        # "<sentiment> <spam reason>" of the customer's latest message, whoever wrote last:
+        # their mood, and on a spam case why it is spam, in one lookup.
+        "latest_inbound": Subquery(
+            latest_inbound.values(read=Concat("sentiment", Value(" "), "spam_reason"))[:1]
+        ),
         "tag_names": Subquery(tags),
         **{f"on_{platform}": _on_platform(platform) for platform in Platform},
     }
@@ -704,7 +708,11 @@ def _row(
     assignee = row["assignee__agent_profile__display_name"] or row["assignee__username"] or ""
     holder = "You" if row["assignee_id"] == user.pk else assignee or "Unassigned"
     tag_names = row["tag_names"]
+    sentiment, _, spam_reason = (row["latest_inbound"] or "").partition(" ")
     snippet = " ".join(text.split())
+    if row["spam"] and spam_reason:
+        # A bot's text stays folded on the case page; the row says why it is spam.
+        direction, snippet = "inbound", f"Spam: {spam_reason}"
     # Ids, times, ages and the enums' labels hold nothing to escape.
     return {
         "id": SafeString(row["pk"]),
@@ -714,8 +722,8 @@ def _row(
         "platforms": [(value, label) for column, value, label in PLATFORM_COLUMNS if row[column]],
         "snippet": _html(snippet) if snippet else NO_TEXT,
         "snippet_outbound": direction == "outbound",
-        "sentiment": SafeString(row["sentiment"] or ""),
-        "sentiment_label": SENTIMENT_LABELS.get(row["sentiment"] or "", NOTHING),
+        "sentiment": SafeString(sentiment),
+        "sentiment_label": SENTIMENT_LABELS.get(sentiment, NOTHING),
         "waiting": SafeString(_age(now - waiting_since)),
         "waiting_title": SafeString(f"Last customer message {_when(waiting_since, now)}"),
         "status": SafeString(status),

@@ -311,3 +311,13 @@ def test_the_sample_week_spam_precision_and_recall():
     spam = {i for i, is_spam in truth.items() if is_spam}
     assert len(marked & spam) / len(marked) >= 0.95
     assert len(marked & spam) / len(spam) >= 0.9
+
+
+def test_the_spam_queue_row_gives_the_reason_instead_of_the_bots_text(ingest, agent):
+    spam = ingest(text="Congratulations! You have won a £250 voucher. Claim it at x.example/y")
+
+    [row] = inbox_page(user=agent, queue="spam").rows
+
+    assert int(row["id"]) == spam.message.case_id
+    assert row["snippet"] == "Spam: Fake prize or giveaway"
+    assert "voucher" not in row["snippet"]
