@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--traffic", type=Path, default=SAMPLE_TRAFFIC)
     args = parser.parse_args()
     os.environ.setdefault("CAREINBOX_INGEST_CHUNK", "20")
+    os.environ.setdefault("CAREINBOX_INCIDENTS", "1")
     with tempfile.TemporaryDirectory() as scratch:
         os.environ.setdefault("DATABASE_URL", f"sqlite:///{scratch}/incidents.sqlite3")
         rows = _ingest_and_export(args.traffic)

@@ -373,6 +373,9 @@ CAREINBOX_REOPEN_WINDOW = timedelta(days=envint("CAREINBOX_REOPEN_WINDOW_DAYS", 
 # Messages ingested in one transaction; a chunk that fails on one payload is split in halves
 # until that payload is found and quarantined.
 CAREINBOX_INGEST_CHUNK = envint("CAREINBOX_INGEST_CHUNK", 500)
+# Incident detection at ingest, off by default while two workers ingesting at once may each
+# propose an incident for the same problem (the first slice: no page or posting yet).
+CAREINBOX_INCIDENTS = envbool("CAREINBOX_INCIDENTS", False)
 # Incidents: a group of similar customer messages becomes a proposed incident once it holds
 # this many messages from this many customers within the window; later similar messages join
 # it until it has been quiet for CAREINBOX_INCIDENT_QUIET_HOURS.

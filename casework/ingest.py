@@ -1036,7 +1036,10 @@ def find_incidents(batch: Batch) -> None:
     """Join this batch's customer messages to the live incidents they are about, and propose
     an incident when many customers write about the same problem at once: the live incidents'
     messages and the window's customer messages in no incident, read once for the batch
-    (whoever may reassign cases, too, when an incident is proposed). Written by ``write``."""
+    (whoever may reassign cases, too, when an incident is proposed). Written by ``write``.
+    Runs only with ``CAREINBOX_INCIDENTS`` on."""
+    if not settings.CAREINBOX_INCIDENTS:
+        return
     new = [
         item
         for item in batch.fresh
@@ -1198,7 +1201,8 @@ def _write_incidents(batch: Batch) -> None:
         link.incident_id = link.incident.pk
         if link.message_id is None:
             link.message_id = link.message.pk
-    insert_rows(IncidentMessage, batch.incident_links)
+    # Another worker's batch may have linked a message of the window meanwhile: it keeps it.
+    IncidentMessage.objects.bulk_create(batch.incident_links, ignore_conflicts=True)
 
 
 def _set_clocks(batch: Batch) -> None:

@@ -16,6 +16,12 @@ from tests.factories import T0, AuthorFactory
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def detection_on(settings):
+    settings.CAREINBOX_INCIDENTS = True
+
+
 SAMPLE = Path(__file__).resolve().parents[2] / "demo" / "sample_data" / "traffic.jsonl"
 
 

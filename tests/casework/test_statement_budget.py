@@ -60,6 +60,7 @@ BUDGET = {
 def incidents_proposed(settings):
     """Whether the batch's alike messages make an incident depends on its size; here none
     does. A batch that proposes one adds a read (who may reassign) and two inserts."""
+    settings.CAREINBOX_INCIDENTS = True
     settings.CAREINBOX_INCIDENT_MIN_MESSAGES = 10_000
 
 
