@@ -5,6 +5,7 @@ The list is the inbox's: the same queues, filters, search and cursor pages
 change goes through the service the workspace calls (``casework.actions``), with its checks.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -189,33 +190,13 @@ class CaseViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["post"], url_path="hand-off")
     def hand_off(self, request: Request, pk: str) -> Response:
         """Pass the case to a colleague or a team with a note (required) they read first."""
-        case = visible_case(request, pk)
-        move = MoveInput(data=request.data)
-        move.is_valid(raise_exception=True)
-        actions.hand_off_case(
-            case_id=case.pk,
-            by=permissions.acting_user(request),
-            note=move.validated_data["note"],
-            to_user_id=move.validated_data.get("agent"),
-            to_team_id=move.validated_data.get("team"),
-        )
-        return self._case(request, case.pk, moved=True)
+        return self._move(request, pk, actions.hand_off_case)
 
     @extend_schema(request=MoveInput, responses=CaseSerializer)
     @action(detail=True, methods=["post"])
     def reassign(self, request: Request, pk: str) -> Response:
         """A supervisor moves the case to an agent or a team, whoever holds it."""
-        case = visible_case(request, pk)
-        move = MoveInput(data=request.data)
-        move.is_valid(raise_exception=True)
-        actions.reassign_case(
-            case_id=case.pk,
-            by=permissions.acting_user(request),
-            note=move.validated_data["note"],
-            to_user_id=move.validated_data.get("agent"),
-            to_team_id=move.validated_data.get("team"),
-        )
-        return self._case(request, case.pk, moved=True)
+        return self._move(request, pk, actions.reassign_case)
 
     @extend_schema(
         responses=MessageSerializer(many=True),
@@ -267,6 +248,20 @@ class CaseViewSet(viewsets.ViewSet):
             text=given.validated_data["text"],
         )
         return Response(MessageSerializer(note).data, status=status.HTTP_201_CREATED)
+
+    def _move(self, request: Request, pk: str, service: Callable[..., Case]) -> Response:
+        """Hand off or reassign (``service``) as the request's ``MoveInput`` says."""
+        case = visible_case(request, pk)
+        move = MoveInput(data=request.data)
+        move.is_valid(raise_exception=True)
+        service(
+            case_id=case.pk,
+            by=permissions.acting_user(request),
+            note=move.validated_data["note"],
+            to_user_id=move.validated_data.get("agent"),
+            to_team_id=move.validated_data.get("team"),
+        )
+        return self._case(request, case.pk, moved=True)
 
     def _case(self, request: Request, case_id: int, *, moved: bool = False) -> Response:
         """The case as it is now. Moved to a team the user does not see, it is answered
