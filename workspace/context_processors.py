@@ -12,6 +12,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import SafeString
 
 from careinbox.prepared import PreparedRead, columns, instance
+from cases import inbox as case_inbox
 from notifications.models import Notification
 from staff import two_factor
 from staff.models import AgentProfile
@@ -89,4 +90,15 @@ def workspace(request: HttpRequest) -> dict:
         "can_manage_rules": user.has_perm("routing.change_routingrule"),
         "my_name": SimpleLazyObject(lambda: my_name(user)),
         "unread_notifications": SimpleLazyObject(lambda: unread_notifications(user)),
+        # The side bar's queues are drawn with the page; htmx refreshes them afterwards.
+        "queue_counts": SimpleLazyObject(lambda: case_inbox.queue_counts(user=user)),
+        "current_queue": SimpleLazyObject(lambda: current_queue(request, user)),
     }
+
+
+def current_queue(request: HttpRequest, user: User, *, shown_at: str = "") -> str:
+    """The queue the inbox shows, or "" on another page (nothing is marked current there).
+    ``shown_at``: the path of the page the queues are drawn on, if not this request's."""
+    if (shown_at or request.path) != reverse("workspace:inbox"):
+        return ""
+    return request.GET.get("queue") or case_inbox.home_queue_key(user=user)
