@@ -212,3 +212,19 @@ def test_agents_are_refused_the_pages_and_the_changes(spike, agent):
     incident.refresh_from_db()
     assert incident.status == Incident.Status.PROPOSED
     assert incident.links.count() == 8
+
+
+def test_the_pages_read_a_fixed_number_of_times_however_many_cases(
+    spike, ingest, supervisor, django_assert_max_num_queries
+):
+    incident, _ = spike
+    sam = client_for(supervisor, online=True)
+    sam.get("/")  # the session and the user's permissions, read once
+    with django_assert_max_num_queries(8) as before:
+        sam.get(f"/incidents/{incident.pk}/")
+    for n in range(3):  # each joins the live incident as it arrives
+        ingest(text=f"@acme_care broadband down in Leeds {n}", sent_at=T0 + timedelta(hours=1))
+    with django_assert_max_num_queries(len(before.captured_queries)):
+        assert "Cases 11" in text_of(sam.get(f"/incidents/{incident.pk}/"))
+    with django_assert_max_num_queries(6):
+        sam.get("/incidents/")
