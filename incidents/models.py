@@ -12,6 +12,11 @@ class Incident(models.Model):
         PROPOSED = "proposed", "Proposed"
         OPEN = "open", "Open"
         RESOLVED = "resolved", "Resolved"
+        # A supervisor decided a proposed incident was none; its messages stay linked so
+        # detection does not propose them again.
+        DISMISSED = "dismissed", "Dismissed"
+        # Folded into ``merged_into``, which now holds its messages.
+        MERGED = "merged", "Merged"
 
     title = models.CharField(max_length=200)
     status = models.CharField(max_length=16, choices=Status, default=Status.PROPOSED)
@@ -21,6 +26,9 @@ class Incident(models.Model):
     places = models.JSONField(default=list, blank=True)
     # The group's distinctive words, which later messages are compared with.
     terms = models.JSONField(default=list, blank=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["status", "last_message_at"])]

@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString
 from careinbox.prepared import PreparedRead, columns, instance
 from cases import inbox as case_inbox
 from notifications.models import Notification
-from staff import two_factor
+from staff import roles, two_factor
 from staff.models import AgentProfile
 from staff.names import display_name
 
@@ -58,6 +58,7 @@ NAV = {
     "dashboards": "reporting:dashboards",
     "agents": "workspace:agent-availability",
     "spam_list": "workspace:spam-list",
+    "incidents": "workspace:incident-list",
     "canned": "workspace:canned-list",
     "rules": "workspace:rule-list",
     "admin": "admin:index",
@@ -87,6 +88,7 @@ def workspace(request: HttpRequest) -> dict:
         "can_see_dashboards": user.has_perm("cases.view_dashboards")
         or user.has_perm("cases.reassign_case"),
         "can_manage_canned": user.has_perm("cases.change_cannedresponse"),
+        "can_manage_incidents": user.has_perm(roles.MANAGE_INCIDENTS),
         "can_manage_rules": user.has_perm("routing.change_routingrule"),
         "my_name": SimpleLazyObject(lambda: my_name(user)),
         "unread_notifications": SimpleLazyObject(lambda: unread_notifications(user)),

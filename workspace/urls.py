@@ -6,6 +6,7 @@ from workspace.views import (
     canned,
     case,
     inbox,
+    incidents,
     merge,
     notifications,
     privacy,
@@ -28,4 +29,5 @@ urlpatterns = [
     *setup.urlpatterns,
     *api_token.urlpatterns,
     *spam_list.urlpatterns,
+    *incidents.urlpatterns,
 ]

@@ -24,6 +24,8 @@ from django_htmx.middleware import HtmxDetails
 from cases import inbox as case_inbox
 from cases.models import Case
 from channels.models import Platform
+from incidents import selectors as incidents
+from staff import roles
 from workspace.context_processors import current_queue
 from workspace.views.access import viewer_required
 
@@ -135,6 +137,10 @@ def inbox(request: WorkspaceRequest) -> HttpResponse:
     context |= {
         "selects": _filter_selects(page, case_inbox.inbox_filter_choices()),
         "clear_url": f"{reverse('workspace:inbox')}?{urlencode({'queue': page.queue.key})}",
+        # Supervisors see the live incidents above the list.
+        "incidents": incidents.live_incidents()
+        if request.user.has_perm(roles.MANAGE_INCIDENTS)
+        else [],
     }
     return render(request, "workspace/inbox.html", context)
 
