@@ -84,3 +84,7 @@ class PlatformChannel:
     # and their friends), given its platform id; None where the platform cannot. Raises
     # TransientSendError or PermanentSendError.
     hide: Callable[[ChannelAccount, str], None] | None = None
+    # Posts the brand's own public message from the account (a tweet, a post on the page),
+    # answering no one; returns its platform id. None where the platform has no public feed.
+    # Raises TransientSendError or PermanentSendError.
+    post_public: Callable[[ChannelAccount, str], str] | None = None

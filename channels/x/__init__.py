@@ -16,4 +16,5 @@ CHANNEL = PlatformChannel(
     poll=client.poll,
     sender=Sender(send=sender.send, find_sent=sender.find_sent, check=check),
     probe=client.probe,
+    post_public=sender.post_public,
 )
