@@ -6,6 +6,7 @@ from workspace.views import (
     canned,
     case,
     inbox,
+    incident_updates,
     merge,
     notifications,
     privacy,
@@ -28,4 +29,5 @@ urlpatterns = [
     *setup.urlpatterns,
     *api_token.urlpatterns,
     *spam_list.urlpatterns,
+    *incident_updates.urlpatterns,
 ]

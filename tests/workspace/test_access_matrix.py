@@ -12,9 +12,11 @@ import pytest
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from cases.models import Attachment, CannedResponse, Case, Message, SpamBlock
 from customers.models import MergeSuggestion
+from incidents.models import Incident
 from notifications.models import Notification
 from routing.models import RoutingRule
 from staff import roles
@@ -112,6 +114,9 @@ RULES: dict[str, dict[str, set[str]]] = {
     "workspace:agent-pause": {"POST": SUPERVISORS},
     "workspace:spam-list": {"GET": SUPERVISORS, "POST": SUPERVISORS},
     "workspace:spam-list-remove": {"POST": SUPERVISORS},
+    "workspace:incident-update": {"GET": SUPERVISORS, "POST": SUPERVISORS},
+    "workspace:incident-late": {"POST": SUPERVISORS},
+    "workspace:incident-close": {"GET": SUPERVISORS, "POST": SUPERVISORS},
     "workspace:customer-export": {"GET": ADMINS},
     "workspace:customer-erase": {"GET": ADMINS, "POST": ADMINS},
     # The first run: its first page needs the setup key (and leads on once a user exists).
@@ -193,6 +198,12 @@ def world(ingest, accounts):
             "user_id": users[roles.AGENT].pk,
             "account_id": mailbox.pk,
             "entry_id": SpamBlock.objects.create(kind="domain", value="spam.example").pk,
+            "incident_id": Incident.objects.create(
+                title="Checkout down",
+                created_at=timezone.now(),
+                first_message_at=timezone.now(),
+                last_message_at=timezone.now(),
+            ).pk,
             # A reset link that no longer works: the page says so, to anyone.
             "uidb64": "MQ",
             "token": "0-expired",
