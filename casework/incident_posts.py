@@ -22,8 +22,9 @@ _OPEN = (IncidentPost.Status.QUEUED, IncidentPost.Status.SENDING)
 
 def publish_post(*, post_id: int) -> None:
     """Post an update's public text on its account. Safe to repeat: a post already made or
-    given up is left alone. Raises ``TransientSendError`` when the platform may take it
-    later (the row stays queued for the retry), until the last attempt marks it failed."""
+    given up is left alone, and any attempt after the first looks for the post first.
+    Raises ``TransientSendError`` when the platform may take it later (the row stays queued
+    for the retry), until the last attempt marks it failed."""
     with exclusive(f"incident-post:{post_id}", seconds=settings.CAREINBOX_SEND_LOCK_SECONDS) as ok:
         if not ok:
             return  # another worker is posting it right now
@@ -34,12 +35,18 @@ def publish_post(*, post_id: int) -> None:
         )
         if not claimed:
             return
-        publish = platform_channel(post.account.platform).post_public
-        if publish is None:
+        plug = platform_channel(post.account.platform)
+        if plug.post_public is None:
             _finish(post, status=IncidentPost.Status.FAILED, error="This platform has no feed.")
             return
+        text = post.update.public_text
         try:
-            external_id = publish(post.account, post.update.public_text)
+            # An earlier attempt may have reached the platform however it ended here (a lost
+            # answer, a killed worker): look for it before posting again.
+            find = plug.find_public if post.attempts else None
+            external_id = find(post.account, text) if find else None
+            if external_id is None:
+                external_id = plug.post_public(post.account, text)
         except PermanentSendError as exc:
             _finish(post, status=IncidentPost.Status.FAILED, error=str(exc))
             return

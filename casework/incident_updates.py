@@ -202,10 +202,12 @@ def post_update(
 
 def send_latest_to_late(*, incident_id: int, by: User) -> UpdateResult:
     """The supervisor approves sending the latest update to the cases that joined since.
-    Raises ``ActionNotAllowed`` when there is no update yet."""
+    Raises ``ActionNotAllowed`` when there is no update yet or the incident is resolved."""
     _require(by)
     incident = Incident.objects.get(pk=incident_id)
     update = latest_update(incident)
+    if incident.status == Incident.Status.RESOLVED:
+        raise ActionNotAllowed(f"Incident {incident_id} is resolved; it takes no updates.")
     if update is None:
         raise ActionNotAllowed(f"Incident {incident_id} has no update to send yet.")
     late = {c.pk for c in late_cases(incident)}

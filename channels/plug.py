@@ -88,3 +88,7 @@ class PlatformChannel:
     # answering no one; returns its platform id. None where the platform has no public feed.
     # Raises TransientSendError or PermanentSendError.
     post_public: Callable[[ChannelAccount, str], str] | None = None
+    # Looks among the account's latest public posts for one with this text (an earlier
+    # attempt the platform accepted although its answer was lost); its id, or None. Raises
+    # TransientSendError when the platform cannot be read.
+    find_public: Callable[[ChannelAccount, str], str | None] | None = None

@@ -26,4 +26,5 @@ CHANNEL = PlatformChannel(
     probe=client.probe,
     hide=sender.hide_comment,
     post_public=sender.post_on_page,
+    find_public=sender.find_on_page,
 )

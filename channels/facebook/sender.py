@@ -156,6 +156,23 @@ def post_on_page(account: ChannelAccount, text: str) -> str:
     return value
 
 
+def find_on_page(account: ChannelAccount, text: str) -> str | None:
+    """The Graph id of a post of the page's own with exactly this text, among the latest in
+    its feed, or None. Raises ``TransientSendError`` when Graph cannot be read."""
+    page = _page(account)
+    try:
+        answer = page.graph.get_connections(page.id, "feed", fields="id,message,from", limit=25)
+    except (facebook.GraphAPIError, FetchError) as exc:
+        raise TransientSendError(
+            f"Could not check the page for the post already made: {exc}"
+        ) from exc
+    posts = answer.get("data") if isinstance(answer, dict) else None
+    for post in posts if isinstance(posts, list) else ():
+        if isinstance(post, dict) and _is_page_reply(post, page.id, text):
+            return str(post["id"])
+    return None
+
+
 def find_sent(account: ChannelAccount, reply: OutboundReply) -> str | None:
     """The Graph id of a reply already posted for ``reply``: a page comment or message with
     exactly its text, in its thread, after the message it answers. None if there is none."""

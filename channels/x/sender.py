@@ -13,7 +13,7 @@ import tweepy
 from channels.errors import FetchError, PermanentSendError, SendRateLimited, TransientSendError
 from channels.models import ChannelAccount
 from channels.plug import OutboundReply
-from channels.x.client import XApi, reset_time
+from channels.x.client import TWEET_FIELDS, XApi, reset_time
 from channels.x.length import url_spans, validate_reply_text
 
 # How far back find_sent reads the brand's tweets or the DM conversation, in pages of 100.
@@ -108,6 +108,23 @@ def post_public(account: ChannelAccount, text: str) -> str:
     if not isinstance(value, str) or not value:
         raise TransientSendError("X accepted the tweet without giving its id.")
     return value
+
+
+def find_public(account: ChannelAccount, text: str) -> str | None:
+    """The id of a tweet of the brand's with this text answering no one, among its latest
+    100, or None. Raises ``TransientSendError`` when X cannot be read."""
+    api = XApi(account)
+    wanted = _comparable(text)
+    try:
+        answer = api.client.get_users_tweets(
+            api.brand_id(), max_results=100, tweet_fields=TWEET_FIELDS, user_auth=api.user_auth
+        )
+    except (tweepy.TweepyException, requests.RequestException, FetchError) as exc:
+        raise TransientSendError(f"Could not check X for the tweet already posted: {exc}") from exc
+    for tweet in _data(answer if isinstance(answer, dict) else {}):
+        if not tweet.get("referenced_tweets") and _same(tweet, wanted):
+            return str(tweet["id"])
+    return None
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from cases.models import Case, CaseEvent, Message
 from casework.exceptions import ActionNotAllowed
+from casework.incident_posts import publish_post
 from casework.incident_updates import (
     close_incident,
     late_cases,
@@ -17,10 +18,11 @@ from casework.incident_updates import (
     send_latest_to_late,
 )
 from casework.tasks import post_incident_update_task
+from channels.errors import TransientSendError
 from channels.facebook import client as facebook_client
 from channels.x.client import XApi
 from demo.sandbox.state import Fault
-from incidents.models import Incident, IncidentPost, IncidentReply
+from incidents.models import Incident, IncidentPost, IncidentReply, IncidentUpdate
 from intake.polling import poll_account
 from tests.incidents.world import connect_and_poll, latest, link, linked_incident
 
@@ -257,3 +259,38 @@ def test_an_agent_may_not_post_an_update(incident, agent, accounts, sandbox):
         update(incident, agent, accounts)
 
     assert sandbox.state.sent() == []
+
+
+@pytest.mark.parametrize("platform", ["x", "facebook"])
+def test_a_post_whose_answer_was_lost_is_found_on_the_retry_not_posted_twice(
+    accounts, supervisor, sandbox, platform
+):
+    account = accounts[platform]
+    account.settings = {**account.settings, "timeout": 1}
+    account.save()
+    now = timezone.now()
+    incident = Incident.objects.create(
+        title="Outage", created_at=now, first_message_at=now, last_message_at=now
+    )
+    update = IncidentUpdate.objects.create(
+        incident=incident,
+        public_text=PUBLIC,
+        reply_template=TEMPLATE,
+        author=supervisor,
+        created_at=now,
+    )
+    post = IncidentPost.objects.create(update=update, account=account)
+    # The platform takes the post, but its answer comes after the client gave up.
+    sandbox.state.add_fault(Fault(platform=platform, kind="lost_answer", seconds=2))
+
+    with pytest.raises(TransientSendError):
+        publish_post(post_id=post.pk)
+    post.refresh_from_db()
+    assert post.status == "queued" and post.error
+    assert len(sandbox.state.sent(platform)) == 1  # the platform took it all the same
+
+    publish_post(post_id=post.pk)  # the task's retry
+
+    [made] = sandbox.state.sent(platform)
+    post.refresh_from_db()
+    assert (post.status, post.external_id, post.attempts) == ("posted", made.payload["id"], 2)
