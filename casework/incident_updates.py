@@ -153,7 +153,8 @@ def post_update(
 ) -> UpdateResult:
     """Store an update, post its public text on the accounts given (after the commit) and
     queue its reply on every linked case. Posting the same texts again is the same update:
-    nothing is posted twice and cases already answered are skipped.
+    nothing is posted twice, a post still waiting or failed is tried again, and cases already
+    answered are skipped.
 
     Raises ``ActionNotAllowed`` for someone who may not, a resolved incident or an account
     that cannot post, and ``ReplyNotPossible`` for an empty reply template.
@@ -187,13 +188,20 @@ def post_update(
                 created_at=timezone.now(),
             )
         assert update is not None
-        # A repeated update posts only on accounts it was not posted on yet.
+        # A repeated update posts on accounts it was not posted on yet, and tries again the
+        # posts still waiting (a retry the broker lost) or given up; those made stay made.
         have = set(update.posts.values_list("account_id", flat=True)) if same else set()
-        posts = IncidentPost.objects.bulk_create(
+        new_posts = IncidentPost.objects.bulk_create(
             [IncidentPost(update=update, account=a) for a in accounts if a.pk not in have]
         )
-        for post in posts:
-            transaction.on_commit(partial(post_incident_update_task.delay, post.pk), robust=True)
+        again = update.posts.filter(
+            account__in=[a.pk for a in accounts if a.pk in have],
+            status__in=[IncidentPost.Status.QUEUED, IncidentPost.Status.FAILED],
+        )
+        again_ids = list(again.values_list("pk", flat=True))
+        again.update(status=IncidentPost.Status.QUEUED)
+        for post_id in [p.pk for p in new_posts] + again_ids:
+            transaction.on_commit(partial(post_incident_update_task.delay, post_id), robust=True)
         if incident.status == Incident.Status.PROPOSED:
             incident.status = Incident.Status.OPEN  # telling customers confirms it
             incident.save(update_fields=["status"])

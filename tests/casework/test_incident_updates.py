@@ -136,6 +136,20 @@ def test_a_page_post_facebook_cannot_take_now_is_posted_once_on_the_retry(
     assert [o.kind for o in sandbox.state.sent("facebook")] == ["facebook.page_post"]
 
 
+def test_posting_the_same_update_again_retries_a_post_that_waits_and_nothing_else(
+    incident, supervisor, accounts, sandbox
+):
+    sandbox.state.add_fault(Fault(platform="facebook", kind="server_error", count=1))
+    update(incident, supervisor, accounts)  # the page post waits for a retry the broker lost
+    assert IncidentPost.objects.get(account=accounts["facebook"]).status == "queued"
+
+    update(incident, supervisor, accounts)
+
+    assert [o.kind for o in sandbox.state.sent("facebook")] == ["facebook.page_post"]
+    assert len(sandbox.state.sent("x")) == 3
+    assert set(IncidentPost.objects.values_list("status", flat=True)) == {"posted"}
+
+
 def x_event(event_id, text, *, author, at):
     return json.dumps(
         {
