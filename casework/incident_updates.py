@@ -112,13 +112,14 @@ def latest_update(incident: Incident) -> IncidentUpdate | None:
 
 
 def late_cases(incident: Incident) -> list[Case]:
-    """Linked cases that have not had the latest update's reply: messages that joined the
-    incident after it went out. Empty before the first update."""
+    """Linked cases that have not had the latest update's reply: those whose messages joined
+    the incident after it went out, or whose channel refused it. Empty before the first
+    update."""
     update = latest_update(incident)
     if update is None:
         return []
-    answered = IncidentReply.objects.filter(update=update).values("case_id")
-    ids = set(_answering(incident.pk)) - set(answered.values_list("case_id", flat=True))
+    answered = IncidentReply.objects.filter(update=update).values_list("case_id", flat=True)
+    ids = set(_answering(incident.pk)) - set(answered)
     return list(Case.objects.filter(pk__in=ids).select_related("customer").order_by("pk"))
 
 

@@ -265,6 +265,7 @@ def test_a_messenger_case_past_its_window_is_listed_and_the_others_are_answered(
 
     assert "7-day window for human agents closed" in result.refused[stale.case_id]
     assert len(result.replied) == 3
+    assert [c.pk for c in late_cases(incident)] == [stale.case_id]  # for the next approval
     assert [o.kind for o in sandbox.state.sent("facebook")] == ["facebook.page_post"]
 
 
