@@ -4,6 +4,7 @@ from django.utils import timezone
 from cases.services import compact_case_counts
 from casework import assignment, breaches, hiding, linking, praise
 from casework.delivery import due_replies, send_reply
+from casework.incident_posts import publish_post
 from channels.errors import TransientSendError
 
 
@@ -59,3 +60,12 @@ def hide_spam_task(self, message_ids: list[int]) -> None:
         hiding.hide_spam(message_ids=message_ids)
     except TransientSendError as exc:
         raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc
+
+
+@shared_task(bind=True, acks_late=True, max_retries=8)
+def post_incident_update_task(self, post_id: int) -> None:
+    """Posting an incident update queues this, one per account, after its commit."""
+    try:
+        publish_post(post_id=post_id)
+    except TransientSendError as exc:
+        raise self.retry(exc=exc, countdown=min(600, 5 * 2**self.request.retries)) from exc

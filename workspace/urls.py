@@ -6,6 +6,7 @@ from workspace.views import (
     canned,
     case,
     inbox,
+    incident_updates,
     incidents,
     merge,
     notifications,
@@ -30,4 +31,5 @@ urlpatterns = [
     *api_token.urlpatterns,
     *spam_list.urlpatterns,
     *incidents.urlpatterns,
+    *incident_updates.urlpatterns,
 ]

@@ -127,6 +127,9 @@ def page_of(state: SandboxState) -> Page:
                 _attach_comment(
                     page, sent.payload["id"], thread, dict(PAGE), sent.payload["message"], at
                 )
+        elif sent.kind == "facebook.page_post":
+            post_id = sent.payload["id"]
+            page.posts[post_id] = Post(post_id, dict(PAGE), sent.payload["message"], at)
         elif sent.kind == "facebook.message":
             conversation = page.conversations[sent.payload["conversation_id"]]
             page.messages[sent.payload["id"]] = Message(
@@ -631,6 +634,23 @@ def feed(request: Request, render: Renderer) -> dict[str, Any] | None:
     return render.listing(
         PAGE_ID, "feed", ids, args, _edge_spec(request), nested=False, faults=True
     )
+
+
+@graph_route("POST", rf"/{_NODE}/feed")
+def publish_post(request: Request, render: Renderer) -> dict[str, Any]:
+    """The page publishing a post of its own, which then leads its feed."""
+    if request.params["node"] not in ("me", PAGE_ID):
+        raise unknown_object(request.params["node"], "post")
+    message = (request.arg("message") or "").strip()
+    if not message:
+        raise GraphError("(#100) Missing message or attachment", 100)
+    post_id = f"{PAGE_ID}_{977000000000000 + next(_SENT)}"
+    request.state.record(
+        platform="facebook",
+        kind="facebook.page_post",
+        payload={"id": post_id, "message": request.arg("message")},
+    )
+    return {"id": post_id}
 
 
 @graph_route("GET", rf"/{_NODE}/conversations")

@@ -120,6 +120,9 @@ RULES: dict[str, dict[str, set[str]]] = {
     "workspace:incident-add-case": {"POST": SUPERVISORS},
     "workspace:incident-remove-case": {"POST": SUPERVISORS},
     "workspace:incident-merge": {"POST": SUPERVISORS},
+    "workspace:incident-update": {"GET": SUPERVISORS, "POST": SUPERVISORS},
+    "workspace:incident-late": {"POST": SUPERVISORS},
+    "workspace:incident-close": {"GET": SUPERVISORS, "POST": SUPERVISORS},
     "workspace:customer-export": {"GET": ADMINS},
     "workspace:customer-erase": {"GET": ADMINS, "POST": ADMINS},
     # The first run: its first page needs the setup key (and leads on once a user exists).

@@ -220,7 +220,7 @@ def test_the_pages_read_a_fixed_number_of_times_however_many_cases(
     incident, _ = spike
     sam = client_for(supervisor, online=True)
     sam.get("/")  # the session and the user's permissions, read once
-    with django_assert_max_num_queries(11) as before:
+    with django_assert_max_num_queries(12) as before:
         sam.get(f"/incidents/{incident.pk}/")
     for n in range(3):  # each joins the live incident as it arrives
         ingest(text=f"@acme_care broadband down in Leeds {n}", sent_at=T0 + timedelta(hours=1))
