@@ -229,12 +229,21 @@ def resolve_identities(batch: Batch) -> None:
         (key for key in wanted if key not in found), key=lambda k: _platform_order(wanted[k])
     )
     if missing:
+        now = timezone.now()
         authors = {key: wanted[key].inbound for key in missing}
         customers = dict(
             zip(
                 missing,
                 Customer.objects.bulk_create(
-                    [Customer(display_name=_customer_name(authors[k].author)) for k in missing]
+                    [
+                        Customer(
+                            display_name=_customer_name(authors[k].author),
+                            # A customer since their first message, not since we stored it;
+                            # never later than now, whatever a platform's clock says.
+                            created_at=min(authors[k].sent_at, now),
+                        )
+                        for k in missing
+                    ]
                 ),
                 strict=True,
             )

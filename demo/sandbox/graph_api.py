@@ -157,7 +157,7 @@ def _author(event: SandboxEvent) -> dict[str, str]:
 
 
 def _add_post(page: Page, event: SandboxEvent) -> None:
-    post_id = f"{PAGE_ID}_{813000000000000 + event.seq}"
+    post_id = f"{PAGE_ID}_{_digits(f'post:{event.id}')}"
     page.posts[post_id] = Post(post_id, _author(event), event.data["text"], event.at)
     page.graph_ids[event.id] = post_id
 
@@ -177,7 +177,7 @@ def _add_comment(page: Page, event: SandboxEvent) -> None:
     if thread is None:
         return  # nothing on the page for it to sit under
     comment_id = _attach_comment(
-        page, None, thread, _author(event), event.data["text"], event.at, event.seq
+        page, None, thread, _author(event), event.data["text"], event.at, event.id
     )
     page.graph_ids[event.id] = comment_id
 
@@ -189,12 +189,12 @@ def _attach_comment(
     author: dict[str, str],
     message: str,
     at: datetime,
-    seq: int = 0,
+    event_id: str = "",
 ) -> str:
     if isinstance(thread, Comment) and thread.parent:
         thread = page.comments[thread.parent]  # Facebook threads are two levels deep
     post = page.posts[thread.post] if isinstance(thread, Comment) else thread
-    comment_id = comment_id or f"{post.id.split('_')[-1]}_{922000000000000 + seq}"
+    comment_id = comment_id or f"{post.id.split('_')[-1]}_{_digits(f'comment:{event_id}')}"
     parent = thread.id if isinstance(thread, Comment) else None
     page.comments[comment_id] = Comment(comment_id, post.id, parent, author, message, at)
     post.comments.append(comment_id)
