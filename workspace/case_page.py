@@ -45,6 +45,7 @@ from channels.kinds import KINDS, kinds_on
 from channels.models import Platform
 from channels.x.length import reply_length
 from customers.models import Customer, Identity
+from customers.selectors import shown_handle
 from sla.models import Priority
 from staff.models import Team
 from staff.names import display_name, initials
@@ -503,15 +504,6 @@ def _marker(
         case.merged_into_id,
     ]
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
-
-
-def shown_handle(identity: Identity) -> str:
-    """How agents recognise an identity: @handle on X, the address for email."""
-    if identity.platform == Platform.EMAIL:
-        return identity.external_id
-    if identity.platform == Platform.X and identity.handle:
-        return f"@{identity.handle}"
-    return identity.handle or identity.display_name or identity.external_id
 
 
 @dataclass(frozen=True)
