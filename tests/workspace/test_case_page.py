@@ -687,7 +687,18 @@ def test_priority_tags_and_spam_over_http(case, agent):
 def test_an_unknown_status_is_refused_in_words(case, agent):
     response = client_for(agent).post(url("case-status", case), {"status": "gone"}, headers=HTMX)
 
-    assert "A case cannot be set to &#x27;gone&#x27; by hand" in response.content.decode()
+    assert (
+        "A case cannot be set to \u201cgone\u201d by hand; set it open, pending on the "
+        "customer or resolved."
+    ) in response.content.decode()
+
+
+def test_a_status_left_empty_is_refused_in_words(case, agent):
+    response = client_for(agent).post(url("case-status", case), {"status": ""}, headers=HTMX)
+
+    assert (
+        "Choose a status: open, pending on the customer or resolved." in response.content.decode()
+    )
 
 
 # Attachments
