@@ -831,8 +831,12 @@ class CasePage:
 
     @cached_property
     def latest_inbound(self) -> Entry | None:
+        """The customer's latest message, repeated above the composer; None when it is the
+        timeline's last message anyway, just above."""
         message = latest_inbound(self.timeline.messages)
-        return next((e for e in self.entries if e.message is message), None) if message else None
+        if message is None or message is self.timeline.messages[-1]:
+            return None
+        return next((e for e in self.entries if e.message is message), None)
 
     @cached_property
     def hand_off_notice(self) -> CaseEvent | None:

@@ -417,6 +417,13 @@ def test_the_reply_channel_defaults_to_where_the_customer_wrote_last(ingest, cas
     ]
 
 
+def test_the_latest_customer_message_is_not_repeated_just_below_itself(case, agent):
+    html = page(agent, case)
+
+    assert "HomeHub flashing orange" in html[html.index('id="timeline"') :]
+    assert 'data-testid="latest-inbound"' not in html
+
+
 def test_the_latest_customer_message_stays_above_the_composer(ingest, case, neil, agent):
     ingest(author=neil, text="Still flashing!", sent_at=T0 + timedelta(hours=1))
     actions.add_note(case_id=case.pk, author=agent, text="Asked the hardware team.")
