@@ -752,8 +752,7 @@ CASE_URLS = [
     "case-reassign",
     "case-reassign-fields",
     "case-status",
-    "case-priority",
-    "case-tags",
+    "case-details",
     "case-spam",
 ]
 STAND_IN_ID = 987654321
@@ -858,6 +857,40 @@ class CasePage:
     def may_act(self) -> bool:
         """Whether the holder's actions (release, resolve, spam) are offered to this user."""
         return self.can_work and (not self.held_by_other or self.can_reassign)
+
+    @property
+    def shortcut_refusals(self) -> list[tuple[str, str]]:
+        """(key, sentence): what a case shortcut with nothing to press here says instead."""
+        case = self.case
+        if case.merged_into_id is not None:
+            into = case.merged_into_id
+            merged = f"Case #{case.pk} was merged into case #{into}; work on that one."
+            return [(key, merged) for key in "crnhe"]
+        if not self.can_work:
+            reader = f"You may read case #{case.pk}, but not work on it."
+            return [(key, reader) for key in "crnhe"]
+        refusals = []
+        if self.held_by_other:
+            holder = self.assignee_name
+            then = (
+                "Reassign it, or release it from them."
+                if self.can_reassign
+                else "Ask them, or a supervisor, to hand it over."
+            )
+            doings = [("c", "claim it"), ("r", "reply to it"), ("h", "hand it off")]
+            if not self.may_act:
+                doings.append(("e", "resolve it"))
+            refusals += [
+                (key, f"{holder} has case #{case.pk}, so you cannot {doing}. {then}")
+                for key, doing in doings
+            ]
+        if case.status == Case.Status.RESOLVED:
+            refusals.append(("e", f"Case #{case.pk} is resolved already."))
+        elif case.status == Case.Status.CLOSED:
+            refusals.append(
+                ("e", f"Case #{case.pk} is closed; the customer's next message opens a new one.")
+            )
+        return refusals
 
     @property
     def assignee_name(self) -> str:
