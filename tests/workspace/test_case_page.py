@@ -373,13 +373,14 @@ def test_handing_off_puts_the_holder_panel_where_the_composer_was(case, agent, o
 def test_taking_a_case_over_brings_the_composer_and_hand_off_back(case, agent, supervisor):
     actions.claim_case(case_id=case.pk, agent=agent)
 
-    response = client_for(supervisor).post(
-        url("case-reassign", case), {"to_user": supervisor.pk}, headers=HTMX
-    )
+    response = client_for(supervisor).post(url("case-release", case), headers=HTMX)
 
     html = response.content.decode()
     assert '<div id="reply-slot" hx-swap-oob="true">' in html and 'id="reply-form"' in html
-    assert '<div id="hand-off-slot" hx-swap-oob="true">' in html and 'id="hand-off"' in html
+    assert '<div id="hand-off-slot" hx-swap-oob="true">' in html
+    assert '<details id="hand-off" class="side-section" data-shortcut="h">' in html  # closed
+    slots = html[html.index('id="reply-slot"') : html.index('id="hand-off-slot"')]
+    assert "Released to the queue." not in slots  # the header's notice stays the header's
 
 
 def test_a_manager_reads_the_case_without_any_action(case, manager):
@@ -509,7 +510,7 @@ def test_the_latest_customer_message_is_not_repeated_just_below_itself(case, age
     html = page(agent, case)
 
     assert "HomeHub flashing orange" in html[html.index('id="timeline"') :]
-    assert 'data-testid="latest-inbound"' not in html
+    assert '<div id="latest-inbound" class="latest-inbound"></div>' in html  # hidden by CSS
 
 
 def test_the_latest_customer_message_stays_above_the_composer(ingest, case, neil, agent):
