@@ -308,12 +308,34 @@ def test_on_a_colleagues_case_an_agent_sees_who_holds_it_instead_of_the_composer
 
     panel = holder_panel(html)
     assert panel.startswith("Priya Shah has this case. Ask Priya Shah, or a supervisor, to hand")
-    assert "@priya notifies them" in panel
+    assert "Ask Priya Shah Adds an internal note that notifies them." in panel
     assert 'id="reply-form"' not in html and 'data-shortcut="r"' not in html
     assert 'id="hand-off"' not in html and 'id="reassign"' not in html
     assert 'id="note-form"' in html  # notes, priority and tags stay open to everyone
     assert 'name="status" disabled' in html
     assert "Priya Shah or a supervisor sets the status." in html
+
+
+def test_an_agent_asks_the_holder_for_the_case_with_a_note_that_notifies_them(
+    case, agent, other_agent
+):
+    actions.claim_case(case_id=case.pk, agent=other_agent)
+    html = page(agent, case)
+    ask = re.search(r'name="text" value="([^"]+)"', holder_form(html)).group(1)
+
+    response = client_for(agent).post(url("case-note", case), {"text": ask}, headers=HTMX)
+
+    assert 'role="status">Note added.</p>' in response.content.decode()
+    [notification] = Notification.objects.filter(recipient=other_agent)
+    assert notification.kind == "mentioned"
+    assert notification.text == (
+        f"Jo Lee mentioned you on case #{case.pk}: @priya Could you hand this case over to me?"
+    )
+
+
+def holder_form(html: str) -> str:
+    start = html.index('data-testid="holder-panel"')
+    return html[start : html.index("</form>", start)]
 
 
 def test_on_a_colleagues_case_a_supervisor_sees_reassign_instead_of_the_composer(
