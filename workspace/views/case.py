@@ -190,8 +190,8 @@ def case_reply(request: WorkspaceRequest, case_id: int) -> HttpResponse:
     _case(request, case_id)
     text = request.POST.get("text", "")
     # "Send unchanged" answers the confirmation prompt and carries the status chosen before.
-    unchanged = request.POST.get("send_unchanged", "")
-    then = request.POST.get("then") or (unchanged if unchanged in Case.Status.values else "")
+    confirmed = request.POST.get("send_unchanged", "")
+    then = request.POST.get("then") or (confirmed if confirmed in Case.Status.values else "")
     error, confirm = "", ""
     try:
         actions.reply_to_case(
@@ -200,7 +200,7 @@ def case_reply(request: WorkspaceRequest, case_id: int) -> HttpResponse:
             text=text,
             answering_id=_int(request.POST.get("answering_id")),
             canned_id=_int(request.POST.get("canned_id")),
-            send_unchanged=unchanged == "1" or unchanged in Case.Status.values,
+            send_unchanged=confirmed == "1" or confirmed in Case.Status.values,
             then_status=then,
         )
     except actions.CannedUnchanged as unchanged:
