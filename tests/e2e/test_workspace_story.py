@@ -209,7 +209,7 @@ def test_the_workspace_story(sign_in, sandbox, agent, other_agent, supervisor, s
     # The supervisor reassigns it back to Jo; Priya's open page follows.
     sam.page.reload()
     reassign = sam.page.locator("details#reassign")
-    reassign.locator("summary").click()
+    expect(reassign).to_have_attribute("open", "")  # open on a case someone else holds
     reassign.get_by_label("Reassign to").select_option(label="Jo Lee")
     reassign.get_by_role("button", name="Reassign").click()
     expect(reassign.get_by_role("status")).to_have_text("Reassigned.")
