@@ -207,12 +207,16 @@ def reply_to_case(
     answering_id: int | None = None,
     canned_id: int | None = None,
     send_unchanged: bool = False,
+    then_status: str = "",
 ) -> Message:
     """Send a reply as ``agent``. An unassigned case is claimed by the reply; a case someone
     else holds is refused (``CaseTaken``). A reply that is canned response ``canned_id``
     without an edit raises ``CannedUnchanged`` unless ``send_unchanged``. Raises
-    ``ReplyNotPossible`` as ``queue_reply``."""
+    ``ReplyNotPossible`` as ``queue_reply``. With ``then_status`` the case's status is then
+    set as ``set_status`` sets it, in the same transaction: a refused reply changes nothing."""
     _require(agent, "cases.work_case", "reply to customers")
+    if then_status:
+        _check_status(then_status)
     text = _plain(text)
     with transaction.atomic():
         case = _locked(case_id)
@@ -235,6 +239,8 @@ def reply_to_case(
                 actor=agent,
                 data={"to": agent.pk, "by_reply": True},
             )
+        if then_status:
+            set_status(case_id=case.pk, by=agent, status=then_status)
     return reply
 
 
@@ -296,11 +302,7 @@ def set_status(*, case_id: int, by: User, status: str) -> Case:
     """Open, set pending on the customer, or resolve. Only the holder (or a supervisor)
     changes the status of a held case: resolving it under them would lose their work."""
     _require(by, "cases.work_case", "change a case's status")
-    if status not in (Case.Status.OPEN, Case.Status.PENDING, Case.Status.RESOLVED):
-        raise ActionNotAllowed(
-            f"A case cannot be set to {str(status) or 'no status'!r} by hand; "
-            "set it open, pending on the customer or resolved."
-        )
+    _check_status(status)
     with transaction.atomic():
         case = _locked(case_id)
         if not by.has_perm("cases.reassign_case"):
@@ -314,12 +316,47 @@ def set_status(*, case_id: int, by: User, status: str) -> Case:
     return case
 
 
+def _check_status(status: str) -> None:
+    if status not in (Case.Status.OPEN, Case.Status.PENDING, Case.Status.RESOLVED):
+        choices = "open, pending on the customer or resolved"
+        raise ActionNotAllowed(
+            f"A case cannot be set to \u201c{status}\u201d by hand; set it {choices}."
+            if status
+            else f"Choose a status: {choices}."
+        )
+
+
+def update_case(
+    *,
+    case_id: int,
+    by: User,
+    status: str = "",
+    priority: str = "",
+    tags: Iterable[str] | None = None,
+) -> Case:
+    """Set status, priority and tags together, all or nothing, each through its own action
+    (so each change is recorded as it would be alone). An empty ``status`` or ``priority``, or
+    ``tags`` of None, leave that part as it is, and so does a status equal to the case's: who
+    may not change a held case's status can still save its priority and tags."""
+    with transaction.atomic():
+        case = _locked(case_id)
+        if status and status != case.status:
+            case = set_status(case_id=case_id, by=by, status=status)
+        if priority:
+            case = set_priority(case_id=case_id, by=by, priority=priority)
+        if tags is not None:
+            case = set_tags(case_id=case_id, by=by, names=tags)
+    return case
+
+
 def set_priority(*, case_id: int, by: User, priority: str) -> Case:
     """Anyone who works cases may raise or lower a case's priority, whoever holds it."""
     _require(by, "cases.work_case", "change a case's priority")
     if priority not in Case.Priority.values:
         raise ActionNotAllowed(
-            f"There is no priority {str(priority)!r}; choose low, normal, high or urgent."
+            f"There is no priority \u201c{priority}\u201d; choose low, normal, high or urgent."
+            if priority
+            else "Choose a priority: low, normal, high or urgent."
         )
     with transaction.atomic():
         case = _locked(case_id)

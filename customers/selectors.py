@@ -4,7 +4,8 @@ customer's history to compare with another's, and what links two customers."""
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, StringAgg, Subquery, Value
+from django.db.models.functions import Concat, Replace
 
 from careinbox.prepared import PreparedRead, columns, instance
 from channels.models import Platform
@@ -25,6 +26,15 @@ EVIDENCE_LABELS = {
     Kind.POSTCODE: "Postcode",
     Kind.CASE: "Case number",
 }
+# What a suggestion's evidence says matched, on its card.
+MATCHED = {
+    Kind.REFERENCE: "Same order or account number",
+    Kind.HANDLE: "Their X handle named in a message",
+    Kind.EMAIL: "Same email address",
+    Kind.PHONE: "Same phone number",
+    Kind.POSTCODE: "Same postcode area",
+    Kind.CASE: "Same case number",
+}
 # Shared values worth showing: a name alone is shown by the suggestion score, not here.
 SHARED_KINDS = [Kind.REFERENCE, Kind.EMAIL, Kind.PHONE, Kind.POSTCODE, Kind.CASE]
 
@@ -38,18 +48,82 @@ class EvidenceShown:
     def label(self) -> str:
         return EVIDENCE_LABELS.get(self.kind, self.kind.capitalize())
 
+    @property
+    def matched(self) -> str:
+        """What matched, in words: "Same phone number", "Similar name"."""
+        if self.kind == Kind.NAME:
+            # linking records "name ~ other name" for names alike but not equal.
+            return "Similar name" if " ~ " in self.value else "Same name"
+        return MATCHED.get(self.kind, self.label)
+
+
+def shown_handle(identity: Identity) -> str:
+    """How agents recognise an identity: @handle on X, the address for email."""
+    if identity.platform == Platform.EMAIL:
+        return identity.external_id
+    if identity.platform == Platform.X and identity.handle:
+        return f"@{identity.handle}"
+    return identity.handle or identity.display_name or identity.external_id
+
+
+@dataclass(frozen=True)
+class IdentityShown:
+    platform: str
+    platform_label: str  # "X", "Facebook", "Email"
+    handle: str  # as shown_handle gives it
+
+    @classmethod
+    def of(cls, identity: Identity) -> "IdentityShown":
+        return cls(identity.platform, Platform(identity.platform).label, shown_handle(identity))
+
 
 @dataclass(frozen=True)
 class SuggestionRow:
-    """An open suggestion seen from one customer: the other customer and the evidence."""
+    """An open suggestion seen from one customer: the other customer, where they write
+    from, and the evidence."""
 
     suggestion: MergeSuggestion
     other: Customer
     evidence: list[EvidenceShown]
+    identities: list[IdentityShown]
 
 
 def shown_evidence(suggestion: MergeSuggestion) -> list[EvidenceShown]:
     return [EvidenceShown(e["kind"], e["value"]) for e in suggestion.evidence]
+
+
+# An identity's fields, and identities, as one string in the suggestions' row, joined with
+# control characters that are first taken out of the fields.
+FIELD, RECORD = "\x1f", "\x1e"
+IDENTITY_FIELDS = ["platform", "handle", "display_name", "external_id"]
+
+
+def _field(name: str) -> Replace:
+    return Replace(Replace(F(name), Value(FIELD), Value("")), Value(RECORD), Value(""))
+
+
+def _identities_of(side: str) -> Subquery:
+    """The identities of the suggestion's ``side`` ("customer_a") as one string."""
+    parts: list[Any] = []
+    for name in IDENTITY_FIELDS:
+        parts += [Value(FIELD), _field(name)] if parts else [_field(name)]
+    joined = Concat(*parts)
+    return Subquery(
+        Identity.objects.filter(customer=OuterRef(side))
+        .values("customer")
+        .annotate(shown=StringAgg(joined, Value(RECORD)))
+        .values("shown")
+    )
+
+
+def _identities_from(shown: str | None) -> list["IdentityShown"]:
+    identities = []
+    for record in (shown or "").split(RECORD):
+        if record:
+            identity = Identity(**dict(zip(IDENTITY_FIELDS, record.split(FIELD), strict=True)))
+            identities.append(IdentityShown.of(identity))
+    # In the order of the customer card (not every database orders within an aggregate).
+    return sorted(identities, key=lambda i: (i.platform, i.handle))
 
 
 # The case page shows them on every view: compiled once (careinbox.prepared).
@@ -65,6 +139,8 @@ SHOWN_SUGGESTIONS = PreparedRead(
             *columns(MergeSuggestion),
             *columns(Customer, "customer_a__"),
             *columns(Customer, "customer_b__"),
+            identities_a=_identities_of("customer_a"),
+            identities_b=_identities_of("customer_b"),
         )
         .order_by("-score", "pk")[:SUGGESTIONS_SHOWN]
     ),
@@ -74,18 +150,17 @@ SHOWN_SUGGESTIONS = PreparedRead(
 
 def suggestion_rows(*, customer: Customer) -> list[SuggestionRow]:
     """The customer's open suggestions, best first, at most ``SUGGESTIONS_SHOWN``.
-    Holds the other customer's name and the evidence, never their messages. One query."""
+    Holds the other customer's name, identities and the evidence, never their messages. One
+    query."""
     rows = []
     for row in SHOWN_SUGGESTIONS.rows(customer_id=customer.pk):
         suggestion = instance(MergeSuggestion, row)
         assert suggestion is not None
-        other = instance(
-            Customer,
-            row,
-            "customer_b__" if suggestion.customer_a_id == customer.pk else "customer_a__",
-        )
+        side = "b" if suggestion.customer_a_id == customer.pk else "a"
+        other = instance(Customer, row, f"customer_{side}__")
         assert other is not None
-        rows.append(SuggestionRow(suggestion, other, shown_evidence(suggestion)))
+        identities = _identities_from(row[f"identities_{side}"])
+        rows.append(SuggestionRow(suggestion, other, shown_evidence(suggestion), identities))
     return rows
 
 

@@ -45,6 +45,7 @@ from channels.kinds import KINDS, kinds_on
 from channels.models import Platform
 from channels.x.length import reply_length
 from customers.models import Customer, Identity
+from customers.selectors import shown_handle
 from sla.models import Priority
 from staff.models import Team
 from staff.names import display_name, initials
@@ -509,15 +510,6 @@ def _marker(
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
-def shown_handle(identity: Identity) -> str:
-    """How agents recognise an identity: @handle on X, the address for email."""
-    if identity.platform == Platform.EMAIL:
-        return identity.external_id
-    if identity.platform == Platform.X and identity.handle:
-        return f"@{identity.handle}"
-    return identity.handle or identity.display_name or identity.external_id
-
-
 @dataclass(frozen=True)
 class IdentityCard:
     """How the customer appears on one platform, ready to print."""
@@ -764,8 +756,7 @@ CASE_URLS = [
     "case-reassign",
     "case-reassign-fields",
     "case-status",
-    "case-priority",
-    "case-tags",
+    "case-details",
     "case-spam",
 ]
 STAND_IN_ID = 987654321
@@ -843,8 +834,12 @@ class CasePage:
 
     @cached_property
     def latest_inbound(self) -> Entry | None:
+        """The customer's latest message, repeated above the composer; None when it is the
+        timeline's last message anyway, just above."""
         message = latest_inbound(self.timeline.messages)
-        return next((e for e in self.entries if e.message is message), None) if message else None
+        if message is None or message is self.timeline.messages[-1]:
+            return None
+        return next((e for e in self.entries if e.message is message), None)
 
     @cached_property
     def hand_off_notice(self) -> CaseEvent | None:
@@ -866,6 +861,40 @@ class CasePage:
     def may_act(self) -> bool:
         """Whether the holder's actions (release, resolve, spam) are offered to this user."""
         return self.can_work and (not self.held_by_other or self.can_reassign)
+
+    @property
+    def shortcut_refusals(self) -> list[tuple[str, str]]:
+        """(key, sentence): what a case shortcut with nothing to press here says instead."""
+        case = self.case
+        if case.merged_into_id is not None:
+            into = case.merged_into_id
+            merged = f"Case #{case.pk} was merged into case #{into}; work on that one."
+            return [(key, merged) for key in "crnhe"]
+        if not self.can_work:
+            reader = f"You may read case #{case.pk}, but not work on it."
+            return [(key, reader) for key in "crnhe"]
+        refusals = []
+        if self.held_by_other:
+            holder = self.assignee_name
+            then = (
+                "Reassign it, or release it from them."
+                if self.can_reassign
+                else "Ask them, or a supervisor, to hand it over."
+            )
+            doings = [("c", "claim it"), ("r", "reply to it"), ("h", "hand it off")]
+            if not self.may_act:
+                doings.append(("e", "resolve it"))
+            refusals += [
+                (key, f"{holder} has case #{case.pk}, so you cannot {doing}. {then}")
+                for key, doing in doings
+            ]
+        if case.status == Case.Status.RESOLVED:
+            refusals.append(("e", f"Case #{case.pk} is resolved already."))
+        elif case.status == Case.Status.CLOSED:
+            refusals.append(
+                ("e", f"Case #{case.pk} is closed; the customer's next message opens a new one.")
+            )
+        return refusals
 
     @property
     def assignee_name(self) -> str:

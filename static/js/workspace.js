@@ -33,9 +33,22 @@
     if (link) link.focus();
   }
 
+  // A case shortcut with nothing to press here (someone else holds the case, it is resolved
+  // already) says why in the case's alert region instead of doing nothing.
+  function refuse(key) {
+    const refusal = document.querySelector(`[data-shortcut-refusal="${key}"]`);
+    const region = document.getElementById("case-alert");
+    if (!refusal || !region) return false;
+    const sentence = document.createElement("p");
+    sentence.className = "error";
+    sentence.textContent = refusal.textContent;
+    region.replaceChildren(sentence);
+    return true;
+  }
+
   function press(key) {
     const target = document.querySelector(`[data-shortcut="${key}"]`);
-    if (!target) return false;
+    if (!target) return refuse(key);
     if (target.matches("input, textarea, select")) {
       target.focus();
     } else if (target.matches("details")) {

@@ -257,7 +257,7 @@ def test_only_the_holder_resolves_a_held_case(case, agent, other_agent, supervis
 
 
 def test_a_case_cannot_be_closed_by_hand(case, agent):
-    with pytest.raises(ActionNotAllowed, match="cannot be set to 'closed' by hand"):
+    with pytest.raises(ActionNotAllowed, match="cannot be set to \u201cclosed\u201d by hand"):
         actions.set_status(case_id=case.pk, by=agent, status=Case.Status.CLOSED)
 
 
@@ -270,6 +270,56 @@ def test_priority_tags_and_spam_are_recorded(case, agent):
     assert case.priority == "urgent" and case.spam
     assert sorted(case.tags.values_list("name", flat=True)) == ["homehub", "wifi"]
     assert kinds(case)[-3:] == ["priority_changed", "tags_changed", "marked_spam"]
+
+
+def test_status_priority_and_tags_are_updated_together_each_recorded(case, agent):
+    actions.claim_case(case_id=case.pk, agent=agent)
+
+    actions.update_case(
+        case_id=case.pk, by=agent, status="pending", priority="high", tags=["Router"]
+    )
+
+    case.refresh_from_db()
+    assert (case.status, case.priority) == ("pending", "high")
+    assert list(case.tags.values_list("name", flat=True)) == ["router"]
+    assert kinds(case)[-3:] == ["status_changed", "priority_changed", "tags_changed"]
+
+
+def test_an_update_refused_in_part_changes_nothing(case, agent, other_agent):
+    actions.claim_case(case_id=case.pk, agent=other_agent)
+    before = kinds(case)
+
+    with pytest.raises(CaseTaken, match="so you cannot change its status"):
+        actions.update_case(
+            case_id=case.pk, by=agent, status="resolved", priority="urgent", tags=["x"]
+        )
+    # The status as it is, left alone: a colleague's case takes priority and tags.
+    actions.update_case(case_id=case.pk, by=agent, status="open", priority="urgent")
+
+    case.refresh_from_db()
+    assert (case.status, case.priority, case.tags.count()) == ("open", "urgent", 0)
+    assert kinds(case) == [*before, "priority_changed"]
+
+
+def test_a_reply_then_sets_the_status(case, agent):
+    actions.reply_to_case(case_id=case.pk, agent=agent, text="Sorted.", then_status="resolved")
+
+    case.refresh_from_db()
+    assert (case.status, case.assignee) == ("resolved", agent)
+    assert case.messages.filter(direction="outbound", delivery_status="queued").count() == 1
+
+
+def test_a_refused_reply_sets_no_status(case, agent):
+    actions.claim_case(case_id=case.pk, agent=agent)
+
+    with pytest.raises(ReplyNotPossible):
+        actions.reply_to_case(case_id=case.pk, agent=agent, text=" ", then_status="resolved")
+    with pytest.raises(ActionNotAllowed, match="cannot be set to \u201cclosed\u201d by hand"):
+        actions.reply_to_case(case_id=case.pk, agent=agent, text="Hi", then_status="closed")
+
+    case.refresh_from_db()
+    assert case.status == "open"
+    assert not case.messages.filter(direction="outbound").exists()
 
 
 def test_a_case_folded_into_another_refuses_actions_and_points_on(case, agent, ingest):

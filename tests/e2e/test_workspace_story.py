@@ -115,7 +115,7 @@ def test_the_workspace_story(sign_in, sandbox, agent, other_agent, supervisor, s
     composer.fill(REPLY[:-1])
     composer.press_sequentially(REPLY[-1])  # typing: the live counter follows keystrokes
     expect(jo.page.get_by_test_id("reply-length")).to_have_text(f"{len(REPLY) + 4} / 280")
-    jo.page.get_by_role("button", name="Send reply").click()
+    jo.page.get_by_role("button", name="Send", exact=True).click()
     expect(jo.page.get_by_role("article", name="Reply from Jo Lee")).to_contain_text(REPLY)
     expect(jo.page.get_by_test_id("delivery")).to_have_text("Sent")
     # The composer is ready for the next reply, still on X.
@@ -209,7 +209,7 @@ def test_the_workspace_story(sign_in, sandbox, agent, other_agent, supervisor, s
     # The supervisor reassigns it back to Jo; Priya's open page follows.
     sam.page.reload()
     reassign = sam.page.locator("details#reassign")
-    reassign.locator("summary").click()
+    expect(reassign).to_have_attribute("open", "")  # open on a case someone else holds
     reassign.get_by_label("Reassign to").select_option(label="Jo Lee")
     reassign.get_by_role("button", name="Reassign").click()
     expect(reassign.get_by_role("status")).to_have_text("Reassigned.")

@@ -281,7 +281,8 @@ def test_an_agent_sees_the_composer_and_the_actions_but_not_reassign(case, agent
     html = page(agent, case)
 
     assert 'data-shortcut="c"' in html and ">Claim</button>" in html
-    assert 'data-shortcut="r"' in html and "Send reply" in html
+    assert 'data-shortcut="r"' in html and ">Send</button>" in html
+    assert ">Send and set pending</button>" in html and ">Send and resolve</button>" in html
     assert 'id="note-form" class="note-panel" data-shortcut="n"' in html
     assert 'id="hand-off" class="side-section" data-shortcut="h"' in html
     assert 'data-shortcut="e"' in html and ">Resolve</button>" in html
@@ -293,12 +294,123 @@ def test_a_supervisor_also_sees_reassign(case, supervisor):
     assert 'id="reassign"' in page(supervisor, case)
 
 
+def holder_panel(html: str) -> str:
+    start = html.index(">", html.index('data-testid="holder-panel"')) + 1
+    return text_of(html[start : html.index("</div>", start)]).strip()
+
+
+def test_on_a_colleagues_case_an_agent_sees_who_holds_it_instead_of_the_composer(
+    case, agent, other_agent
+):
+    actions.claim_case(case_id=case.pk, agent=other_agent)
+
+    html = page(agent, case)
+
+    panel = holder_panel(html)
+    assert panel.startswith("Priya Shah has this case. Ask Priya Shah, or a supervisor, to hand")
+    assert "Ask Priya Shah Adds an internal note that notifies them." in panel
+    assert 'id="reply-form"' not in html and 'data-shortcut="r"' not in html
+    assert 'id="hand-off"' not in html and 'id="reassign"' not in html
+    assert 'id="note-form"' in html  # notes, priority and tags stay open to everyone
+    assert 'name="status" disabled' in html
+    assert "Priya Shah or a supervisor sets the status." in html
+
+
+def test_an_agent_asks_the_holder_for_the_case_with_a_note_that_notifies_them(
+    case, agent, other_agent
+):
+    actions.claim_case(case_id=case.pk, agent=other_agent)
+    html = page(agent, case)
+    ask = re.search(r'name="text" value="([^"]+)"', holder_form(html)).group(1)
+
+    response = client_for(agent).post(url("case-note", case), {"text": ask}, headers=HTMX)
+
+    assert 'role="status">Note added.</p>' in response.content.decode()
+    [notification] = Notification.objects.filter(recipient=other_agent)
+    assert notification.kind == "mentioned"
+    assert notification.text == (
+        f"Jo Lee mentioned you on case #{case.pk}: @priya Could you hand this case over to me?"
+    )
+
+
+def holder_form(html: str) -> str:
+    start = html.index('data-testid="holder-panel"')
+    return html[start : html.index("</form>", start)]
+
+
+def test_on_a_colleagues_case_a_supervisor_sees_reassign_instead_of_the_composer(
+    case, agent, supervisor
+):
+    actions.claim_case(case_id=case.pk, agent=agent)
+
+    html = page(supervisor, case)
+
+    panel = holder_panel(html)
+    assert panel.startswith("Jo Lee has this case. Only the holder replies and hands it off.")
+    assert "Ask Jo Lee" not in panel
+    assert '<details id="reassign" class="side-section" open>' in html
+    assert 'id="reassign-user"' in html  # the colleagues are there at once
+    assert ">Release from Jo Lee</button>" in html
+    assert 'id="reply-form"' not in html and 'id="hand-off"' not in html
+
+
+def test_a_shortcut_with_nothing_to_press_says_why(case, agent, other_agent):
+    actions.claim_case(case_id=case.pk, agent=other_agent)
+
+    html = page(agent, case)
+
+    refusals = dict(re.findall(r'data-shortcut-refusal="(\w)">([^<]+)<', html))
+    claim = f"Priya Shah has case #{case.pk}, so you cannot claim it."
+    assert refusals["c"] == f"{claim} Ask them, or a supervisor, to hand it over."
+    assert refusals["r"].startswith(f"Priya Shah has case #{case.pk}, so you cannot reply to it.")
+    assert set(refusals) == {"c", "r", "h", "e"}
+    assert 'data-shortcut="c"' not in html
+
+
+def test_the_shortcut_to_resolve_a_resolved_case_says_it_is_resolved(case, agent):
+    actions.claim_case(case_id=case.pk, agent=agent)
+    actions.set_status(case_id=case.pk, by=agent, status="resolved")
+
+    html = page(agent, case)
+
+    assert f'data-shortcut-refusal="e">Case #{case.pk} is resolved already.<' in html
+    assert 'data-shortcut="e"' not in html
+
+
+def test_handing_off_puts_the_holder_panel_where_the_composer_was(case, agent, other_agent):
+    actions.claim_case(case_id=case.pk, agent=agent)
+
+    response = client_for(agent).post(
+        url("case-hand-off", case),
+        {"to_user": other_agent.pk, "note": "Over to you."},
+        headers=HTMX,
+    )
+
+    html = response.content.decode()
+    slot = html[html.index('<div id="reply-slot" hx-swap-oob="true">') :]
+    assert "Priya Shah has this case." in text_of(slot) and 'id="reply-form"' not in slot
+    assert 'role="status">Handed off.</p>' in html  # the hand-off's own panel says so
+
+
+def test_taking_a_case_over_brings_the_composer_and_hand_off_back(case, agent, supervisor):
+    actions.claim_case(case_id=case.pk, agent=agent)
+
+    response = client_for(supervisor).post(url("case-release", case), headers=HTMX)
+
+    html = response.content.decode()
+    assert '<div id="reply-slot" hx-swap-oob="true">' in html and 'id="reply-form"' in html
+    assert '<div id="hand-off-slot" hx-swap-oob="true">' in html
+    assert '<details id="hand-off" class="side-section" data-shortcut="h">' in html  # closed
+    slots = html[html.index('id="reply-slot"') : html.index('id="hand-off-slot"')]
+    assert "Released to the queue." not in slots  # the header's notice stays the header's
+
+
 def test_a_manager_reads_the_case_without_any_action(case, manager):
     html = page(manager, case)
 
     assert "HomeHub flashing orange" in html
     assert "Neil Carver" in html
-    for control in ("Claim", "Send reply", "Add note", "Hand off", "Resolve", "Mark as spam"):
+    for control in ("Claim", "Send", "Add note", "Hand off", "Resolve", "Mark as spam"):
         assert f">{control}</button>" not in html
     assert f'action="{url("case-claim", case)}"' not in html
 
@@ -312,8 +424,7 @@ ACTION_ROUTES = [
     "case-hand-off",
     "case-reassign",
     "case-status",
-    "case-priority",
-    "case-tags",
+    "case-details",
     "case-spam",
 ]
 
@@ -417,6 +528,13 @@ def test_the_reply_channel_defaults_to_where_the_customer_wrote_last(ingest, cas
     ]
 
 
+def test_the_latest_customer_message_is_not_repeated_just_below_itself(case, agent):
+    html = page(agent, case)
+
+    assert "HomeHub flashing orange" in html[html.index('id="timeline"') :]
+    assert '<div id="latest-inbound" class="latest-inbound"></div>' in html  # hidden by CSS
+
+
 def test_the_latest_customer_message_stays_above_the_composer(ingest, case, neil, agent):
     ingest(author=neil, text="Still flashing!", sent_at=T0 + timedelta(hours=1))
     actions.add_note(case_id=case.pk, author=agent, text="Asked the hardware team.")
@@ -463,6 +581,48 @@ def test_a_reply_after_a_reassignment_is_refused_and_the_text_kept(
     assert not Message.objects.filter(direction="outbound").exists()
 
 
+@pytest.mark.parametrize(
+    ("then", "status", "label"),
+    [("resolved", "resolved", "Resolved"), ("pending", "pending", "Pending on customer")],
+)
+def test_send_and_set_the_status_in_one_go(case, agent, then, status, label):
+    response = client_for(agent).post(
+        url("case-reply", case), {"text": "Fixed now, Neil.", "then": then}, headers=HTMX
+    )
+
+    case.refresh_from_db()
+    assert (case.status, case.assignee) == (status, agent)  # claimed by the reply, then set
+    reply = Message.objects.get(direction="outbound")
+    assert (reply.text, reply.delivery_status) == ("Fixed now, Neil. ^JL", "queued")
+    html = response.content.decode()
+    assert f'data-testid="case-status">{label}</span>' in html
+    assert f"Reply queued; the case is now {label.lower()}." in html
+    assert f"Jo Lee set the status: Open → {label}" in text_of(page(agent, case))
+
+
+def test_a_refused_reply_leaves_the_status_as_it_was(case, agent):
+    actions.claim_case(case_id=case.pk, agent=agent)
+
+    response = client_for(agent).post(
+        url("case-reply", case), {"text": "a" * 300, "then": "resolved"}, headers=HTMX
+    )
+
+    assert "shorten it by 24." in response.content.decode()
+    case.refresh_from_db()
+    assert case.status == "open"
+    assert not Message.objects.filter(direction="outbound").exists()
+
+
+def test_without_htmx_send_and_resolve_says_what_happened(case, agent):
+    response = client_for(agent).post(
+        url("case-reply", case), {"text": "Done.", "then": "resolved"}, follow=True
+    )
+
+    assert "Reply queued; the case is now resolved." in response.content.decode()
+    case.refresh_from_db()
+    assert case.status == "resolved"
+
+
 def test_a_reply_x_would_refuse_is_explained(case, agent):
     response = client_for(agent).post(url("case-reply", case), {"text": "a" * 300}, headers=HTMX)
 
@@ -507,6 +667,31 @@ def test_a_canned_response_sent_unchanged_asks_first_then_sends_on_confirmation(
         {"text": text, "canned_id": canned.pk, "send_unchanged": "1"},
         headers=HTMX,
     )
+    assert Message.objects.filter(direction="outbound").count() == 1
+
+
+def test_a_canned_response_confirmed_unchanged_keeps_send_and_resolve(case, agent, canned):
+    client = client_for(agent)
+    text = "Hi Neil, please restart the hub.\nJo Lee"
+
+    asked = client.post(
+        url("case-reply", case),
+        {"text": text, "canned_id": canned.pk, "then": "resolved"},
+        headers=HTMX,
+    )
+    assert 'value="resolved" class="primary">Send unchanged and resolve</button>' in (
+        asked.content.decode()
+    )
+    case.refresh_from_db()
+    assert case.status == "new"
+
+    client.post(
+        url("case-reply", case),
+        {"text": text, "canned_id": canned.pk, "send_unchanged": "resolved"},
+        headers=HTMX,
+    )
+    case.refresh_from_db()
+    assert case.status == "resolved"
     assert Message.objects.filter(direction="outbound").count() == 1
 
 
@@ -671,23 +856,86 @@ def test_resolving_from_the_header(case, agent):
     assert ">Reopen</button>" in response.content.decode()
 
 
-def test_priority_tags_and_spam_over_http(case, agent):
-    client = client_for(agent)
+def test_one_save_sets_status_priority_and_tags_each_in_the_history(case, agent):
+    actions.claim_case(case_id=case.pk, agent=agent)
 
-    client.post(url("case-priority", case), {"priority": "urgent"}, headers=HTMX)
-    client.post(url("case-tags", case), {"tags": "HomeHub, wifi ,"}, headers=HTMX)
-    response = client.post(url("case-spam", case), {"spam": "1"}, headers=HTMX)
+    response = client_for(agent).post(
+        url("case-details", case),
+        {"status": "pending", "priority": "urgent", "tags": "HomeHub, wifi ,"},
+        headers=HTMX,
+    )
 
     html = response.content.decode()
+    assert 'data-testid="case-status">Pending on customer</span>' in html
     assert 'data-testid="case-priority">Urgent</span>' in html
     assert '<span class="tag">homehub</span> <span class="tag">wifi</span>' in html
+    assert 'role="status">Case details saved.</p>' in html
+    history = text_of(page(agent, case))
+    assert "Jo Lee set the status: Open → Pending on customer" in history
+    assert "Jo Lee changed the priority: Normal → Urgent" in history
+    kinds = list(case.events.filter(actor=agent).values_list("kind", flat=True).order_by("pk"))
+    assert kinds[-3:] == ["status_changed", "priority_changed", "tags_changed"]
+
+
+def test_saving_the_details_unchanged_records_nothing(case, agent):
+    actions.claim_case(case_id=case.pk, agent=agent)
+    before = CaseEvent.objects.count()
+
+    client_for(agent).post(
+        url("case-details", case),
+        {"status": "open", "priority": "normal", "tags": ""},
+        headers=HTMX,
+    )
+
+    assert CaseEvent.objects.count() == before
+
+
+def test_an_agent_saves_priority_and_tags_of_a_colleagues_case_but_not_its_status(
+    case, agent, other_agent
+):
+    actions.claim_case(case_id=case.pk, agent=other_agent)
+    client = client_for(agent)
+
+    # The disabled status field is not sent: priority and tags are saved.
+    client.post(url("case-details", case), {"priority": "high", "tags": "vip"}, headers=HTMX)
+    # A status sent anyway is refused in a sentence, and nothing of the form is saved.
+    refused = client.post(
+        url("case-details", case),
+        {"status": "resolved", "priority": "low", "tags": "other"},
+        headers=HTMX,
+    )
+
+    assert (
+        f"Priya Shah has case #{case.pk}, so you cannot change its status. Ask them, or a "
+        "supervisor, to hand it over."
+    ) in refused.content.decode()
+    case.refresh_from_db()
+    assert (case.status, case.priority) == ("open", "high")
+    assert list(case.tags.values_list("name", flat=True)) == ["vip"]
+
+
+def test_spam_over_http(case, agent):
+    response = client_for(agent).post(url("case-spam", case), {"spam": "1"}, headers=HTMX)
+
+    html = response.content.decode()
     assert '<span class="spam-flag">Spam</span>' in html and ">Not spam</button>" in html
 
 
 def test_an_unknown_status_is_refused_in_words(case, agent):
     response = client_for(agent).post(url("case-status", case), {"status": "gone"}, headers=HTMX)
 
-    assert "A case cannot be set to &#x27;gone&#x27; by hand" in response.content.decode()
+    assert (
+        "A case cannot be set to \u201cgone\u201d by hand; set it open, pending on the "
+        "customer or resolved."
+    ) in response.content.decode()
+
+
+def test_a_status_left_empty_is_refused_in_words(case, agent):
+    response = client_for(agent).post(url("case-status", case), {"status": ""}, headers=HTMX)
+
+    assert (
+        "Choose a status: open, pending on the customer or resolved." in response.content.decode()
+    )
 
 
 # Attachments

@@ -74,7 +74,7 @@ def test_suggestions_show_the_other_customers_name_and_evidence_but_never_their_
     html = response.content.decode()
     assert response.status_code == 200
     assert "Harlow Household" in html
-    assert "Order or account number" in html and "AH-20931-UK" in html
+    assert "Same order or account number" in html and "AH-20931-UK" in html
     assert "Score 0.9" in html
     assert PRIVATE not in html and "engineer never came" not in html
     assert "Compare" in html and ">Merge</button>" in html and "Dismiss" in html
@@ -415,3 +415,47 @@ def test_the_suggestions_panel_costs_a_fixed_number_of_queries(
 
     with django_assert_max_num_queries(8):
         client.get(url("case-suggestions", pair.x_case.pk))
+
+
+def test_suggestions_of_the_same_name_say_where_each_writes_from_and_what_matched(
+    client, ingest, supervisor
+):
+    gordon = dict(display_name="Gordon Mackie")
+    on_x = ingest(
+        InboundFactory(
+            channel="x.dm",
+            author=AuthorFactory(handle="gmackie", **gordon),
+            sent_at=T0,
+            text="My router is dead, order AH-20931-UK",
+        )
+    ).message
+    ingest(
+        InboundFactory(
+            channel="facebook.message",
+            author=AuthorFactory(handle="gordon.mackie.77", **gordon),
+            sent_at=T0 + timedelta(hours=1),
+            text="Hello, router problem",
+        )
+    )
+    ingest(
+        InboundFactory(
+            channel="email",
+            author=AuthorFactory(external_id="gordon@example.org", handle="", **gordon),
+            sent_at=T0 + timedelta(hours=2),
+            text="About order AH-20931-UK: the router",
+        )
+    )
+    client.force_login(supervisor)
+
+    html = client.get(url("case-suggestions", on_x.case.pk)).content.decode()
+
+    cards = html.split('data-testid="suggestion"')[1:]
+    assert len(cards) == 2
+    shown = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", card)) for card in cards]
+    by_email = next(card for card in shown if "gordon@example.org" in card)
+    on_facebook = next(card for card in shown if "gordon.mackie.77" in card)
+    assert " Email gordon@example.org " in by_email
+    assert "Same order or account number AH-20931-UK" in by_email
+    assert "Same name gordon mackie" in by_email
+    assert " Facebook gordon.mackie.77 " in on_facebook
+    assert "Same name gordon mackie" in on_facebook and "AH-20931-UK" not in on_facebook

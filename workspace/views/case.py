@@ -83,7 +83,7 @@ def case_timeline(request: WorkspaceRequest, case_id: int) -> HttpResponse:
     context = {"case": case, "page": page, "oob": True}
     names = ["timeline", "header"]
     if page.can_work:
-        names += ["details", "latest", "reply_channel"]
+        names += ["details"] if page.held_by_other else ["details", "latest", "reply_channel"]
     return _fragments(request, names, context)
 
 
@@ -111,7 +111,8 @@ def _act(
     notice: str,
 ) -> HttpResponse:
     """Run one service and answer with ``fragment`` (and the header), or the refusal."""
-    _case(request, case_id)  # 404 for a case that does not exist, before any service looks for it
+    # 404 for a case that does not exist, before any service looks for it.
+    held_before = _page(request, _case(request, case_id)).held_by_other
     error = ""
     try:
         action()
@@ -142,6 +143,10 @@ def _act(
     # they always follow the case; a header button's refusal shows in the alert region, which
     # the timeline's polling leaves alone.
     names = ["header", "details", "alert"] if page.can_work else ["header", "alert"]
+    if page.can_work and page.held_by_other != held_before:
+        # The case changed hands: the composer gives way to the holder panel, or back. A
+        # hand-off keeps its own panel, saying it is done, until the page is left.
+        names += ["reply_slot"] if fragment == "hand_off" else ["reply_slot", "hand_off_slot"]
     if fragment not in names:
         names.append(fragment)
     response = _fragments(request, names, context)
@@ -184,6 +189,9 @@ def case_reply(request: WorkspaceRequest, case_id: int) -> HttpResponse:
     confirmation prompt instead of going out."""
     _case(request, case_id)
     text = request.POST.get("text", "")
+    # "Send unchanged" answers the confirmation prompt and carries the status chosen before.
+    confirmed = request.POST.get("send_unchanged", "")
+    then = request.POST.get("then") or (confirmed if confirmed in Case.Status.values else "")
     error, confirm = "", ""
     try:
         actions.reply_to_case(
@@ -192,7 +200,8 @@ def case_reply(request: WorkspaceRequest, case_id: int) -> HttpResponse:
             text=text,
             answering_id=_int(request.POST.get("answering_id")),
             canned_id=_int(request.POST.get("canned_id")),
-            send_unchanged=request.POST.get("send_unchanged") == "1",
+            send_unchanged=confirmed == "1" or confirmed in Case.Status.values,
+            then_status=then,
         )
     except actions.CannedUnchanged as unchanged:
         confirm = str(unchanged)
@@ -204,7 +213,7 @@ def case_reply(request: WorkspaceRequest, case_id: int) -> HttpResponse:
         if kept:
             messages.error(request, error or confirm + " Edit it, or send it from the page.")
         else:
-            messages.success(request, "Reply queued.")
+            messages.success(request, _reply_notice(then))
         return redirect("workspace:case-detail", case_id=case.pk)
     page = _page(request, case)
     context = {
@@ -214,6 +223,8 @@ def case_reply(request: WorkspaceRequest, case_id: int) -> HttpResponse:
         "error": error,
         "confirm": confirm,
         "text": text if kept else "",
+        "then": then if kept else "",
+        "notice": "" if kept else _reply_notice(then),
         "canned_id": request.POST.get("canned_id", "") if kept else "",
         "status": case_page.composer_status(
             answering=page.answering.message if page.answering else None,
@@ -224,6 +235,12 @@ def case_reply(request: WorkspaceRequest, case_id: int) -> HttpResponse:
     names = ["composer", "header"] if kept else ["composer", "header", "details", "presence_flag"]
     response = _fragments(request, names, context)
     return response if kept else trigger_client_event(response, "case-changed", {"id": case.pk})
+
+
+def _reply_notice(then: str) -> str:
+    if then in Case.Status.values:
+        return f"Reply queued; the case is now {Case.Status(then).label.lower()}."
+    return "Reply queued."
 
 
 @require_POST
@@ -344,27 +361,22 @@ def case_status(request: WorkspaceRequest, case_id: int) -> HttpResponse:
 
 @require_POST
 @worker_required
-def case_priority(request: WorkspaceRequest, case_id: int) -> HttpResponse:
-    priority = request.POST.get("priority", "")
+def case_details(request: WorkspaceRequest, case_id: int) -> HttpResponse:
+    """The side panel's one form: status, priority and tags, saved together. A status left
+    out (the field is disabled for who may not change it) stays as it is."""
+    tags = request.POST.get("tags")
     return _act(
         request,
         case_id,
-        lambda: actions.set_priority(case_id=case_id, by=request.user, priority=priority),
+        lambda: actions.update_case(
+            case_id=case_id,
+            by=request.user,
+            status=request.POST.get("status", ""),
+            priority=request.POST.get("priority", ""),
+            tags=None if tags is None else tags.split(","),
+        ),
         fragment="details",
-        notice="Priority changed.",
-    )
-
-
-@require_POST
-@worker_required
-def case_tags(request: WorkspaceRequest, case_id: int) -> HttpResponse:
-    names = request.POST.get("tags", "").split(",")
-    return _act(
-        request,
-        case_id,
-        lambda: actions.set_tags(case_id=case_id, by=request.user, names=names),
-        fragment="details",
-        notice="Tags saved.",
+        notice="Case details saved.",
     )
 
 
@@ -467,8 +479,7 @@ urlpatterns = [
         "cases/<int:case_id>/reassign/fields/", case_reassign_fields, name="case-reassign-fields"
     ),
     path("cases/<int:case_id>/status/", case_status, name="case-status"),
-    path("cases/<int:case_id>/priority/", case_priority, name="case-priority"),
-    path("cases/<int:case_id>/tags/", case_tags, name="case-tags"),
+    path("cases/<int:case_id>/details/", case_details, name="case-details"),
     path("cases/<int:case_id>/spam/", case_spam, name="case-spam"),
     path(
         "attachments/<int:attachment_id>/<str:download_key>/",
