@@ -169,11 +169,13 @@ def _fast_password_hashing(settings) -> None:
 @pytest.fixture
 def sign_in(browser, live_server, request, tmp_path) -> Iterator[Callable[[User], Desk]]:
     """``sign_in(user)``: a fresh browser context signed in through the login form, on the
-    inbox. On a failure, each open page's screenshot is saved under tmp_path."""
+    inbox (``width`` and ``password`` when not the defaults). On a failure, each open page's
+    screenshot is saved under tmp_path."""
     desks: list[Desk] = []
 
-    def open_desk(user: User) -> Desk:
-        context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT)
+    def open_desk(user: User, *, width: int = VIEWPORT["width"], password: str = PASSWORD) -> Desk:
+        viewport = {**VIEWPORT, "width": width}
+        context = browser.new_context(base_url=live_server.url, viewport=viewport)
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
         desk = Desk(user=user, page=page)
@@ -182,7 +184,7 @@ def sign_in(browser, live_server, request, tmp_path) -> Iterator[Callable[[User]
         page.on("pageerror", lambda exc: desk.page_errors.append(str(exc)))
         page.goto("/accounts/login/")
         page.get_by_label("Username").fill(user.get_username())
-        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(f"{live_server.url}/")
         desks.append(desk)
