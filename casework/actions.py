@@ -10,6 +10,7 @@ Role checks (may this user reassign at all?) are here too, not only in the views
 import re
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -21,6 +22,7 @@ from cases.models import CannedResponse, Case, CaseEvent, Message, SpamBlock, Ta
 from cases.services import change_status
 from casework import replies
 from casework.exceptions import ActionNotAllowed, CaseTaken
+from casework.tasks import offer_survey_task
 from notifications.models import Notification
 from notifications.services import notify
 from staff.models import Team
@@ -311,7 +313,17 @@ def set_status(*, case_id: int, by: User, status: str) -> Case:
             )
         if case.status != status:
             change_status(case, status, reason="Set by hand.", actor=by)
+            if status == Case.Status.RESOLVED:
+                _offer_survey_later(case.pk)
     return case
+
+
+def _offer_survey_later(case_id: int) -> None:
+    """After the commit, and a delay in which a case reopened at once is spared a survey."""
+    delay = settings.CAREINBOX_SURVEY_DELAY_MINUTES * 60
+    transaction.on_commit(
+        lambda: offer_survey_task.apply_async((case_id,), countdown=delay), robust=True
+    )
 
 
 def set_priority(*, case_id: int, by: User, priority: str) -> Case:

@@ -12,6 +12,7 @@ from workspace.views import (
     rules,
     setup,
     spam_list,
+    survey,
 )
 
 app_name = "workspace"
@@ -28,4 +29,5 @@ urlpatterns = [
     *setup.urlpatterns,
     *api_token.urlpatterns,
     *spam_list.urlpatterns,
+    *survey.urlpatterns,
 ]
