@@ -55,6 +55,9 @@ PROFILE_FIELDS = ["handle", "display_name", "follower_count", "avatar_url"]
 
 # The private channels a satisfaction survey goes on, and so may be answered on.
 SURVEY_CHANNELS = frozenset({"x.dm", "facebook.message", "email"})
+# A survey's time is our clock's, an answer's the platform's (to the second on X): an answer
+# may seem to come a little before the question.
+SURVEY_CLOCK_SKEW = timedelta(minutes=1)
 
 REOPEN_REASONS = {
     "reopened": "The customer wrote again within the reopen window.",
@@ -680,7 +683,7 @@ def find_survey_answers(batch: Batch) -> None:
                 and s.customer_id == item.identity.customer_id
                 and s.channel == item.inbound.channel
                 and s.channel_account_id == item.account.pk
-                and s.sent_at <= at <= s.sent_at + window
+                and s.sent_at - SURVEY_CLOCK_SKEW <= at <= s.sent_at + window
             ),
             None,
         )

@@ -2,12 +2,16 @@
 at most once per customer in the throttle's days, never on spam; answered by a short reply
 that reopens nothing."""
 
-from datetime import timedelta
+import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cases.models import Case, Message, Survey
+from cases.models import Case, CaseEvent, Message, Survey
 from casework import actions, surveys
+from channels.models import ChannelAccount
+from demo.connect import sandbox_x_account
+from intake.polling import poll_account
 from tests.conftest import NOW
 from tests.factories import AuthorFactory, InboundFactory
 
@@ -244,3 +248,70 @@ def test_a_page_answer_is_recorded_once(ingest, supervisor, clock):
     assert survey.score == 2
     with pytest.raises(surveys.SurveyNotFound):
         surveys.answer_survey(token="nope", score=3)
+
+
+# Through the platform sandbox and the real X client.
+
+SANDBOX_CUSTOMER = {"id": "431221750", "handle": "neilcarver", "name": "Neil Carver"}
+
+
+def sandbox_event(event_id, channel, text, *, ago):
+    at = (datetime.now(UTC) - ago).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return json.dumps(
+        {"id": event_id, "at": at, "channel": channel, "author": SANDBOX_CUSTOMER, "text": text}
+    )
+
+
+@pytest.fixture
+def x_account(sandbox):
+    fields = sandbox_x_account({"url": sandbox.url, "maildir": None, "smtp_port": None})
+    return ChannelAccount.objects.create(platform="x", **fields)
+
+
+@pytest.fixture
+def poll(sandbox, django_capture_on_commit_callbacks):
+    def poll(account, *lines):
+        sandbox.state.load(lines)
+        with django_capture_on_commit_callbacks(execute=True):
+            result = poll_account(account=account, force=True)
+        assert not result.failed, result.error
+        return Message.objects.filter(direction="inbound").order_by("-pk").first()
+
+    return poll
+
+
+@pytest.fixture
+def surveyed(x_account, poll, agent, sandbox, django_capture_on_commit_callbacks):
+    """A public complaint answered in public, resolved: the survey goes by direct message."""
+    complaint = poll(
+        x_account,
+        sandbox_event("t1", "x.mention", "@acme_care no broadband", ago=timedelta(minutes=30)),
+    )
+    actions.claim_case(case_id=complaint.case_id, agent=agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.reply_to_case(case_id=complaint.case_id, agent=agent, text="Fixed now, Neil")
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.set_status(case_id=complaint.case_id, by=agent, status=Case.Status.RESOLVED)
+    return Survey.objects.get(case=complaint.case_id)
+
+
+def test_the_survey_goes_by_direct_message_never_in_public(surveyed, sandbox):
+    sent = sandbox.state.sent("x")
+    assert [o.kind for o in sent] == ["x.tweet", "x.dm"]  # the agent's reply, the survey
+    dm = sent[1].payload
+    assert "How did we do?" in dm["text"]
+    assert "How did we do?" not in sent[0].payload["text"]
+    surveyed.message.refresh_from_db()
+    assert surveyed.message.delivery_status == Message.Delivery.SENT
+    replies = CaseEvent.objects.filter(case=surveyed.case, kind=CaseEvent.Kind.REPLY_SENT)
+    assert replies.count() == 1  # the agent's; the survey is no reply
+
+
+def test_a_polled_rating_answers_and_leaves_the_case_resolved(surveyed, poll, x_account):
+    answer = poll(x_account, sandbox_event("d9", "x.dm", "4 out of 5", ago=timedelta(0)))
+
+    surveyed.refresh_from_db()
+    case = Case.objects.get(pk=surveyed.case_id)
+    assert surveyed.score == 4 and surveyed.answer == answer
+    assert answer.case_id == case.pk and not answer.needs_reply
+    assert case.status == Case.Status.RESOLVED and case.awaiting_reply_since is None
