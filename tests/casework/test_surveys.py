@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from cases.export import export_cases
 from cases.models import Case, CaseEvent, Message, Survey
 from casework import actions, surveys
 from channels.models import ChannelAccount
@@ -315,3 +316,23 @@ def test_a_polled_rating_answers_and_leaves_the_case_resolved(surveyed, poll, x_
     assert surveyed.score == 4 and surveyed.answer == answer
     assert answer.case_id == case.pk and not answer.needs_reply
     assert case.status == Case.Status.RESOLVED and case.awaiting_reply_since is None
+
+
+def test_the_export_gives_each_case_its_survey(ingest, supervisor, clock):
+    author = AuthorFactory()
+    surveyed = write(ingest, author, "My bill is wrong", at=NOW)
+    resolve(surveyed.case_id, supervisor)
+    survey = surveys.offer_survey(case_id=surveyed.case_id)
+    write(ingest, author, "⭐⭐⭐⭐", at=NOW + timedelta(minutes=20))
+    write(ingest, AuthorFactory(), "Still waiting", at=NOW)
+
+    rows = {row["subject"]: row["survey"] for row in export_cases()}
+
+    assert rows == {
+        "My bill is wrong": {
+            "sent": survey.sent_at.isoformat(),
+            "answered": (NOW + timedelta(minutes=20)).isoformat(),
+            "score": 4,
+        },
+        "Still waiting": None,
+    }
