@@ -13,7 +13,7 @@ from casework import actions, surveys
 from channels.models import ChannelAccount
 from demo.connect import sandbox_x_account
 from intake.polling import poll_account
-from tests.conftest import NOW
+from tests.conftest import NOW, client_for
 from tests.factories import AuthorFactory, InboundFactory
 
 pytestmark = pytest.mark.django_db
@@ -336,3 +336,16 @@ def test_the_export_gives_each_case_its_survey(ingest, supervisor, clock):
         },
         "Still waiting": None,
     }
+
+
+def test_the_case_page_shows_the_survey_and_its_answer(ingest, supervisor, clock):
+    author = AuthorFactory()
+    message = write(ingest, author, "My bill is wrong", at=NOW)
+    resolve(message.case_id, supervisor)
+    surveys.offer_survey(case_id=message.case_id)
+    write(ingest, author, "5/5", at=NOW + timedelta(minutes=20))
+
+    page = client_for(supervisor).get(f"/cases/{message.case_id}/").content.decode()
+
+    assert "How did we do?" in page and '<span class="automated">survey</span>' in page
+    assert "Answer to the satisfaction survey: 5 of 5" in page
