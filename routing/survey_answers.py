@@ -155,7 +155,8 @@ _PUNCTUATION = re.compile(r"[\s!.,;:?¡¿…~\-\u2013\u2014()\"'“”«»。、
 
 def read_score(text: str) -> int | None:
     """The score from 1 to 5 that ``text`` gives, or None when it is not a rating alone."""
-    text = unicodedata.normalize("NFKC", text).replace("\ufe0f", "").strip().lower()
+    text = _without_signature(unicodedata.normalize("NFKC", text).replace("\ufe0f", ""))
+    text = text.strip().lower()
     if not text or len(text) > MAX_ANSWER_CHARS:
         return None
     text = _without_thanks(_PUNCTUATION.sub(" ", text).strip())
@@ -183,3 +184,12 @@ def _without_thanks(text: str) -> str:
         if text.startswith(thanks + " "):
             return text.removeprefix(thanks).strip()
     return text
+
+
+# A mail's signature: after the "-- " line (RFC 3676), or a phone's "Sent from my iPhone".
+_SIGNATURE = re.compile(r"^(?:-- ?$|sent from my |get outlook for )", re.IGNORECASE | re.MULTILINE)
+
+
+def _without_signature(text: str) -> str:
+    found = _SIGNATURE.search(text)
+    return text[: found.start()] if found else text

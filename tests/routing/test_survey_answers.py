@@ -40,6 +40,8 @@ from routing.survey_answers import read_score
         ("5, thanks!", 5),
         ("Thank you! 4/5", 4),
         ("gracias, excelente", 5),
+        ("5\n\nSent from my iPhone", 5),
+        ("4\n-- \nAnn Smith\n07700 900000 and a long signature line", 4),
     ],
 )
 def test_a_rating_alone_is_an_answer(reply, score):
@@ -62,6 +64,7 @@ def test_a_rating_alone_is_an_answer(reply, score):
         "I would give you 5 out of 5 for sure, great job team",
         "order AH-5",
         "great, but the kettle still leaks",
+        "5\n\nbut the fridge still leaks",
     ],
 )
 def test_anything_else_is_no_answer(reply):
