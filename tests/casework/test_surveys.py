@@ -10,6 +10,7 @@ import pytest
 from cases.export import export_cases
 from cases.models import Case, CaseEvent, Message, Survey
 from casework import actions, surveys
+from casework.merge import merge_customers
 from channels.models import ChannelAccount
 from demo.connect import sandbox_x_account
 from intake.polling import poll_account
@@ -349,3 +350,20 @@ def test_the_case_page_shows_the_survey_and_its_answer(ingest, supervisor, clock
 
     assert "How did we do?" in page and '<span class="automated">survey</span>' in page
     assert "Answer to the satisfaction survey: 5 of 5" in page
+
+
+def test_a_merged_customer_keeps_their_surveys_and_throttle(ingest, supervisor, clock):
+    x_author, mail_author = AuthorFactory(), AuthorFactory(external_id="bo@example.com")
+    tweeted = write(ingest, x_author, "My bill is wrong", at=NOW)
+    resolve(tweeted.case_id, supervisor)
+    survey = surveys.offer_survey(case_id=tweeted.case_id)
+    mailed = write(ingest, mail_author, "About my bill", at=NOW, channel="email")
+    resolve(mailed.case_id, supervisor)
+    merge_customers(source=tweeted.case.customer, target=mailed.case.customer)
+
+    assert surveys.offer_survey(case_id=mailed.case_id) is None  # one a month, merged too
+    answer = write(ingest, x_author, "5", at=NOW + timedelta(minutes=20))
+
+    survey.refresh_from_db()
+    assert survey.customer_id == mailed.case.customer_id
+    assert survey.score == 5 and survey.answer == answer
