@@ -317,6 +317,7 @@ class CaseEvent(models.Model):
         AUTO_ASSIGNED = "auto_assigned", "Assigned automatically"
         ERASED = "erased", "Customer erased"
         HIDDEN = "hidden_on_platform", "Hidden on the platform"
+        INCIDENT_UPDATE = "incident_update", "Incident update sent"
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=32, choices=Kind)

@@ -438,6 +438,12 @@ def _not_spam(case: Case, *, by: User) -> None:
 def render_canned(*, canned: CannedResponse, case: Case, agent: User) -> str:
     """The canned text with its placeholders filled in for this case; unknown placeholders
     stay as written, for the agent to see and fix."""
+    return fill_placeholders(text=canned.text, case=case, agent=agent)
+
+
+def fill_placeholders(*, text: str, case: Case, agent: User) -> str:
+    """A reply template's placeholders (``{first_name}``, ``{customer_name}``,
+    ``{agent_name}`` ...) filled in for this case; unknown ones stay as written."""
     name = case.customer.display_name.strip()
     agent_name = display_name(agent).strip()
     values = {
@@ -447,5 +453,5 @@ def render_canned(*, canned: CannedResponse, case: Case, agent: User) -> str:
         "agent_first_name": agent_name.split()[0] if agent_name else "",
         "case_number": str(case.pk),
     }
-    text = _plain(canned.text).strip()
+    text = _plain(text).strip()
     return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)

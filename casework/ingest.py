@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -117,6 +118,11 @@ class Item:
     @property
     def key(self) -> tuple[int, str]:
         return (self.account.pk, self.inbound.external_id)
+
+    @cached_property
+    def words(self) -> list[str]:
+        """The text's words as the repeat rules compare them (``spam.normalise``)."""
+        return spam.normalise(self.inbound.text)
 
 
 @dataclass
@@ -236,12 +242,21 @@ def resolve_identities(batch: Batch) -> None:
         (key for key in wanted if key not in found), key=lambda k: _platform_order(wanted[k])
     )
     if missing:
+        now = timezone.now()
         authors = {key: wanted[key].inbound for key in missing}
         customers = dict(
             zip(
                 missing,
                 Customer.objects.bulk_create(
-                    [Customer(display_name=_customer_name(authors[k].author)) for k in missing]
+                    [
+                        Customer(
+                            display_name=_customer_name(authors[k].author),
+                            # A customer since their first message, not since we stored it;
+                            # never later than now, whatever a platform's clock says.
+                            created_at=min(authors[k].sent_at, now),
+                        )
+                        for k in missing
+                    ]
                 ),
                 strict=True,
             )
@@ -523,7 +538,7 @@ def find_spam(batch: Batch) -> None:
                 sent_at__range=(start - window, end + window),
             )
             | Q(
-                text_fingerprint__in={spam.fingerprint(i.inbound.text) for i in items} - {""},
+                text_fingerprint__in={spam.fingerprint(i.words) for i in items} - {""},
                 sent_at__range=(start - day, end + day),
             )
             | Q(case__in=list(open_cases))
@@ -560,7 +575,7 @@ def find_spam(batch: Batch) -> None:
                 ("stored", m.pk),
                 writer.pk,
                 m.sent_at,
-                spam.shingles(m.text),
+                spam.shingles(spam.normalise(m.text)),
                 stored=True,
                 settled=settled,
                 trusted=trusted,
@@ -577,7 +592,7 @@ def find_spam(batch: Batch) -> None:
                 ("item", n),
                 identity.pk,
                 item.inbound.sent_at,
-                spam.shingles(item.inbound.text),
+                spam.shingles(item.words),
                 trusted=n in trusted_items,
                 promotes=spam.promotes(item.inbound.text),
             )
@@ -803,7 +818,7 @@ def _message(item: Item) -> Message:
         subject=inbound.subject,
         automated=inbound.automated,
         sentiment=item.sentiment,
-        text_fingerprint="" if inbound.automated else spam.fingerprint(inbound.text),
+        text_fingerprint="" if inbound.automated else spam.fingerprint(item.words),
         sent_at=inbound.sent_at,
         raw_payload=inbound.raw,
     )

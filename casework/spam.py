@@ -15,7 +15,6 @@ recent messages and the spam list once per batch and asks these rules about ever
 import hashlib
 import itertools
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
@@ -38,27 +37,27 @@ URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?:/\S
 DOMAIN = re.compile(r"(?:https?://)?((?:[\w-]+\.)+[a-z]{2,})(?=[/\s:?#)\]]|$)", re.I)
 MENTION = re.compile(r"(?<!\w)@\w+")
 WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?")
+# Anything but letters, digits and white space: punctuation, symbols, emoji, marks.
+NOT_WORD_OR_SPACE = re.compile(r"[^\w\s]|_")
 
 
 def normalise(text: str) -> list[str]:
     """The words of a text as compared for repeats: what the author wrote (not a mail's
     quoted history), lower case, without links, mentions, emoji and punctuation."""
     text = MENTION.sub(" ", URL.sub(" ", split_quoted(text)[0].lower()))
-    kept = "".join(c if unicodedata.category(c)[0] in "LNZ" else " " for c in text)
-    return WORD.findall(kept)
+    return WORD.findall(NOT_WORD_OR_SPACE.sub(" ", text))
 
 
-def shingles(text: str) -> frozenset[tuple[str, str]]:
-    """The text's word pairs; empty for a text too short to call a repeat."""
-    words = normalise(text)
+def shingles(words: Sequence[str]) -> frozenset[tuple[str, str]]:
+    """The word pairs of a text's words (``normalise``); empty for a text too short to call
+    a repeat."""
     if len(words) < MIN_WORDS:
         return frozenset()
     return frozenset(itertools.pairwise(words))
 
 
-def fingerprint(text: str) -> str:
-    """A hash of the text's words as compared for repeats; "" for a text too short."""
-    words = normalise(text)
+def fingerprint(words: Sequence[str]) -> str:
+    """A hash of a text's words (``normalise``); "" for a text too short."""
     if len(words) < MIN_WORDS:
         return ""
     return hashlib.sha256(" ".join(words).encode()).hexdigest()[:32]
@@ -161,6 +160,7 @@ PER_PERIOD = r"(?:(?:a|per|every|each|/)\s?(?:day|week|month|hour)|daily|weekly|
 LINK = _re(URL.pattern)
 PHONE = _re(r"\+?\d[\d\s().-]{8,}\d")
 OFF_PLATFORM = _re(r"\b(?:whats\s?app|telegram|wa\.me|inbox me|dm me|text me)\b")
+PROMOTING = (LINK, PHONE, OFF_PLATFORM, _re(MONEY))
 
 # Get-rich schemes: "Make $750 a day from home, no experience needed".
 MONEY_MAKING_PROMISE = _re(rf"\b(?:earn|make|making|earning|get paid)\b.{{0,20}}{MONEY}")
@@ -244,7 +244,7 @@ FAMILIES = (MONEY_SCHEME, AUDIENCE_SALE, FAKE_PRIZE, PITCH)
 
 def promotes(text: str) -> bool:
     """A link, a phone number, somewhere off the platform or a sum of money."""
-    return any(p.search(text) for p in (LINK, PHONE, OFF_PLATFORM, _re(MONEY)))
+    return any(p.search(text) for p in PROMOTING)
 
 
 def content_reason(text: str) -> str:

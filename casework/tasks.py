@@ -4,6 +4,7 @@ from django.utils import timezone
 from cases.services import compact_case_counts
 from casework import assignment, breaches, hiding, linking, praise, surveys
 from casework.delivery import due_replies, send_reply
+from casework.incident_posts import publish_post
 from channels.errors import TransientSendError
 
 
@@ -69,3 +70,12 @@ def offer_survey_task(case_id: int) -> None:
     survey = surveys.offer_survey(case_id=case_id)
     if survey is not None:
         send_reply_task.delay(survey.message_id)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=8)
+def post_incident_update_task(self, post_id: int) -> None:
+    """Posting an incident update queues this, one per account, after its commit."""
+    try:
+        publish_post(post_id=post_id)
+    except TransientSendError as exc:
+        raise self.retry(exc=exc, countdown=min(600, 5 * 2**self.request.retries)) from exc

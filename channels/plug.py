@@ -84,3 +84,11 @@ class PlatformChannel:
     # and their friends), given its platform id; None where the platform cannot. Raises
     # TransientSendError or PermanentSendError.
     hide: Callable[[ChannelAccount, str], None] | None = None
+    # Posts the brand's own public message from the account (a tweet, a post on the page),
+    # answering no one; returns its platform id. None where the platform has no public feed.
+    # Raises TransientSendError or PermanentSendError.
+    post_public: Callable[[ChannelAccount, str], str] | None = None
+    # Looks among the account's latest public posts for one with this text (an earlier
+    # attempt the platform accepted although its answer was lost); its id, or None. Raises
+    # TransientSendError when the platform cannot be read.
+    find_public: Callable[[ChannelAccount, str], str | None] | None = None

@@ -4,6 +4,7 @@ merges suggested on it."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from channels.models import Platform
 
@@ -13,7 +14,8 @@ class Customer(models.Model):
 
     display_name = models.CharField(max_length=200)
     notes = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # When they first wrote to us: ingest sets it to the time of their first message.
+    created_at = models.DateTimeField(default=timezone.now)
     # Set when this customer was merged into another: a tombstone kept for history.
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"

@@ -78,7 +78,11 @@ SANDBOX_ACCOUNTS: dict[str, Callable[[Fields], Fields]] = {
 
 
 def connect_sandbox(*, url: str) -> list[ChannelAccount]:
-    """Create or update one enabled channel account per platform, pointing at the sandbox."""
+    """Create or update one enabled channel account per platform, pointing at the sandbox.
+
+    Each account reads the sandbox from its beginning: a sandbox holds only the traffic it
+    was loaded with, so cursors kept from an earlier one would pass over it. What was stored
+    already is recognised by its platform ids and not stored again."""
     try:
         with urllib.request.urlopen(f"{url.rstrip('/')}/_sandbox/health", timeout=5) as answer:
             info = json.load(answer)
@@ -97,6 +101,7 @@ def connect_sandbox(*, url: str) -> list[ChannelAccount]:
                     "settings": fields["settings"],
                     "credentials": fields["credentials"],
                     "enabled": True,
+                    "poll_cursors": {},
                 },
             )
             accounts.append(account)

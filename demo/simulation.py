@@ -2,6 +2,10 @@
 person uses (``casework.actions``): claims, replies, hand-offs, pending and resolutions, so a
 newcomer's dashboards show a true history at once.
 
+They are users of their own ("Demo bot Ada", ``bot-ada``…), who cannot sign in, and they
+leave alone every case a person has touched: claimed, been handed, answered, noted or
+changed in any way. A person trying the demo works beside them, never against them.
+
 The agents act in the customers' time: the sample traffic carries the times the customers
 wrote, days ago, and an agent answers a message minutes or hours after it was sent, not when
 the demo happens to run. Each action runs under ``clock_at(t)``, which makes this thread's
@@ -28,9 +32,9 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.db import transaction
-from django.db.models import Count, IntegerField, Max, OuterRef, Subquery, Value
+from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -39,10 +43,18 @@ from casework import actions, breaches
 from casework.exceptions import ActionNotAllowed, CaseTaken, ReplyNotPossible
 from sla.models import SLAPolicy
 from staff import names, roles
+from staff.models import AgentProfile, Team
 
 logger = logging.getLogger(__name__)
 
 ACTIVE = [Case.Status.NEW, Case.Status.OPEN, Case.Status.PENDING]
+# The simulated agents: username, display name, signature. Agents, in the demo's team.
+BOTS = [
+    ("bot-ada", "Demo bot Ada", "^DA"),
+    ("bot-ben", "Demo bot Ben", "^DB"),
+    ("bot-cy", "Demo bot Cy", "^DC"),
+]
+BOT_USERNAMES = [username for username, _, _ in BOTS]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Median minutes to the first answer, by the platform the customer wrote on.
 MEDIAN_ANSWER_MINUTES = {"x": 15, "facebook": 40, "email": 90}
@@ -112,6 +124,29 @@ class ReplayClock:
         return min(replayed, _real_now())
 
 
+@transaction.atomic
+def ensure_bots(*, team: Team) -> list[User]:
+    """The simulated agents' users, created once: agents in ``team`` who cannot sign in."""
+    users = []
+    for username, display_name, signature in BOTS:
+        user, created = get_user_model().objects.get_or_create(username=username)
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        user.groups.add(Group.objects.get(name=roles.AGENT))
+        profile, _ = AgentProfile.objects.get_or_create(
+            user=user,
+            defaults={
+                "display_name": display_name,
+                "signature": signature,
+                "sign_off": f"Best wishes,\n{_called(display_name)}\nCare team",
+            },
+        )
+        profile.teams.add(team)
+        users.append(user)
+    return users
+
+
 def ensure_sla_policy() -> None:
     """Give an installation without SLA policies ``DEMO_POLICY``, around the clock, so the
     simulated agents' slow answers show as breaches. Call it before ingesting."""
@@ -154,10 +189,17 @@ def _latest(model: Any, field: str, **where: Any) -> Subquery:
     return Subquery(rows.values("case_id").annotate(at=Max(field)).values("at"))
 
 
-def case_states(case_ids: list[int] | None = None) -> list[CaseState]:
-    """The active cases the agents may work (not spam, not folded into another), or those of
-    ``case_ids``."""
-    cases = Case.objects.filter(status__in=ACTIVE, spam=False, merged_into__isnull=True)
+def case_states(*, bots: list[int], case_ids: list[int] | None = None) -> list[CaseState]:
+    """The active cases the ``bots`` (user ids) may work, or those of ``case_ids``: not spam,
+    not folded into another, held by nobody or a bot, and never acted on by anyone else."""
+    # Whoever is not a bot is a person; the system's own events have no actor.
+    touched = CaseEvent.objects.filter(actor__isnull=False).exclude(actor_id__in=bots)
+    cases = Case.objects.filter(
+        Q(assignee__isnull=True) | Q(assignee_id__in=bots),
+        status__in=ACTIVE,
+        spam=False,
+        merged_into__isnull=True,
+    ).exclude(pk__in=touched.values("case_id"))
     if case_ids is not None:
         cases = cases.filter(pk__in=case_ids)
     outbound = {"direction": Message.Direction.OUTBOUND}
@@ -243,11 +285,12 @@ class Staff:
 
     @classmethod
     def load(cls) -> "Staff":
-        """The active users with the agent and supervisor roles (not admins: they have
-        other work)."""
+        """The simulated agents (``BOTS``) that are active, with the agent or supervisor
+        role. People's logins are never among them."""
         users = (
             get_user_model()
             .objects.filter(
+                username__in=BOT_USERNAMES,
                 is_active=True,
                 is_superuser=False,
                 agent_profile__isnull=False,
@@ -265,6 +308,10 @@ class Staff:
             supervisors=supervisors,
             teams={u.pk: [t.pk for t in u.agent_profile.teams.all()] for u in workers},
         )
+
+    @property
+    def ids(self) -> list[int]:
+        return [u.pk for u in [*self.agents, *self.supervisors]]
 
     def user(self, user_id: int) -> User:
         return next(u for u in [*self.agents, *self.supervisors] if u.pk == user_id)
@@ -368,7 +415,7 @@ class Simulation:
         """Do every step due by ``until``, in time order, with the SLA breach check running
         before each, as beat runs it every minute. Returns what was done, by kind."""
         done: Counter = Counter()
-        states = case_states()
+        states = case_states(bots=self.staff.ids)
         load: Counter = Counter(s.assignee_id for s in states if s.assignee_id)
         due: list[tuple[datetime, int, Step]] = []
         for state in states:
@@ -377,7 +424,7 @@ class Simulation:
             _, _, step = heapq.heappop(due)
             done["sla_breached"] += _check_breaches(step.at)
             self._do(step, done, load)
-            fresh = case_states([step.case_id])
+            fresh = case_states(bots=self.staff.ids, case_ids=[step.case_id])
             if fresh:
                 self._push(due, self.next_step(fresh[0], load), until)
         done["sla_breached"] += _check_breaches(until)
@@ -389,7 +436,10 @@ class Simulation:
             heapq.heappush(due, (step.at, step.case_id, step))
 
     def _do(self, step: Step, done: Counter, load: Counter) -> None:
-        """Do the step; ``done`` and the agents' ``load`` (cases held) follow."""
+        """Do the step; ``done`` and the agents' ``load`` (cases held) follow. A case a
+        person touched since the step was planned is left to them."""
+        if not case_states(bots=self.staff.ids, case_ids=[step.case_id]):
+            return
         agent = self.staff.user(step.agent_id)
         try:
             if step.kind == "answer":
@@ -420,14 +470,14 @@ class Simulation:
                 load[step.to_user_id] += 1
         except (ActionNotAllowed, CaseTaken, ReplyNotPossible) as exc:
             logger.info("Simulated %s on case %s skipped: %s", step.kind, step.case_id, exc)
-            state = case_states([step.case_id])
+            state = case_states(bots=self.staff.ids, case_ids=[step.case_id])
             if state:
                 self.failed.add((step.case_id, state[0].last_action_at))
 
     def _answer(self, step: Step, agent: User, done: Counter) -> bool:
         """Reply, first claiming the case (or having a supervisor assign it) if nobody has
         it. Returns whether the agent took the case on."""
-        state = case_states([step.case_id])[0]
+        state = case_states(bots=self.staff.ids, case_ids=[step.case_id])[0]
         taking = state.assignee_id is None
         if taking:
             if step.triage_by is not None:
@@ -478,10 +528,15 @@ def _first_name(name: str) -> str:
     return name.split()[0] if name.strip() else "there"
 
 
+def _called(display_name: str) -> str:
+    """What a simulated agent calls themselves: "Ada" for "Demo bot Ada"."""
+    return display_name.split()[-1] if display_name.strip() else "the team"
+
+
 def _reply_text(state: CaseState, agent: User) -> str:
     """A short reply, different on every case and every time: X refuses duplicate posts."""
     customer = _first_name(state.customer_name)
-    me = _first_name(names.display_name(agent))
+    me = _called(names.display_name(agent))
     number = f"case {state.id}" + (f", update {state.replies}" if state.replies else "")
     if state.last_hand_off_at and (
         state.last_reply_at is None or state.last_hand_off_at > state.last_reply_at
@@ -496,5 +551,7 @@ def _reply_text(state: CaseState, agent: User) -> str:
 
 
 def _note(step: Step, staff: Staff) -> str:
-    to = names.display_name(staff.user(step.to_user_id)) if step.to_user_id else "the team"
-    return f"Over to {_first_name(to)}: the customer has our answer and needs a follow-up."
+    to = (
+        _called(names.display_name(staff.user(step.to_user_id))) if step.to_user_id else "the team"
+    )
+    return f"Over to {to}: the customer has our answer and needs a follow-up."

@@ -14,13 +14,10 @@ first resolution and breaches), which each event's transaction keeps in step; th
   exactly the cases the cell counts, so a figure and its list of cases always agree.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
@@ -38,23 +35,6 @@ Selection = dict[str, str]
 
 class BadSelection(ValueError):
     """A cases-behind query names no figure, or a value the figure does not have."""
-
-
-@contextmanager
-def without_jit() -> Iterator[None]:
-    """Within the block, PostgreSQL plans without JIT compilation. It compiles every plan
-    estimated above ``jit_above_cost`` with LLVM, and for these one-off report queries that
-    takes longer than running them: a second of the backlog's 1.4 s at 200,000 cases."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET jit = off")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("RESET jit")
 
 
 # Filters.

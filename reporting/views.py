@@ -53,15 +53,13 @@ DASHBOARD_PERMS = ("cases.view_dashboards", "cases.reassign_case")
 
 def dashboard_viewer_required(view: Callable) -> Callable:
     """Managers, supervisors and admins: ``view_dashboards`` or ``reassign_case``. Anonymous
-    visitors are sent to sign in; other users get 403. The view's queries run without JIT
-    (``figures.without_jit``)."""
+    visitors are sent to sign in; other users get 403."""
 
     @wraps(view)
     def check(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not any(request.user.has_perm(perm) for perm in DASHBOARD_PERMS):
             raise PermissionDenied
-        with figures.without_jit():
-            return view(request, *args, **kwargs)
+        return view(request, *args, **kwargs)
 
     return login_required(check)
 

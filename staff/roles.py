@@ -2,7 +2,7 @@
 
 - agent: works cases (claim, reply, note, hand off) in the queues of their teams.
 - supervisor: an agent who also reassigns anyone's cases, sees every team's queue, merges
-  customers and manages canned responses.
+  customers and manages canned responses and incidents.
 - manager: reads cases and sees the dashboards; changes nothing.
 - admin: everything above, plus channels, users, teams and settings in the admin site.
 
@@ -29,6 +29,8 @@ REASSIGN_CASE = "cases.reassign_case"
 VIEW_DASHBOARDS = "cases.view_dashboards"
 MANAGE_CANNED = "cases.change_cannedresponse"
 MANAGE_QUARANTINE = "intake.change_quarantinedpayload"
+# Confirming, dismissing and shaping incidents, and the banner about them: supervisors, admins.
+MANAGE_INCIDENTS = "incidents.change_incident"
 
 VIEW_CASES = [VIEW_CASE, "customers.view_customer", "cases.view_message"]
 WORK_CASES = [*VIEW_CASES, WORK_CASE]
@@ -39,6 +41,7 @@ SUPERVISE = [
     "cases.add_cannedresponse",
     MANAGE_CANNED,
     "cases.delete_cannedresponse",
+    MANAGE_INCIDENTS,
 ]
 ADMINISTER_APPS = {
     "incidents",

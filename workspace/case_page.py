@@ -413,6 +413,10 @@ def describe(event: CaseEvent, names: dict[int, str]) -> str:
         return (
             f"The spam message was hidden on {str(data.get('platform', 'the platform')).title()}"
         )
+    if kind == CaseEvent.Kind.INCIDENT_UPDATE:
+        what = "the closing update" if data.get("kind") == "closing" else "an update"
+        title = f" “{data['title']}”" if data.get("title") else ""
+        return f"{actor} sent {what} on incident #{data.get('incident')}{title}"
     return str(event.get_kind_display())
 
 

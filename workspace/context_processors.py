@@ -12,8 +12,9 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import SafeString
 
 from careinbox.prepared import PreparedRead, columns, instance
+from cases import inbox as case_inbox
 from notifications.models import Notification
-from staff import two_factor
+from staff import roles, two_factor
 from staff.models import AgentProfile
 from staff.names import display_name
 
@@ -57,6 +58,7 @@ NAV = {
     "dashboards": "reporting:dashboards",
     "agents": "workspace:agent-availability",
     "spam_list": "workspace:spam-list",
+    "incidents": "workspace:incident-list",
     "canned": "workspace:canned-list",
     "rules": "workspace:rule-list",
     "admin": "admin:index",
@@ -86,7 +88,19 @@ def workspace(request: HttpRequest) -> dict:
         "can_see_dashboards": user.has_perm("cases.view_dashboards")
         or user.has_perm("cases.reassign_case"),
         "can_manage_canned": user.has_perm("cases.change_cannedresponse"),
+        "can_manage_incidents": user.has_perm(roles.MANAGE_INCIDENTS),
         "can_manage_rules": user.has_perm("routing.change_routingrule"),
         "my_name": SimpleLazyObject(lambda: my_name(user)),
         "unread_notifications": SimpleLazyObject(lambda: unread_notifications(user)),
+        # The side bar's queues are drawn with the page; htmx refreshes them afterwards.
+        "queue_counts": SimpleLazyObject(lambda: case_inbox.queue_counts(user=user)),
+        "current_queue": SimpleLazyObject(lambda: current_queue(request, user)),
     }
+
+
+def current_queue(request: HttpRequest, user: User, *, shown_at: str = "") -> str:
+    """The queue the inbox shows, or "" on another page (nothing is marked current there).
+    ``shown_at``: the path of the page the queues are drawn on, if not this request's."""
+    if (shown_at or request.path) != reverse("workspace:inbox"):
+        return ""
+    return request.GET.get("queue") or case_inbox.home_queue_key(user=user)

@@ -6,6 +6,8 @@ from workspace.views import (
     canned,
     case,
     inbox,
+    incident_updates,
+    incidents,
     merge,
     notifications,
     privacy,
@@ -30,4 +32,6 @@ urlpatterns = [
     *api_token.urlpatterns,
     *spam_list.urlpatterns,
     *survey.urlpatterns,
+    *incidents.urlpatterns,
+    *incident_updates.urlpatterns,
 ]

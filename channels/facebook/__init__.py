@@ -25,4 +25,6 @@ CHANNEL = PlatformChannel(
     sender=Sender(send=sender.send, find_sent=sender.find_sent, check=check),
     probe=client.probe,
     hide=sender.hide_comment,
+    post_public=sender.post_on_page,
+    find_public=sender.find_on_page,
 )

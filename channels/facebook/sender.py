@@ -135,6 +135,44 @@ def hide_comment(account: ChannelAccount, comment_id: str) -> None:
         raise TransientSendError(f"Facebook's answer to hiding {comment_id} was {answer!r}.")
 
 
+def post_on_page(account: ChannelAccount, text: str) -> str:
+    """Publish ``text`` as a post on the brand's page (``POST /{page-id}/feed``); returns the
+    post's Graph id. Raises ``PermanentSendError`` when Graph refuses it,
+    ``TransientSendError`` when Graph may take it later."""
+    page = _page(account)
+    try:
+        answer = page.graph.put_object(page.id, "feed", message=text)
+    except facebook.GraphAPIError as exc:
+        raise PermanentSendError(f"Facebook refused the page post: {exc.message}") from exc
+    except RateLimited as exc:
+        raise SendRateLimited(
+            f"The page post waits for Facebook: {exc}", retry_at=exc.retry_at
+        ) from exc
+    except FetchError as exc:
+        raise TransientSendError(f"The page post could not reach Facebook: {exc}") from exc
+    value = answer.get("id") if isinstance(answer, dict) else None
+    if not isinstance(value, str) or not value:
+        raise TransientSendError(f"Facebook's answer to the page post has no id: {answer!r}.")
+    return value
+
+
+def find_on_page(account: ChannelAccount, text: str) -> str | None:
+    """The Graph id of a post of the page's own with exactly this text, among the latest in
+    its feed, or None. Raises ``TransientSendError`` when Graph cannot be read."""
+    page = _page(account)
+    try:
+        answer = page.graph.get_connections(page.id, "feed", fields="id,message,from", limit=25)
+    except (facebook.GraphAPIError, FetchError) as exc:
+        raise TransientSendError(
+            f"Could not check the page for the post already made: {exc}"
+        ) from exc
+    posts = answer.get("data") if isinstance(answer, dict) else None
+    for post in posts if isinstance(posts, list) else ():
+        if isinstance(post, dict) and _is_page_reply(post, page.id, text):
+            return str(post["id"])
+    return None
+
+
 def find_sent(account: ChannelAccount, reply: OutboundReply) -> str | None:
     """The Graph id of a reply already posted for ``reply``: a page comment or message with
     exactly its text, in its thread, after the message it answers. None if there is none."""

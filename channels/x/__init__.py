@@ -16,4 +16,6 @@ CHANNEL = PlatformChannel(
     poll=client.poll,
     sender=Sender(send=sender.send, find_sent=sender.find_sent, check=check),
     probe=client.probe,
+    post_public=sender.post_public,
+    find_public=sender.find_public,
 )

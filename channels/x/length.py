@@ -105,10 +105,11 @@ def reply_length(text: str, *, channel: str) -> tuple[int, int]:
 
 
 def validate_reply_text(text: str, *, channel: str = "x.mention") -> None:
-    """Raise ``ReplyTooLong`` if X would refuse ``text`` (signature included) on ``channel``."""
+    """Raise ``ReplyTooLong`` if X would refuse ``text`` (signature included) on ``channel``
+    (``x.mention``, ``x.dm``, or ``x.post`` for a tweet answering no one)."""
     length, limit = reply_length(text, channel=channel)
     if length > limit:
-        what = "direct message" if channel == "x.dm" else "reply"
+        what = {"x.dm": "direct message", "x.mention": "reply"}.get(channel, "post")
         raise ReplyTooLong(length, limit, what=what)
 
 

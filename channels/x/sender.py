@@ -13,7 +13,7 @@ import tweepy
 from channels.errors import FetchError, PermanentSendError, SendRateLimited, TransientSendError
 from channels.models import ChannelAccount
 from channels.plug import OutboundReply
-from channels.x.client import XApi, reset_time
+from channels.x.client import TWEET_FIELDS, XApi, reset_time
 from channels.x.length import url_spans, validate_reply_text
 
 # How far back find_sent reads the brand's tweets or the DM conversation, in pages of 100.
@@ -29,13 +29,13 @@ def send(account: ChannelAccount, reply: OutboundReply) -> str:
     validate_reply_text(reply.text, channel=reply.channel)
     api = XApi(account)
     if reply.channel == "x.mention":
-        with _sending(reply, "reply tweet"):
+        with _sending(f"reply tweet for reply {reply.message_id}"):
             answer = api.client.create_tweet(
                 text=reply.text, in_reply_to_tweet_id=reply.in_reply_to, user_auth=api.user_auth
             )
         return _created_id(answer, "id", reply)
     if reply.channel == "x.dm":
-        with _sending(reply, "direct message"):
+        with _sending(f"direct message for reply {reply.message_id}"):
             answer = api.client.create_direct_message(
                 participant_id=reply.recipient, text=reply.text, user_auth=api.user_auth
             )
@@ -92,31 +92,58 @@ def _find_direct_message(api: XApi, reply: OutboundReply) -> str | None:
     return None
 
 
+def post_public(account: ChannelAccount, text: str) -> str:
+    """Tweet ``text`` from the brand's account, in answer to no one; returns the tweet's id.
+
+    Raises ``PermanentSendError`` for what X refuses (too long, or the same text as a tweet
+    the brand already posted) and ``TransientSendError`` when X is unavailable, slow or
+    rate-limiting.
+    """
+    validate_reply_text(text, channel="x.post")
+    api = XApi(account)
+    with _sending("tweet"):
+        answer = api.client.create_tweet(text=text, user_auth=api.user_auth)
+    data = answer.get("data") if isinstance(answer, dict) else None
+    value = data.get("id") if isinstance(data, dict) else None
+    if not isinstance(value, str) or not value:
+        raise TransientSendError("X accepted the tweet without giving its id.")
+    return value
+
+
+def find_public(account: ChannelAccount, text: str) -> str | None:
+    """The id of a tweet of the brand's with this text answering no one, among its latest
+    100, or None. Raises ``TransientSendError`` when X cannot be read."""
+    api = XApi(account)
+    wanted = _comparable(text)
+    try:
+        answer = api.client.get_users_tweets(
+            api.brand_id(), max_results=100, tweet_fields=TWEET_FIELDS, user_auth=api.user_auth
+        )
+    except (tweepy.TweepyException, requests.RequestException, FetchError) as exc:
+        raise TransientSendError(f"Could not check X for the tweet already posted: {exc}") from exc
+    for tweet in _data(answer if isinstance(answer, dict) else {}):
+        if not tweet.get("referenced_tweets") and _same(tweet, wanted):
+            return str(tweet["id"])
+    return None
+
+
 @contextmanager
-def _sending(reply: OutboundReply, what: str) -> Iterator[None]:
+def _sending(what: str) -> Iterator[None]:
     try:
         yield
     except tweepy.TooManyRequests as exc:
         retry_at = reset_time(exc.reset_time)
         raise SendRateLimited(
-            f"X rate-limited the {what} for reply {reply.message_id} until "
-            f"{retry_at:%H:%M:%S %Z}.",
-            retry_at=retry_at,
+            f"X rate-limited the {what} until {retry_at:%H:%M:%S %Z}.", retry_at=retry_at
         ) from exc
     except tweepy.TwitterServerError as exc:
-        raise TransientSendError(
-            f"X could not take the {what} for reply {reply.message_id} now: {exc}"
-        ) from exc
+        raise TransientSendError(f"X could not take the {what} now: {exc}") from exc
     except tweepy.HTTPException as exc:
         messages = "; ".join(exc.api_messages) or str(exc)
-        raise PermanentSendError(
-            f"X refused the {what} for reply {reply.message_id}: {messages}"
-        ) from exc
+        raise PermanentSendError(f"X refused the {what}: {messages}") from exc
     except requests.RequestException as exc:
         # A timeout may come after X posted it; the retry asks find_sent first.
-        raise TransientSendError(
-            f"Sending the {what} for reply {reply.message_id} to X failed: {exc}"
-        ) from exc
+        raise TransientSendError(f"Sending the {what} to X failed: {exc}") from exc
 
 
 def _created_id(answer: Any, key: str, reply: OutboundReply) -> str:

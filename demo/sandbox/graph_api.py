@@ -127,6 +127,9 @@ def page_of(state: SandboxState) -> Page:
                 _attach_comment(
                     page, sent.payload["id"], thread, dict(PAGE), sent.payload["message"], at
                 )
+        elif sent.kind == "facebook.page_post":
+            post_id = sent.payload["id"]
+            page.posts[post_id] = Post(post_id, dict(PAGE), sent.payload["message"], at)
         elif sent.kind == "facebook.message":
             conversation = page.conversations[sent.payload["conversation_id"]]
             page.messages[sent.payload["id"]] = Message(
@@ -154,7 +157,7 @@ def _author(event: SandboxEvent) -> dict[str, str]:
 
 
 def _add_post(page: Page, event: SandboxEvent) -> None:
-    post_id = f"{PAGE_ID}_{813000000000000 + event.seq}"
+    post_id = f"{PAGE_ID}_{_digits(f'post:{event.id}')}"
     page.posts[post_id] = Post(post_id, _author(event), event.data["text"], event.at)
     page.graph_ids[event.id] = post_id
 
@@ -174,7 +177,7 @@ def _add_comment(page: Page, event: SandboxEvent) -> None:
     if thread is None:
         return  # nothing on the page for it to sit under
     comment_id = _attach_comment(
-        page, None, thread, _author(event), event.data["text"], event.at, event.seq
+        page, None, thread, _author(event), event.data["text"], event.at, event.id
     )
     page.graph_ids[event.id] = comment_id
 
@@ -186,12 +189,12 @@ def _attach_comment(
     author: dict[str, str],
     message: str,
     at: datetime,
-    seq: int = 0,
+    event_id: str = "",
 ) -> str:
     if isinstance(thread, Comment) and thread.parent:
         thread = page.comments[thread.parent]  # Facebook threads are two levels deep
     post = page.posts[thread.post] if isinstance(thread, Comment) else thread
-    comment_id = comment_id or f"{post.id.split('_')[-1]}_{922000000000000 + seq}"
+    comment_id = comment_id or f"{post.id.split('_')[-1]}_{_digits(f'comment:{event_id}')}"
     parent = thread.id if isinstance(thread, Comment) else None
     page.comments[comment_id] = Comment(comment_id, post.id, parent, author, message, at)
     post.comments.append(comment_id)
@@ -631,6 +634,23 @@ def feed(request: Request, render: Renderer) -> dict[str, Any] | None:
     return render.listing(
         PAGE_ID, "feed", ids, args, _edge_spec(request), nested=False, faults=True
     )
+
+
+@graph_route("POST", rf"/{_NODE}/feed")
+def publish_post(request: Request, render: Renderer) -> dict[str, Any]:
+    """The page publishing a post of its own, which then leads its feed."""
+    if request.params["node"] not in ("me", PAGE_ID):
+        raise unknown_object(request.params["node"], "post")
+    message = (request.arg("message") or "").strip()
+    if not message:
+        raise GraphError("(#100) Missing message or attachment", 100)
+    post_id = f"{PAGE_ID}_{977000000000000 + next(_SENT)}"
+    request.state.record(
+        platform="facebook",
+        kind="facebook.page_post",
+        payload={"id": post_id, "message": request.arg("message")},
+    )
+    return {"id": post_id}
 
 
 @graph_route("GET", rf"/{_NODE}/conversations")

@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 
@@ -14,7 +14,7 @@ from typing import Any
 class SandboxEvent:
     """One customer event of the sample format, without its ``truth`` labels."""
 
-    seq: int  # position in time order, from 1; platform modules derive their ids from it
+    seq: int  # position in time order, from 1
     data: dict[str, Any]
     at: datetime
 
@@ -100,13 +100,17 @@ class SandboxState:
         *,
         speed: float = 0.0,
         rebase_to: datetime | None = None,
+        replay: str = "",
     ) -> int:
         """Add sample events and restart the replay clock at the earliest of them.
 
         ``speed`` 0 shows every event at once; a positive speed replays them that many times
-        faster than they happened. ``rebase_to`` moves the events by whole weeks so the last
-        one falls in the week before that time (weekdays and hours stay as they were), which
-        keeps the platforms' reply windows open in a demo. Returns how many were added.
+        faster than they happened. ``rebase_to`` moves the events so the last one happens at
+        that time: every one is in the past and the latest are recent, so ages read true and
+        the platforms' reply windows (a day on Messenger) are open for them. ``replay`` names
+        this loading: it is added to every event id (and to the ids events reply to), so the
+        same traffic loaded again reaches the platforms as new posts, messages and mails.
+        Returns how many were added.
         """
         loaded = []
         for line in lines:
@@ -114,17 +118,21 @@ class SandboxState:
                 continue
             data = json.loads(line)
             data.pop("truth", None)
+            if replay:
+                data["id"] = f"{data['id']}-{replay}"
+                if data.get("reply_to"):
+                    data["reply_to"] = f"{data['reply_to']}-{replay}"
             loaded.append(data)
         if rebase_to is not None and loaded:
             last = max(datetime.fromisoformat(d["at"]) for d in loaded)
-            offset = timedelta(weeks=max(0, (rebase_to - last) // timedelta(weeks=1)))
+            offset = rebase_to - last
             for data in loaded:
                 shifted = datetime.fromisoformat(data["at"]) + offset
                 data["at"] = shifted.isoformat().replace("+00:00", "Z")
         with self.lock:
             known = {e.id for e in self.events}
             merged = [e.data for e in self.events] + [d for d in loaded if d["id"] not in known]
-            merged.sort(key=lambda d: (d["at"], d["id"]))
+            merged.sort(key=lambda d: (datetime.fromisoformat(d["at"]), d["id"]))
             self.events = [
                 SandboxEvent(seq=i, data=d, at=datetime.fromisoformat(d["at"]))
                 for i, d in enumerate(merged, start=1)

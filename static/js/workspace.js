@@ -3,6 +3,17 @@
 (function () {
   "use strict";
 
+  // On narrow screens the CSS folds the queues and the inbox filters away behind a button
+  // ([data-fold], naming what it opens in aria-controls), only where this script runs.
+  document.documentElement.classList.add("scripted");
+  document.addEventListener("click", (event) => {
+    const toggle = event.target.closest("[data-fold]");
+    if (!toggle) return;
+    const folded = document.getElementById(toggle.getAttribute("aria-controls"));
+    const open = folded.classList.toggle("is-open");
+    toggle.setAttribute("aria-expanded", String(open));
+  });
+
   function typing(target) {
     return target.closest("input, textarea, select, [contenteditable='true']") !== null;
   }

@@ -35,6 +35,24 @@ def test_first_message_creates_customer_identity_and_case(ingest):
     assert [e.kind for e in case.events.order_by("pk")] == ["created", "message_received"]
 
 
+def test_a_new_customer_is_a_customer_since_their_first_message(ingest):
+    days_ago = timezone.now() - timedelta(days=3)
+    author = AuthorFactory()
+    ingest(InboundFactory(author=author, sent_at=days_ago))
+    ingest(InboundFactory(author=author, sent_at=days_ago + timedelta(hours=1)))
+
+    customer = Customer.objects.get()
+    assert customer.created_at == days_ago
+
+
+def test_a_customer_is_never_since_the_future(ingest):
+    now = timezone.now()
+
+    ingest(InboundFactory(sent_at=now + timedelta(days=1)))
+
+    assert now <= Customer.objects.get().created_at < now + timedelta(minutes=1)
+
+
 def test_every_message_of_a_customer_lands_in_their_one_active_case(ingest):
     author = AuthorFactory()
     first = ingest(InboundFactory(author=author, channel="x.mention"))

@@ -1,5 +1,6 @@
-"""The demo's simulated agents: they work the sample traffic through the agents' actions, in
-the customers' time, and the platforms receive their replies."""
+"""The demo's simulated agents: users of their own who work the sample traffic through the
+agents' actions, in the customers' time, leave alone what a person touched, and the platforms
+receive their replies."""
 
 import io
 import threading
@@ -11,9 +12,10 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from cases.models import Case, CaseEvent, Message
+from casework import actions
 from demo.sample import DEMO_TRAFFIC
 from demo.sandbox import mail
-from demo.simulation import Simulation, clock_at, ensure_sla_policy
+from demo.simulation import BOT_USERNAMES, Simulation, clock_at, ensure_bots, ensure_sla_policy
 from sla.models import SLAPolicy
 from staff.models import AgentProfile, Team
 
@@ -25,11 +27,13 @@ EVENTS = 70
 
 @pytest.fixture
 def polled(sandbox, agent, other_agent, supervisor):
-    """The start of the sample week, moved to last week as the demo does, polled from the
-    sandbox by the real clients; Jo and Priya (agents) and Sam (supervisor) in one team."""
+    """The start of the sample week, ending now as the demo has it, polled from the sandbox
+    by the real clients; the demo's bots, Jo and Priya (agents) and Sam (supervisor) in one
+    team."""
     team = Team.objects.create(name="Care team")
     for user in (agent, other_agent, supervisor):
         AgentProfile.objects.get(user=user).teams.add(team)
+    ensure_bots(team=team)
     ensure_sla_policy()
     lines = DEMO_TRAFFIC.read_bytes().splitlines()[:EVENTS]
     sandbox.state.load(lines, rebase_to=timezone.now())
@@ -46,7 +50,6 @@ def test_agents_work_the_week_through_the_agents_actions(polled):
 
     counts = {kind: CaseEvent.objects.filter(kind=kind).count() for kind in CaseEvent.Kind}
     assert counts["claimed"] == done["claimed"] > 0
-    assert counts["reassigned"] == done["reassigned"] > 0
     assert counts["handed_off"] == done["handed_off"] > 0
     assert counts["reply_sent"] == done["replied"] > 10
     resolved = CaseEvent.objects.filter(kind="status_changed", data__to="resolved").count()
@@ -54,6 +57,10 @@ def test_agents_work_the_week_through_the_agents_actions(polled):
     assert done["pending"] > 0
     # Some answers came too late for the demo's policy.
     assert counts["sla_breached"] == done["sla_breached"] > 0
+    # Only the bots acted, never a person's login, and they sign as themselves.
+    actors = CaseEvent.objects.filter(actor__isnull=False).values_list("actor__username")
+    assert {username for (username,) in actors} == set(BOT_USERNAMES)
+    assert Message.objects.filter(direction="outbound", text__regex=r"(Ada|Ben|Cy) here").exists()
     # Every reply reached its platform, and the sandbox received each once.
     replies = Message.objects.filter(direction="outbound").select_related("channel_account")
     assert set(replies.values_list("delivery_status", flat=True)) == {"sent"}
@@ -84,6 +91,40 @@ def test_agents_work_the_week_through_the_agents_actions(polled):
     # What is done is not done again.
     assert sum(Simulation(seed=3).step(until=started).values()) == 0
     assert CaseEvent.objects.count() == sum(counts.values())
+
+
+def test_the_bots_leave_alone_every_case_a_person_touched(polled, agent, other_agent, supervisor):
+    start = Message.objects.aggregate(first=Min("sent_at"))["first"]
+    Simulation(seed=3).step(until=start + timedelta(hours=6))
+    waiting = Case.objects.filter(status="new", assignee=None, spam=False).order_by("pk")
+    held = Case.objects.filter(
+        status__in=["open", "pending"], assignee__username__in=BOT_USERNAMES
+    ).order_by("pk")
+    claimed, replied, noted = waiting[:3]
+    reassigned = held[0]
+    # People act now, in the real time, after the bots' work in the customers' time.
+    actions.claim_case(case_id=claimed.pk, agent=agent)
+    actions.reply_to_case(case_id=replied.pk, agent=other_agent, text="Priya here, on it.")
+    actions.reassign_case(case_id=reassigned.pk, by=supervisor, to_user_id=agent.pk)
+    actions.add_note(case_id=noted.pk, author=other_agent, text="I know this customer.")
+    people_done = CaseEvent.objects.aggregate(last=Max("pk"))["last"]
+
+    # Two hours on: long enough for the bots to answer anything waiting.
+    done = Simulation(seed=3).step(until=timezone.now() + timedelta(hours=2))
+
+    assert done["replied"] > 0  # the bots worked on, elsewhere
+    touched = [claimed.pk, replied.pk, reassigned.pk, noted.pk]
+    bots_after = CaseEvent.objects.filter(
+        case_id__in=touched, pk__gt=people_done, actor__username__in=BOT_USERNAMES
+    )
+    assert list(bots_after.values_list("case_id", "kind")) == []
+    held_by = dict(Case.objects.filter(pk__in=touched).values_list("pk", "assignee__username"))
+    assert held_by == {
+        claimed.pk: "jo",
+        replied.pk: "priya",
+        reassigned.pk: "jo",
+        noted.pk: None,  # a note claims nothing: still, the bots leave it to Priya
+    }
 
 
 def test_nothing_is_done_before_it_is_due(polled):

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from demo.sample import DEMO_TRAFFIC
 from demo.sandbox import mail
-from demo.simulation import Simulation, ensure_sla_policy
+from demo.simulation import Simulation, ensure_bots, ensure_sla_policy
 from staff.models import AgentProfile, Team
 from tests.e2e.conftest import db_turn, poll
 
@@ -24,6 +24,7 @@ def test_a_manager_sees_the_worked_week_in_charts(
         team = Team.objects.create(name="Care team")
         for user in (agent, other_agent, supervisor):
             AgentProfile.objects.get(user=user).teams.add(team)
+        ensure_bots(team=team)
         ensure_sla_policy()
     sandbox.state.load(DEMO_TRAFFIC.read_bytes().splitlines()[:EVENTS], rebase_to=timezone.now())
     mail.deliver_visible(sandbox)

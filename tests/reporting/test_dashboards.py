@@ -14,7 +14,6 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
 from cases import rollup
 from cases.models import CaseRollup, Message
@@ -523,21 +522,12 @@ def test_charts_are_data_for_the_script_not_inline_code(week, client):
 
 
 @pytest.mark.postgres
-def test_the_dashboards_plan_without_jit_for_their_own_queries_only(staff, client):
+def test_careinbox_plans_its_queries_without_jit(staff, client):
+    # JIT compiling took longer than running the dashboards' and ingest's queries.
+    get(client, "/dashboards/response-times/", **RANGE)
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
-        before = cursor.fetchone()[0]
-
-    with CaptureQueriesContext(connection) as captured:
-        get(client, "/dashboards/response-times/", **RANGE)
-
-    statements = [q["sql"] for q in captured.captured_queries]
-    report = next(i for i, sql in enumerate(statements) if "percentile_cont" in sql)
-    assert "SET jit = off" in statements[:report]
-    assert "RESET jit" in statements[report:]
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW jit")
-        assert cursor.fetchone()[0] == before
+        assert cursor.fetchone()[0] == "off"
 
 
 # Who may see them.

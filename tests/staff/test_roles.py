@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from demo.management.commands.demo import DEMO_USERS, _create_demo_users
+from demo.setup import DEMO_USERS, create_demo_users
 from staff import roles
 
 pytestmark = pytest.mark.django_db
@@ -45,8 +45,8 @@ def test_ensuring_roles_again_restores_removed_permissions():
 
 
 def test_the_demo_users_hold_their_roles():
-    _create_demo_users()
-    _create_demo_users()  # a second demo start changes nothing
+    create_demo_users()
+    create_demo_users()  # a second demo start changes nothing
 
     users = get_user_model().objects.all()
     assert {u.username: roles.role_names(u) for u in users} == {

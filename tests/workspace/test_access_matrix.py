@@ -15,6 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cases.models import Attachment, CannedResponse, Case, Message, SpamBlock
 from customers.models import MergeSuggestion
+from incidents.models import Incident, IncidentMessage
 from notifications.models import Notification
 from routing.models import RoutingRule
 from staff import roles
@@ -115,6 +116,16 @@ RULES: dict[str, dict[str, set[str]]] = {
     "workspace:agent-pause": {"POST": SUPERVISORS},
     "workspace:spam-list": {"GET": SUPERVISORS, "POST": SUPERVISORS},
     "workspace:spam-list-remove": {"POST": SUPERVISORS},
+    "workspace:incident-list": {"GET": SUPERVISORS},
+    "workspace:incident-detail": {"GET": SUPERVISORS},
+    "workspace:incident-confirm": {"POST": SUPERVISORS},
+    "workspace:incident-dismiss": {"POST": SUPERVISORS},
+    "workspace:incident-add-case": {"POST": SUPERVISORS},
+    "workspace:incident-remove-case": {"POST": SUPERVISORS},
+    "workspace:incident-merge": {"POST": SUPERVISORS},
+    "workspace:incident-update": {"GET": SUPERVISORS, "POST": SUPERVISORS},
+    "workspace:incident-late": {"POST": SUPERVISORS},
+    "workspace:incident-close": {"GET": SUPERVISORS, "POST": SUPERVISORS},
     "workspace:customer-export": {"GET": ADMINS},
     "workspace:customer-erase": {"GET": ADMINS, "POST": ADMINS},
     # The first run: its first page needs the setup key (and leads on once a user exists).
@@ -180,6 +191,13 @@ def world(ingest, accounts):
     mailbox = accounts["email"]
     mailbox.settings = {**mailbox.settings, "contact_form": True}
     mailbox.save()
+    incident = Incident.objects.create(
+        title="Leeds broadband",
+        created_at=first.sent_at,
+        first_message_at=first.sent_at,
+        last_message_at=first.sent_at,
+    )
+    IncidentMessage.objects.create(incident=incident, message=first, added_at=first.sent_at)
     # As if stored cut at the text limit, so its whole text can be downloaded.
     Message.objects.filter(pk=first.pk).update(full_text="Order AH-20931-UK")
     return {
@@ -195,6 +213,7 @@ def world(ingest, accounts):
             "rule_id": RoutingRule.objects.create(name="Leeds store", keywords="leeds").pk,
             "user_id": users[roles.AGENT].pk,
             "account_id": mailbox.pk,
+            "incident_id": incident.pk,
             "entry_id": SpamBlock.objects.create(kind="domain", value="spam.example").pk,
             # A reset link that no longer works: the page says so, to anyone.
             "uidb64": "MQ",

@@ -214,6 +214,19 @@ def test_queue_counts_show_each_queues_size_and_mark_the_current_one(desk, agent
     assert html.count('class="queue-list"') >= 1
 
 
+def test_every_page_is_drawn_with_its_queue_counts(desk, agent):
+    jo = client_for(agent, online=True)
+
+    inbox = jo.get("/", {"queue": "mine"}).content.decode()
+    case_page = jo.get(f"/cases/{Case.objects.first().pk}/").content.decode()
+
+    assert dict(QUEUE.findall(inbox))["Mine"] == "1"
+    assert CURRENT.findall(inbox) == ["Mine"]
+    assert dict(QUEUE.findall(case_page))["Unassigned"] == "1"
+    assert CURRENT.findall(case_page) == []
+    assert 'hx-trigger="every 10s"' in inbox  # refreshed later, not fetched after the page
+
+
 def test_queue_counts_mark_the_home_queue_on_the_inbox_and_nothing_elsewhere(desk, agent):
     jo = client_for(agent, online=True)
 

@@ -29,6 +29,8 @@ worker_required = _requires(roles.WORK_CASE)
 supervisor_required = _requires(roles.REASSIGN_CASE)
 # Canned responses: supervisors, admins.
 canned_manager_required = _requires(roles.MANAGE_CANNED)
+# Incidents (their list and page, confirming and shaping them): supervisors, admins.
+incident_manager_required = _requires(roles.MANAGE_INCIDENTS)
 # Dashboards: managers, admins.
 dashboards_required = _requires(roles.VIEW_DASHBOARDS)
 # Routing rules: admins (who hold the routing rule permissions).

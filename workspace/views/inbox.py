@@ -24,6 +24,9 @@ from django_htmx.middleware import HtmxDetails
 from cases import inbox as case_inbox
 from cases.models import Case
 from channels.models import Platform
+from incidents import selectors as incidents
+from staff import roles
+from workspace.context_processors import current_queue
 from workspace.views.access import viewer_required
 
 # Seconds between two refreshes of the case list; base.html polls the queue counts alike.
@@ -134,6 +137,10 @@ def inbox(request: WorkspaceRequest) -> HttpResponse:
     context |= {
         "selects": _filter_selects(page, case_inbox.inbox_filter_choices()),
         "clear_url": f"{reverse('workspace:inbox')}?{urlencode({'queue': page.queue.key})}",
+        # Supervisors see the live incidents above the list.
+        "incidents": incidents.live_incidents()
+        if request.user.has_perm(roles.MANAGE_INCIDENTS)
+        else [],
     }
     return render(request, "workspace/inbox.html", context)
 
@@ -188,23 +195,23 @@ def _filter_selects(
 @require_GET
 @viewer_required
 def queue_counts(request: WorkspaceRequest) -> HttpResponse:
-    """The side bar's queues with their counts; base.html polls it on every page."""
+    """The side bar's queues with their counts, which base.html draws with every page and
+    refreshes from here."""
     return render(
         request,
         "workspace/inbox.html#queues",
         {
             "queue_counts": case_inbox.queue_counts(user=request.user),
-            "current_queue": _current_queue(request),
+            "current_queue": current_queue(request, request.user, shown_at=_shown_at(request)),
         },
     )
 
 
-def _current_queue(request: WorkspaceRequest) -> str:
-    """The queue the inbox shows, or "" on another page (nothing is marked current)."""
-    shown_at = request.htmx.current_url if request.htmx else None
-    if shown_at and urlsplit(shown_at).path != reverse("workspace:inbox"):
-        return ""
-    return request.GET.get("queue") or case_inbox.home_queue_key(user=request.user)
+def _shown_at(request: WorkspaceRequest) -> str:
+    """The path of the page whose queues htmx refreshes (the inbox when not said)."""
+    if request.htmx and request.htmx.current_url:
+        return urlsplit(request.htmx.current_url).path
+    return reverse("workspace:inbox")
 
 
 urlpatterns = [

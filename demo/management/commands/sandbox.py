@@ -29,7 +29,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--rebase",
             action="store_true",
-            help="move the traffic by whole weeks so that it ends in the past week",
+            help="move the traffic so that its last event happens now",
         )
 
     def handle(self, *args, port, replay, speed, maildir, smtp_port, rebase, **options):

@@ -329,3 +329,16 @@ def test_a_send_retried_after_the_worker_died_finds_the_reply_instead_of_posting
     queued.refresh_from_db()
     assert (queued.delivery_status, queued.external_id) == (Message.Delivery.SENT, mid)
     assert len(sandbox.state.sent("facebook")) == 1
+
+
+def test_a_post_on_the_page_leads_its_feed_and_is_not_polled_as_a_customers(account, sandbox):
+    post_id = sender.post_on_page(account, "Card payments work again. Thank you for waiting.")
+
+    answer = requests.get(
+        f"{sandbox.url}/v25.0/{PAGE_ID}/feed",
+        params={"access_token": PAGE_ACCESS_TOKEN, "fields": "id,message,from"},
+        timeout=5,
+    ).json()
+    assert answer["data"][0]["id"] == post_id
+    assert answer["data"][0]["message"] == "Card payments work again. Thank you for waiting."
+    assert not poll_account(account=account, force=True).stored

@@ -8,6 +8,7 @@ import pytest
 from channels.errors import PermanentSendError, TransientSendError
 from channels.plug import OutboundReply
 from channels.x import CHANNEL
+from channels.x.client import XApi
 from channels.x.length import ReplyTooLong
 from demo.sandbox.state import Fault
 from demo.sandbox.x_api import BRAND, snowflake
@@ -189,3 +190,20 @@ def test_a_reply_on_a_channel_x_does_not_have_is_refused(x_account, customer_eve
 
     with pytest.raises(PermanentSendError, match=r"X answers only x\.mention and x\.dm"):
         send(x_account, email)
+
+
+def test_a_public_tweet_answers_no_one_and_leads_the_brands_timeline(x_account, sandbox):
+    tweet_id = CHANNEL.post_public(x_account, "Card payments are failing; next update at 3pm.")
+
+    [tweet] = sandbox.state.sent("x")
+    assert tweet.payload["id"] == tweet_id and "referenced_tweets" not in tweet.payload
+    api = XApi(x_account)
+    timeline = api.client.get_users_tweets(BRAND["id"], user_auth=api.user_auth)
+    assert timeline["data"][0]["id"] == tweet_id
+
+
+def test_a_public_tweet_too_long_for_x_is_refused_before_posting(x_account, sandbox):
+    with pytest.raises(ReplyTooLong, match="This post is 281 of 280 characters on X"):
+        CHANNEL.post_public(x_account, "a" * 281)
+
+    assert sandbox.state.sent("x") == []

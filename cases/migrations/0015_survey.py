@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0013_event_hidden'),
+        ('cases', '0014_event_incident_update'),
         ('channels', '0002_encrypt_credentials'),
         ('customers', '0002_privacy_permissions'),
         ('staff', '0001_initial'),
