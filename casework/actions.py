@@ -314,12 +314,13 @@ def set_status(*, case_id: int, by: User, status: str) -> Case:
         if case.status != status:
             change_status(case, status, reason="Set by hand.", actor=by)
             if status == Case.Status.RESOLVED:
-                _offer_survey_later(case.pk)
+                offer_survey_later(case_id=case.pk)
     return case
 
 
-def _offer_survey_later(case_id: int) -> None:
-    """After the commit, and a delay in which a case reopened at once is spared a survey."""
+def offer_survey_later(*, case_id: int) -> None:
+    """Offer the case's customer a survey (``casework.surveys``) after the commit and
+    ``CAREINBOX_SURVEY_DELAY_MINUTES``, in which a case reopened at once is spared one."""
     delay = settings.CAREINBOX_SURVEY_DELAY_MINUTES * 60
     transaction.on_commit(
         lambda: offer_survey_task.apply_async((case_id,), countdown=delay), robust=True
