@@ -377,6 +377,15 @@ CACHES = {
 # A customer who writes again within this long of their case being resolved reopens it;
 # later, a new case starts.
 CAREINBOX_REOPEN_WINDOW = timedelta(days=envint("CAREINBOX_REOPEN_WINDOW_DAYS", 7))
+# Satisfaction surveys (casework/surveys.py): sent this many minutes after a case is resolved
+# (a case reopened meanwhile gets none), at most once per customer in the throttle's days, on
+# the customer's private channel only; a reply within the answer window is read as the
+# answer. The survey page asks the 0-10 recommendation question too when NPS is on.
+CAREINBOX_SURVEYS = envbool("CAREINBOX_SURVEYS", True)
+CAREINBOX_SURVEY_DELAY_MINUTES = envint("CAREINBOX_SURVEY_DELAY_MINUTES", 10)
+CAREINBOX_SURVEY_THROTTLE_DAYS = envint("CAREINBOX_SURVEY_THROTTLE_DAYS", 30)
+CAREINBOX_SURVEY_ANSWER_DAYS = envint("CAREINBOX_SURVEY_ANSWER_DAYS", 7)
+CAREINBOX_SURVEY_NPS = envbool("CAREINBOX_SURVEY_NPS", False)
 # Messages ingested in one transaction; a chunk that fails on one payload is split in halves
 # until that payload is found and quarantined.
 CAREINBOX_INGEST_CHUNK = envint("CAREINBOX_INGEST_CHUNK", 500)

@@ -9,7 +9,7 @@ from django.db.models import (
     Prefetch,
 )
 
-from cases.models import Attachment, Case, CaseEvent, Message
+from cases.models import Attachment, Case, CaseEvent, Message, Survey
 from channels.models import Platform
 from customers.models import Identity, MergeSuggestion
 
@@ -48,6 +48,7 @@ def export_cases() -> Iterator[dict[str, Any]]:
                 )
                 .order_by("sent_at", "channel", "external_id", "pk"),
             ),
+            Prefetch("surveys", queryset=Survey.objects.order_by("sent_at", "pk")),
             Prefetch(
                 "events",
                 queryset=CaseEvent.objects.select_related("actor", "message").order_by(
@@ -150,6 +151,20 @@ def _case_row(
         },
         "messages": [_message_row(m) for m in messages],
         "events": _event_rows(list(case.events.all()), messages),
+        "survey": _survey_row(case),
+    }
+
+
+def _survey_row(case: Case) -> dict[str, Any] | None:
+    """The case's latest satisfaction survey: when it was sent and answered, and its score."""
+    surveys = list(case.surveys.all())
+    if not surveys:
+        return None
+    survey = surveys[-1]
+    return {
+        "sent": _time(survey.sent_at),
+        "answered": _time(survey.answered_at),
+        "score": survey.score,
     }
 
 

@@ -173,7 +173,9 @@ class Message(models.Model):
     # as read, since the raw payload gives it back only through the normaliser again.
     full_text = models.TextField(blank=True)
     html = models.TextField(blank=True, help_text="Sanitised HTML (email).")
-    # "auto-reply" or "bounce": sent by a machine, shown but never reopening a case.
+    # "auto-reply" or "bounce": a customer's message sent by a machine, shown but never
+    # reopening a case. "survey": our satisfaction survey (``cases.Survey``), not an agent's
+    # reply: it counts in no response time.
     automated = models.CharField(max_length=16, blank=True)
     # A customer message a routing rule found needs no answer (a closing "thanks!"): still
     # shown, with the reason, but it starts no response clock and reopens nothing.
@@ -374,6 +376,61 @@ class CannedResponse(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Survey(models.Model):
+    """A satisfaction survey sent to a customer on a private channel after their case was
+    resolved (``casework.surveys``), and their answer: a score from 1 to 5, and on the
+    survey page optionally how likely they are to recommend the brand, from 0 to 10."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="surveys")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="surveys")
+    channel_account = models.ForeignKey(
+        ChannelAccount, on_delete=models.PROTECT, related_name="surveys"
+    )
+    channel = models.CharField(max_length=32)  # "x.dm", "facebook.message" or "email"
+    # The outbound message that asks; it goes through the ordinary reply queue.
+    message = models.OneToOneField(Message, on_delete=models.PROTECT, related_name="survey")
+    # Whose case it was when it was resolved, for the satisfaction dashboard.
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sent_at = models.DateTimeField()
+    # The one-click link's secret: /survey/<token>/.
+    token = models.CharField(max_length=43, unique=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    nps = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The customer's message that answered it; None when answered on the survey page.
+    answer = models.OneToOneField(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="survey_answer"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__gte=1, score__lte=5),
+                name="survey_score_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(nps__isnull=True) | Q(nps__lte=10), name="survey_nps_0_to_10"
+            ),
+        ]
+        indexes = [
+            # The throttle and ingest's matching read a customer's latest surveys.
+            models.Index(fields=["customer", "sent_at"], name="survey_customer_sent_at"),
+            models.Index(fields=["sent_at"], name="survey_sent_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Survey {self.pk} on case {self.case_id}"
 
 
 class SLABreach(models.Model):

@@ -10,6 +10,7 @@ Role checks (may this user reassign at all?) are here too, not only in the views
 import re
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -21,6 +22,7 @@ from cases.models import CannedResponse, Case, CaseEvent, Message, SpamBlock, Ta
 from cases.services import change_status
 from casework import replies
 from casework.exceptions import ActionNotAllowed, CaseTaken
+from casework.tasks import offer_survey_task
 from notifications.models import Notification
 from notifications.services import notify
 from staff.models import Team
@@ -313,6 +315,8 @@ def set_status(*, case_id: int, by: User, status: str) -> Case:
             )
         if case.status != status:
             change_status(case, status, reason="Set by hand.", actor=by)
+            if status == Case.Status.RESOLVED:
+                offer_survey_later(case_id=case.pk)
     return case
 
 
@@ -347,6 +351,15 @@ def update_case(
         if tags is not None:
             case = set_tags(case_id=case_id, by=by, names=tags)
     return case
+
+
+def offer_survey_later(*, case_id: int) -> None:
+    """Offer the case's customer a survey (``casework.surveys``) after the commit and
+    ``CAREINBOX_SURVEY_DELAY_MINUTES``, in which a case reopened at once is spared one."""
+    delay = settings.CAREINBOX_SURVEY_DELAY_MINUTES * 60
+    transaction.on_commit(
+        lambda: offer_survey_task.apply_async((case_id,), countdown=delay), robust=True
+    )
 
 
 def set_priority(*, case_id: int, by: User, priority: str) -> Case:

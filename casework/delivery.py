@@ -133,6 +133,8 @@ def _record_sent(message: Message, external_id: str) -> None:
             delivery_error="",
             delivery_next_attempt_at=None,
         )
+        if message.automated:
+            return  # a survey: no agent's reply, so no "reply sent" in the history or reports
         history.record(
             case=message.case,
             kind=CaseEvent.Kind.REPLY_SENT,

@@ -20,7 +20,7 @@ from django.utils import timezone
 from cases import history
 from cases.models import Case, CaseEvent, Message
 from cases.services import change_status
-from casework.actions import fill_placeholders
+from casework.actions import fill_placeholders, offer_survey_later
 from casework.exceptions import ActionNotAllowed, ReplyNotPossible
 from casework.replies import queue_reply, sign_reply
 from casework.tasks import post_incident_update_task
@@ -225,11 +225,18 @@ def send_latest_to_late(*, incident_id: int, by: User) -> UpdateResult:
 
 
 def close_incident(
-    *, incident_id: int, by: User, public_text: str, reply_template: str, account_ids: list[int]
+    *,
+    incident_id: int,
+    by: User,
+    public_text: str,
+    reply_template: str,
+    account_ids: list[int],
+    surveys: bool = False,
 ) -> UpdateResult:
     """Post the closing update publicly and to every linked case, resolve those cases, and
     mark the incident resolved. A case stays open when its customer wrote after the last
-    update reached them (they asked something since), or when it could not be answered."""
+    update reached them (they asked something since), or when it could not be answered.
+    The resolved cases' customers get a satisfaction survey only when ``surveys`` is set."""
     previous = latest_update(Incident.objects.get(pk=incident_id))
     result = post_update(
         incident_id=incident_id,
@@ -255,6 +262,8 @@ def close_incident(
             elif case.status not in (Case.Status.RESOLVED, Case.Status.CLOSED):
                 change_status(case, Case.Status.RESOLVED, reason=CLOSED_REASON, actor=by)
                 result.resolved.append(case.pk)
+                if surveys:
+                    offer_survey_later(case_id=case.pk)
         Incident.objects.filter(pk=incident_id).update(status=Incident.Status.RESOLVED)
     return result
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 from cases import history
 from cases.bulk import insert_rows, update_rows
 from cases.clocks import apply_due_times, due_times, pauses_of
-from cases.models import Attachment, Case, CaseEvent, Message, SpamBlock, Tag
+from cases.models import Attachment, Case, CaseEvent, Message, SpamBlock, Survey, Tag
 from cases.sanitise import sanitise_html
 from cases.selectors import live_case
 from cases.services import set_status
@@ -34,6 +34,7 @@ from casework import closers, hiding, spam
 from casework.assignment import ASSIGNABLE_STATUSES, available_agents, held_counts
 from casework.linking import name_evidence
 from casework.tasks import hide_spam_task, link_customers_task, send_praise_task
+from channels.email.quoting import split_quoted
 from channels.inbound import InboundAuthor, InboundMessage
 from channels.models import ChannelAccount
 from customers.models import Customer, Evidence, Identity
@@ -44,6 +45,7 @@ from routing.praise import Praise, StaffName, asks_something, has_praise_signal
 from routing.praise import find_praise as read_praise
 from routing.rules import Outcome, enabled_rules, evaluate, load_stores, message_text
 from routing.sentiment import NEUTRAL, sentiment
+from routing.survey_answers import read_score
 from sla.calendar import Hours, hours_of
 from sla.models import BusinessCalendar, SLAPolicy
 from staff.models import AgentProfile, Team
@@ -51,6 +53,12 @@ from staff.selectors import holders_of, staff_with_teams
 
 SUBJECT_FROM_TEXT_CHARS = 120
 PROFILE_FIELDS = ["handle", "display_name", "follower_count", "avatar_url"]
+
+# The private channels a satisfaction survey goes on, and so may be answered on.
+SURVEY_CHANNELS = frozenset({"x.dm", "facebook.message", "email"})
+# A survey's time is our clock's, an answer's the platform's (to the second on X): an answer
+# may seem to come a little before the question.
+SURVEY_CLOCK_SKEW = timedelta(minutes=1)
 
 REOPEN_REASONS = {
     "reopened": "The customer wrote again within the reopen window.",
@@ -103,6 +111,9 @@ class Item:
     praise: Praise | None = None
     asks: bool = False  # asks for something besides passing praise on
     spam_reason: str = ""  # why it is spam or a bot's ("" when it is not)
+    # The satisfaction survey this message answers, and the score it gives (1-5).
+    survey: Survey | None = None
+    survey_score: int = 0
 
     @property
     def key(self) -> tuple[int, str]:
@@ -156,6 +167,8 @@ class Batch:
     incidents: list[Incident] = field(default_factory=list)
     incident_links: list[IncidentMessage] = field(default_factory=list)
     grown_incidents: list[Incident] = field(default_factory=list)
+    # Surveys this batch's messages answer.
+    answered_surveys: list[Survey] = field(default_factory=list)
 
     @property
     def fresh(self) -> list[Item]:
@@ -644,6 +657,57 @@ def _mark_stored_spam(
         batch.touch(case)
 
 
+def find_survey_answers(batch: Batch) -> None:
+    """Read a short reply that is only a rating ("5", "4 out of 5", "⭐⭐⭐⭐", "muy bien") as the
+    answer to its customer's unanswered survey sent on the same private channel and account
+    within ``CAREINBOX_SURVEY_ANSWER_DAYS`` before it. Reads the surveys once, and only for a
+    batch holding such a reply; a message that is no rating is handled as usual."""
+    scored = []
+    for item in batch.fresh:
+        inbound = item.inbound
+        if inbound.automated or item.spam_reason or item.identity is None:
+            continue
+        if inbound.channel not in SURVEY_CHANNELS:
+            continue
+        text = split_quoted(inbound.text)[0] if inbound.channel == "email" else inbound.text
+        score = read_score(text)
+        if score is not None:
+            scored.append((item, score))
+    if not scored:
+        return
+    window = timedelta(days=settings.CAREINBOX_SURVEY_ANSWER_DAYS)
+    start = min(item.inbound.sent_at for item, _ in scored) - window
+    open_surveys = list(
+        Survey.objects.filter(
+            customer__in={item.identity.customer_id for item, _ in scored if item.identity},
+            answered_at__isnull=True,
+            sent_at__gte=start,
+            case__merged_into__isnull=True,
+        )
+        .select_related("case")
+        .order_by("-sent_at", "-pk")
+    )
+    for item, score in scored:  # in platform-time order: the first rating answers
+        assert item.identity is not None
+        at = item.inbound.sent_at
+        survey = next(
+            (
+                s
+                for s in open_surveys
+                if s.answered_at is None
+                and s.customer_id == item.identity.customer_id
+                and s.channel == item.inbound.channel
+                and s.channel_account_id == item.account.pk
+                and s.sent_at - SURVEY_CLOCK_SKEW <= at <= s.sent_at + window
+            ),
+            None,
+        )
+        if survey is not None:
+            survey.answered_at, survey.score = at, score
+            item.survey, item.survey_score = survey, score
+            batch.answered_surveys.append(survey)
+
+
 # Deciding, in platform-time order.
 
 
@@ -667,14 +731,20 @@ def record_messages(batch: Batch) -> None:
 
 def _choose_case(batch: Batch, item: Item, customer: Customer) -> tuple[Case, str]:
     """The case the message joins and how it was chosen: "joined", "created", "reopened",
-    "thread_reopened" (a reply in the thread of a resolved case reopens it whatever its age)
-    or "automated". A reply to another customer's message never joins their case."""
+    "thread_reopened" (a reply in the thread of a resolved case reopens it whatever its age),
+    "automated" or "survey_answer" (the surveyed case, reopened by nothing). A reply to
+    another customer's message never joins their case."""
     inbound = item.inbound
     active = batch.active.get(customer.pk)
     if inbound.automated:
         # An auto-reply or bounce joins the case the customer is in, or their latest one.
         case = active or batch.latest.get(customer.pk)
         return (case, "automated") if case else (_open_case(batch, item, customer), "created")
+    if item.survey is not None:
+        # An answer joins the surveyed case as it is: it reopens nothing.
+        surveyed = item.survey.case_id
+        known = (c for c in (active, batch.latest.get(customer.pk)) if c and c.pk == surveyed)
+        return next(known, None) or item.survey.case, "survey_answer"
     if active is None:
         return _open_case(batch, item, customer), "created"
     if active.status != Case.Status.RESOLVED:
@@ -786,6 +856,17 @@ def _record_inbound(batch: Batch, item: Item, assigner: "_Assigner") -> None:
             data={"channel": message.channel, "automated": message.automated},
         )
         return  # no clock, status or subject changes: nobody needs to answer a machine
+    if how == "survey_answer":
+        message.needs_reply = False
+        message.no_reply_reason = f"Answer to the satisfaction survey: {item.survey_score} of 5"
+        batch.record(
+            case,
+            CaseEvent.Kind.MESSAGE_RECEIVED,
+            at=at,
+            message=message,
+            data={"channel": message.channel, "survey_score": item.survey_score},
+        )
+        return  # no clock, status or subject changes
     batch.touch(case)
     if item.spam_reason:
         # Stored, shown with its reason, but no clock, no reopening, no notice: a new case
@@ -1191,6 +1272,10 @@ def write(batch: Batch) -> None:
                 message.parent = replies[id(message)]
         update_rows(Message, [m for m in messages if id(m) in replies], ["parent"])
     _write_attachments(fresh)
+    for item in fresh:
+        if item.survey is not None:
+            item.survey.answer = item.message
+    update_rows(Survey, batch.answered_surveys, ["answered_at", "score", "answer"])
     Evidence.objects.bulk_create(
         [
             row
@@ -1316,6 +1401,7 @@ STAGES: tuple[Callable[[Batch], None], ...] = (
     route,
     find_spam,
     find_praise,
+    find_survey_answers,
     record_messages,
     find_incidents,
     write,

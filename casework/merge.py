@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases import clocks, history
-from cases.models import Case, CaseEvent, Message
+from cases.models import Case, CaseEvent, Message, Survey
 from cases.selectors import active_case, latest_case
 from cases.services import change_status
 from casework.exceptions import MergeNotAllowed
@@ -49,6 +49,8 @@ def merge_customers(
             _fold_case(source_case, into=target_case, actor=actor)
         Identity.objects.filter(customer=source).update(customer=target)
         Case.objects.filter(customer=source).update(customer=target)
+        # The throttle and the answers read a customer's surveys: they go where the cases go.
+        Survey.objects.filter(customer=source).update(customer=target)
         source.merged_into = target
         source.save(update_fields=["merged_into"])
 
@@ -91,6 +93,7 @@ def _fold_case(case: Case, *, into: Case, actor: User | None) -> None:
     """Move ``case``'s messages into ``into`` and close ``case`` as merged. Its events stay on
     it: history is never rewritten, and ``into``'s timeline includes the folded case's."""
     Message.objects.filter(case=case).update(case=into)
+    Survey.objects.filter(case=case).update(case=into)
     if case.first_inbound_at and (
         into.first_inbound_at is None or case.first_inbound_at < into.first_inbound_at
     ):

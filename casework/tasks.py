@@ -2,7 +2,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from cases.services import compact_case_counts
-from casework import assignment, breaches, hiding, linking, praise
+from casework import assignment, breaches, hiding, linking, praise, surveys
 from casework.delivery import due_replies, send_reply
 from casework.incident_posts import publish_post
 from channels.errors import TransientSendError
@@ -60,6 +60,16 @@ def hide_spam_task(self, message_ids: list[int]) -> None:
         hiding.hide_spam(message_ids=message_ids)
     except TransientSendError as exc:
         raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc
+
+
+@shared_task(acks_late=True)
+def offer_survey_task(case_id: int) -> None:
+    """Queued on the commit of a resolution, after ``CAREINBOX_SURVEY_DELAY_MINUTES``: a case
+    reopened meanwhile gets no survey. The survey message is sent like any reply (if this
+    worker dies first, beat's retry_due_replies sends it)."""
+    survey = surveys.offer_survey(case_id=case_id)
+    if survey is not None:
+        send_reply_task.delay(survey.message_id)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=8)

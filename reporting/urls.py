@@ -9,6 +9,7 @@ from reporting.views import (
     handoffs,
     kudos,
     response_times,
+    satisfaction,
     sentiment,
     service_levels,
 )
@@ -22,6 +23,7 @@ urlpatterns = [
     path("dashboards/hand-offs/", handoffs, name="dashboard-handoffs"),
     path("dashboards/service-levels/", service_levels, name="dashboard-sla"),
     path("dashboards/sentiment/", sentiment, name="dashboard-sentiment"),
+    path("dashboards/satisfaction/", satisfaction, name="dashboard-satisfaction"),
     path("dashboards/cases/", cases, name="dashboard-cases"),
     path("kudos/", kudos, name="kudos"),
 ]

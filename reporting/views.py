@@ -37,6 +37,7 @@ from reporting import figures
 from reporting import handoffs as handoffs_report
 from reporting import kudos as reporting_kudos
 from reporting import response_times as times_report
+from reporting import satisfaction as satisfaction_report
 from reporting import sentiment as sentiment_report
 from reporting import service_levels as sla_report
 from reporting.cases_behind import cases_behind
@@ -346,6 +347,7 @@ TABS = [
     ("reporting:dashboard-handoffs", "Hand-offs"),
     ("reporting:dashboard-sla", "Service levels"),
     ("reporting:dashboard-sentiment", "Sentiment"),
+    ("reporting:dashboard-satisfaction", "Satisfaction"),
     ("reporting:kudos", "Kudos"),
 ]
 
@@ -445,6 +447,16 @@ def sentiment(request: HttpRequest) -> HttpResponseBase:
     if response := _export(request, filters, tables):
         return response
     return _page(request, "reporting/dashboard_sentiment.html", form, filters, tables, [])
+
+
+@require_GET
+@dashboard_viewer_required
+def satisfaction(request: HttpRequest) -> HttpResponseBase:
+    form, filters = _filtered(request)
+    tables = satisfaction_report.satisfaction(filters)
+    if response := _export(request, filters, tables):
+        return response
+    return _page(request, "reporting/dashboard_satisfaction.html", form, filters, tables, [])
 
 
 @require_GET

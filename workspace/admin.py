@@ -6,7 +6,7 @@ from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils.html import format_html
 
-from cases.models import Attachment, Case, CaseEvent, Message, SLABreach, SpamBlock, Tag
+from cases.models import Attachment, Case, CaseEvent, Message, SLABreach, SpamBlock, Survey, Tag
 from casework.replies import retry_reply
 from channels.models import ChannelAccount
 from customers.models import Customer, Evidence, Identity, MergeSuggestion
@@ -273,6 +273,23 @@ class SLABreachAdmin(admin.ModelAdmin):
     list_filter = ["target", "policy"]
     list_select_related = ["case", "policy"]
     search_fields = ["case__id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Survey)
+class SurveyAdmin(admin.ModelAdmin):
+    """Sent by ``casework.surveys`` and answered by the customer only."""
+
+    list_display = ["sent_at", "case", "channel", "agent", "team", "answered_at", "score", "nps"]
+    list_filter = ["channel", "score", "team"]
+    list_select_related = ["case", "agent", "team"]
+    search_fields = ["case__id"]
+    exclude = ["token"]  # the link's secret
 
     def has_add_permission(self, request):
         return False

@@ -14,6 +14,7 @@ from workspace.views import (
     rules,
     setup,
     spam_list,
+    survey,
 )
 
 app_name = "workspace"
@@ -30,6 +31,7 @@ urlpatterns = [
     *setup.urlpatterns,
     *api_token.urlpatterns,
     *spam_list.urlpatterns,
+    *survey.urlpatterns,
     *incidents.urlpatterns,
     *incident_updates.urlpatterns,
 ]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from cases.models import Case, CaseEvent, Message
+from cases.models import Case, CaseEvent, Message, Survey
 from casework.exceptions import ActionNotAllowed
 from casework.incident_posts import publish_post
 from casework.incident_updates import (
@@ -252,6 +252,34 @@ def test_closing_posts_the_closing_update_resolves_the_cases_and_keeps_open_one_
     assert len(sandbox.state.sent("email")) == 2
     incident.refresh_from_db()
     assert incident.status == Incident.Status.RESOLVED
+    assert not Survey.objects.exists()  # unless the supervisor asks for surveys
+
+
+def test_closing_with_surveys_asks_the_resolved_cases_customers_privately(
+    incident, supervisor, accounts, sandbox
+):
+    update(incident, supervisor, accounts)
+
+    result = close_incident(
+        incident_id=incident.pk,
+        by=supervisor,
+        public_text=CLOSING_PUBLIC,
+        reply_template=CLOSING,
+        account_ids=[accounts["x"].pk, accounts["facebook"].pk],
+        surveys=True,
+    )
+
+    surveyed = dict(Survey.objects.values_list("case_id", "channel"))
+    assert set(surveyed) == set(result.resolved)
+    assert set(surveyed.values()) <= {"x.dm", "email", "facebook.message"}
+    assert surveyed[incident.picked["x.mention"].case_id] == "x.dm"  # never a public reply
+    asked = [o.payload["text"] for o in sandbox.state.sent("x") if o.kind == "x.dm"]
+    assert sum("How did we do?" in text for text in asked) == 2  # the DM's and the mention's
+    assert not any(
+        "How did we do?" in o.payload.get("text", "")
+        for o in sandbox.state.sent("x")
+        if o.kind == "x.tweet"
+    )
 
 
 def test_a_messenger_case_past_its_window_is_listed_and_the_others_are_answered(

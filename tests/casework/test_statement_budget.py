@@ -43,6 +43,9 @@ BUDGET = {
     # Only with a warm word in the batch ("thanks!"): who works cases with their teams, email
     # and whether they supervise; the stores; the teams.
     "find_praise": 3,
+    # None here: only a batch holding a short rating on a private channel ("5") reads, once,
+    # its customers' open surveys (and "write" then adds one update of those answered).
+    "find_survey_answers": 0,
     "record_messages": 3,  # auto-assigning teams; the team's available agents; their load
     # Policies; the calendar, its hours and holidays; new cases; messages; evidence; history;
     # notifications; agents' turns; replies stored before the message they answer; the

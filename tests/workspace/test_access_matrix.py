@@ -58,6 +58,8 @@ RULES: dict[str, dict[str, set[str]]] = {
     # The public contact form: anyone, with its own bot defences.
     "contact-form": {"GET": EVERYONE, "POST": EVERYONE},
     "contact-embed": {"GET": EVERYONE},
+    # The satisfaction survey page: anyone holding the link's token.
+    "workspace:survey": {"GET": EVERYONE, "POST": EVERYONE},
     "workspace:inbox": {"GET": VIEWERS},
     "workspace:queue-counts": {"GET": VIEWERS},
     "workspace:case-detail": {"GET": VIEWERS},
@@ -101,6 +103,7 @@ RULES: dict[str, dict[str, set[str]]] = {
     "reporting:dashboard-handoffs": {"GET": DASHBOARDS},
     "reporting:dashboard-cases": {"GET": DASHBOARDS},
     "reporting:dashboard-sentiment": {"GET": DASHBOARDS},
+    "reporting:dashboard-satisfaction": {"GET": DASHBOARDS},
     "reporting:dashboard-sla": {"GET": DASHBOARDS},
     "reporting:kudos": {"GET": DASHBOARDS},
     "workspace:rule-list": {"GET": ADMINS},

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cases.models import Case, Message
+from cases.models import Case, Message, Survey
 from intake.polling import poll_account
 from tests.conftest import client_for
 from tests.incidents.world import connect_and_poll, link, linked_incident
@@ -160,3 +160,22 @@ def test_agents_get_403_and_nothing_is_sent(incident, agent, accounts, sandbox, 
     assert posted.status_code == 403
     assert client.post(f"/incidents/{incident.pk}/late/").status_code == 403
     assert sandbox.state.sent() == []
+
+
+def test_closing_offers_surveys_only_when_the_supervisor_ticks_the_box(
+    incident, supervisor, accounts, sandbox
+):
+    client = client_for(supervisor)
+    page = text_of(client.get(f"/incidents/{incident.pk}/close/"))
+    assert (
+        'name="surveys"' in page
+        and 'name="surveys" data-testid="incident-surveys" checked' not in page
+    )
+
+    client.post(
+        f"/incidents/{incident.pk}/close/",
+        {**form(accounts, "post", reply_template="Hi {first_name}, fixed."), "surveys": "on"},
+    )
+
+    cases = {m.case_id for m in incident.picked.values()}
+    assert set(Survey.objects.values_list("case_id", flat=True)) == cases

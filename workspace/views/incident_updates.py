@@ -74,7 +74,10 @@ def _compose(request: WorkspaceRequest, incident_id: int, *, closing: bool) -> H
             if request.POST.get("action") == "post":
                 if closing:
                     result = incident_updates.close_incident(
-                        incident_id=incident_id, by=request.user, **typed
+                        incident_id=incident_id,
+                        by=request.user,
+                        surveys=request.POST.get("surveys") == "on",
+                        **typed,
                     )
                 else:
                     result = incident_updates.post_update(
@@ -94,6 +97,7 @@ def _compose(request: WorkspaceRequest, incident_id: int, *, closing: bool) -> H
         "typed": typed,
         "preview": preview,
         "closing": closing,
+        "surveys": request.POST.get("surveys") == "on",
         "placeholders": PLACEHOLDERS,
     }
     return render(request, "workspace/incident_update.html", context, status=status)
