@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from cases.models import Case, Message
 from demo.sandbox import mail
 from demo.setup import DEMO_PASSWORD, set_up_demo
-from tests.e2e.conftest import db_turn, poll
+from tests.e2e.conftest import arrive, db_turn, poll
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -63,11 +63,32 @@ def open_unassigned_case(page: Page, width: int) -> None:
     expect(page).to_have_url(re.compile(r"/cases/\d+/$"))
 
 
-def test_an_agents_day_on_a_phone_and_a_laptop(demo, sign_in, screenshots):
+def two_customers_write(sandbox, width: int) -> None:
+    """Live traffic: two new customers write on X, and wait in Unassigned."""
+    for n, text in enumerate(
+        ["my dishwasher stopped mid-cycle, error E24", "where is my order? it was due yesterday"]
+    ):
+        author = {
+            "id": f"90{width}{n}",
+            "handle": f"new_customer_{width}_{n}",
+            "name": "Robin Hale",
+        }
+        arrive(
+            sandbox,
+            id=f"day-{width}-{n}",
+            channel="x.mention",
+            author=author,
+            text=f"@acme_care {text}",
+        )
+    poll()
+
+
+def test_an_agents_day_on_a_phone_and_a_laptop(demo, sandbox, sign_in, screenshots):
     with db_turn():
         priya = User.objects.get(username="priya")
     searched: set[int] = set()
     for width in WIDTHS:
+        two_customers_write(sandbox, width)
         desk = sign_in(priya, width=width, password=DEMO_PASSWORD)
         page = desk.page
         expect(page.get_by_role("heading", level=1)).to_have_text("Unassigned")
@@ -108,6 +129,7 @@ def test_an_agents_day_on_a_phone_and_a_laptop(demo, sign_in, screenshots):
         expect(page.get_by_test_id("holder-panel")).to_contain_text("Jo Lee has this case.")
         expect(page.get_by_role("button", name="Ask Jo Lee")).to_be_visible()
         assert_no_sideways_scroll(page)
+        page.evaluate("() => window.scrollTo(0, 0)")
         page.screenshot(path=screenshots / f"agent-day-{width}-held.png")
 
         assert desk.csp_violations == [] and desk.page_errors == []
