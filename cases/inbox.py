@@ -528,8 +528,11 @@ def _inbox_rows(sort: str) -> QuerySet[Case, dict[str, Any]]:
 
 
 def _row_annotations() -> dict[str, Any]:
+    # The conversation's latest message: not a note, nor a message sent by itself (a survey).
     latest = Message.objects.filter(
-        Q(case=OuterRef("pk")) & ~Q(direction=Message.Direction.NOTE)
+        Q(case=OuterRef("pk"))
+        & ~Q(direction=Message.Direction.NOTE)
+        & ~Q(direction=Message.Direction.OUTBOUND, automated__gt="")
     ).order_by("-sent_at", "-pk")
     latest_inbound = Message.objects.filter(
         case=OuterRef("pk"), direction=Message.Direction.INBOUND

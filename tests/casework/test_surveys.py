@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cases.export import export_cases
+from cases.inbox import inbox_page
 from cases.models import Case, CaseEvent, Message, Survey
 from casework import actions, surveys
 from casework.merge import merge_customers
@@ -44,6 +45,18 @@ def test_a_resolved_case_gets_one_survey_by_direct_message(ingest, supervisor, c
     case = Case.objects.get(pk=message.case_id)
     assert case.first_response_at is None  # a survey is no agent's reply
     assert surveys.offer_survey(case_id=message.case_id) is None  # once per resolution
+
+
+def test_the_inbox_row_shows_the_agents_reply_not_the_survey(ingest, supervisor, clock):
+    message = write(ingest, AuthorFactory(), "My bill is wrong", at=NOW)
+    actions.claim_case(case_id=message.case_id, agent=supervisor)
+    actions.reply_to_case(case_id=message.case_id, agent=supervisor, text="Refunded the extra")
+    resolve(message.case_id, supervisor)
+    clock.at = NOW + timedelta(minutes=20)
+    assert surveys.offer_survey(case_id=message.case_id) is not None
+
+    [row] = inbox_page(user=supervisor, queue="resolved").rows
+    assert row["snippet_outbound"] and row["snippet"].startswith("Refunded the extra")
 
 
 def test_a_second_resolution_within_the_throttle_sends_none_and_after_it_sends(
