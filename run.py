@@ -95,6 +95,9 @@ def main(argv: list[str]) -> int:
     if command == "test":
         cmd = [str(VENV_PYTHON), "-m", "pytest", *args]
     elif command == "demo":
+        # The demo's one process ingests alone, so incident detection (off by default, see the
+        # README) shows the sample week's two incidents.
+        env = {"CAREINBOX_INCIDENTS": "1"} | env
         cmd = [str(VENV_PYTHON), "manage.py", "demo", *args]
     else:
         cmd = [str(VENV_PYTHON), "manage.py", *args]
