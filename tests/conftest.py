@@ -4,6 +4,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+import requests
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection
@@ -11,14 +12,19 @@ from django.test import Client
 from django.utils import timezone
 
 from careinbox.celery import app as celery_app
+from cases.models import Message
 from casework.ingest import IngestResult, ingest_message
 from channels.inbound import InboundMessage
+from channels.models import ChannelAccount
 from demo import sample
+from demo.connect import sandbox_facebook_account, sandbox_x_account
 from demo.sample import DEMO_TRAFFIC
 from demo.sandbox.server import Sandbox
+from intake.polling import poll_account
 from staff import roles
 from staff.models import AgentProfile
 from tests.factories import InboundFactory
+from tests.incidents.world import connect_and_poll, linked_incident
 
 # Fixtures shared by more than one folder of tests.
 pytest_plugins = ["tests.privacy"]
@@ -172,3 +178,48 @@ def sandbox(tmp_path):
 @pytest.fixture
 def demo_traffic_lines():
     return DEMO_TRAFFIC.read_bytes().splitlines()
+
+
+@pytest.fixture
+def x_account(db, sandbox):
+    """The sample brand's X account, connected to the running sandbox."""
+    fields = sandbox_x_account({"url": sandbox.url, "maildir": None, "smtp_port": None})
+    return ChannelAccount.objects.create(platform="x", **fields)
+
+
+@pytest.fixture
+def facebook_account(db, sandbox):
+    """The sample brand's Facebook page, connected to the sandbox as connect_sandbox does."""
+    info = requests.get(f"{sandbox.url}/_sandbox/health", timeout=5).json()
+    return ChannelAccount.objects.create(platform="facebook", **sandbox_facebook_account(info))
+
+
+@pytest.fixture
+def poll_sandbox(sandbox, django_capture_on_commit_callbacks):
+    """``poll_sandbox(account, *lines)``: the sandbox shows these sample-format events, the
+    account is polled through its real client and the commits' work runs; returns the newest
+    customer message stored."""
+
+    def poll(account, *lines):
+        sandbox.state.load(lines)
+        with django_capture_on_commit_callbacks(execute=True):
+            result = poll_account(account=account, force=True)
+        assert not result.failed, result.error
+        return Message.objects.filter(direction="inbound").order_by("-pk").first()
+
+    return poll
+
+
+@pytest.fixture
+def platform_accounts(sandbox, demo_traffic_lines):
+    """The last 60 events of the sample traffic polled from the sandbox into the brand's
+    X, Facebook and email accounts (by platform)."""
+    return connect_and_poll(sandbox, demo_traffic_lines[-60:])
+
+
+@pytest.fixture
+def incident(platform_accounts):
+    """A proposed incident holding the latest X mention, X DM and email, each on its own
+    case; ``incident.picked`` gives those messages by channel."""
+    found, found.picked = linked_incident()
+    return found

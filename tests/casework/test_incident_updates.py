@@ -24,7 +24,7 @@ from channels.x.client import XApi
 from demo.sandbox.state import Fault
 from incidents.models import Incident, IncidentPost, IncidentReply, IncidentUpdate
 from intake.polling import poll_account
-from tests.incidents.world import connect_and_poll, latest, link, linked_incident
+from tests.incidents.world import latest, link
 
 pytestmark = pytest.mark.django_db(transaction=True)  # posts and replies leave on commit
 
@@ -34,35 +34,24 @@ CLOSING_PUBLIC = "Card payments work again. Thank you for your patience today."
 CLOSING = "Hi {first_name}, card payments work again. Sorry for the trouble."
 
 
-@pytest.fixture
-def accounts(sandbox, demo_traffic_lines):
-    return connect_and_poll(sandbox, demo_traffic_lines[-60:])
-
-
-@pytest.fixture
-def incident(accounts):
-    found, found.picked = linked_incident()
-    return found
-
-
 def first_name(message):
     return message.case.customer.display_name.split()[0]
 
 
-def update(incident, by, accounts, **fields):
+def update(incident, by, platform_accounts, **fields):
     return post_update(
         incident_id=incident.pk,
         by=by,
         public_text=fields.get("public_text", PUBLIC),
         reply_template=fields.get("reply_template", TEMPLATE),
-        account_ids=[accounts["x"].pk, accounts["facebook"].pk],
+        account_ids=[platform_accounts["x"].pk, platform_accounts["facebook"].pk],
     )
 
 
 def test_an_update_posts_a_tweet_a_page_post_and_a_signed_personal_reply_on_each_channel(
-    incident, supervisor, accounts, sandbox
+    incident, supervisor, platform_accounts, sandbox
 ):
-    result = update(incident, supervisor, accounts)
+    result = update(incident, supervisor, platform_accounts)
 
     picked = incident.picked
     assert sorted(result.replied) == sorted(m.case_id for m in picked.values())
@@ -82,10 +71,10 @@ def test_an_update_posts_a_tweet_a_page_post_and_a_signed_personal_reply_on_each
     assert "Sam Ortiz" in sent_mail.payload["data"]
 
     # The posts are on the brand's X timeline and the page's feed, as the clients read them.
-    x_api = XApi(accounts["x"])
+    x_api = XApi(platform_accounts["x"])
     timeline = x_api.client.get_users_tweets(x_api.brand_id(), user_auth=x_api.user_auth)
     assert public["id"] in [t["id"] for t in timeline["data"]]
-    page = facebook_client.connect(accounts["facebook"])
+    page = facebook_client.connect(platform_accounts["facebook"])
     feed = page.graph.get_connections(page.id, "feed", fields="id,message")
     assert {"id": page_post["id"], "message": PUBLIC} in feed["data"]
 
@@ -102,10 +91,10 @@ def test_an_update_posts_a_tweet_a_page_post_and_a_signed_personal_reply_on_each
 
 
 def test_posting_the_same_update_twice_or_rerunning_its_task_posts_and_replies_once(
-    incident, supervisor, accounts, sandbox
+    incident, supervisor, platform_accounts, sandbox
 ):
-    first = update(incident, supervisor, accounts)
-    second = update(incident, supervisor, accounts)
+    first = update(incident, supervisor, platform_accounts)
+    second = update(incident, supervisor, platform_accounts)
     for post in IncidentPost.objects.all():
         post_incident_update_task.delay(post.pk)
 
@@ -118,13 +107,13 @@ def test_posting_the_same_update_twice_or_rerunning_its_task_posts_and_replies_o
 
 
 def test_a_page_post_facebook_cannot_take_now_is_posted_once_on_the_retry(
-    incident, supervisor, accounts, sandbox
+    incident, supervisor, platform_accounts, sandbox
 ):
     sandbox.state.add_fault(Fault(platform="facebook", kind="server_error", count=1))
 
-    update(incident, supervisor, accounts)
+    update(incident, supervisor, platform_accounts)
 
-    post = IncidentPost.objects.get(account=accounts["facebook"])
+    post = IncidentPost.objects.get(account=platform_accounts["facebook"])
     assert post.status == "queued" and "HTTP 500" in post.error
     assert sandbox.state.sent("facebook") == []
 
@@ -137,13 +126,15 @@ def test_a_page_post_facebook_cannot_take_now_is_posted_once_on_the_retry(
 
 
 def test_posting_the_same_update_again_retries_a_post_that_waits_and_nothing_else(
-    incident, supervisor, accounts, sandbox
+    incident, supervisor, platform_accounts, sandbox
 ):
     sandbox.state.add_fault(Fault(platform="facebook", kind="server_error", count=1))
-    update(incident, supervisor, accounts)  # the page post waits for a retry the broker lost
-    assert IncidentPost.objects.get(account=accounts["facebook"]).status == "queued"
+    update(
+        incident, supervisor, platform_accounts
+    )  # the page post waits for a retry the broker lost
+    assert IncidentPost.objects.get(account=platform_accounts["facebook"]).status == "queued"
 
-    update(incident, supervisor, accounts)
+    update(incident, supervisor, platform_accounts)
 
     assert [o.kind for o in sandbox.state.sent("facebook")] == ["facebook.page_post"]
     assert len(sandbox.state.sent("x")) == 3
@@ -174,12 +165,12 @@ LATE_CUSTOMER = {"id": "918273645", "handle": "ritaops", "name": "Rita Okafor", 
 
 
 def test_a_case_that_joins_later_gets_the_latest_update_only_after_approval(
-    incident, supervisor, accounts, sandbox
+    incident, supervisor, platform_accounts, sandbox
 ):
-    update(incident, supervisor, accounts)
+    update(incident, supervisor, platform_accounts)
     joined = poll_x(
         sandbox,
-        accounts["x"],
+        platform_accounts["x"],
         x_event(
             "late-1",
             "@acme_care my card keeps getting declined at checkout",
@@ -207,9 +198,9 @@ def test_a_case_that_joins_later_gets_the_latest_update_only_after_approval(
 
 
 def test_closing_posts_the_closing_update_resolves_the_cases_and_keeps_open_one_who_wrote_since(
-    incident, supervisor, accounts, sandbox
+    incident, supervisor, platform_accounts, sandbox
 ):
-    update(incident, supervisor, accounts)
+    update(incident, supervisor, platform_accounts)
     mention = incident.picked["x.mention"]
     author = {
         "id": mention.author_identity.external_id,
@@ -218,7 +209,7 @@ def test_closing_posts_the_closing_update_resolves_the_cases_and_keeps_open_one_
     }
     follow_up = poll_x(
         sandbox,
-        accounts["x"],
+        platform_accounts["x"],
         x_event(
             "since-1",
             "@acme_care and will I be charged twice for the failed payment?",
@@ -233,7 +224,7 @@ def test_closing_posts_the_closing_update_resolves_the_cases_and_keeps_open_one_
         by=supervisor,
         public_text=CLOSING_PUBLIC,
         reply_template=CLOSING,
-        account_ids=[accounts["x"].pk, accounts["facebook"].pk],
+        account_ids=[platform_accounts["x"].pk, platform_accounts["facebook"].pk],
     )
 
     others = {incident.picked["x.dm"].case_id, incident.picked["email"].case_id}
@@ -256,16 +247,16 @@ def test_closing_posts_the_closing_update_resolves_the_cases_and_keeps_open_one_
 
 
 def test_closing_with_surveys_asks_the_resolved_cases_customers_privately(
-    incident, supervisor, accounts, sandbox
+    incident, supervisor, platform_accounts, sandbox
 ):
-    update(incident, supervisor, accounts)
+    update(incident, supervisor, platform_accounts)
 
     result = close_incident(
         incident_id=incident.pk,
         by=supervisor,
         public_text=CLOSING_PUBLIC,
         reply_template=CLOSING,
-        account_ids=[accounts["x"].pk, accounts["facebook"].pk],
+        account_ids=[platform_accounts["x"].pk, platform_accounts["facebook"].pk],
         surveys=True,
     )
 
@@ -283,13 +274,13 @@ def test_closing_with_surveys_asks_the_resolved_cases_customers_privately(
 
 
 def test_a_messenger_case_past_its_window_is_listed_and_the_others_are_answered(
-    incident, supervisor, accounts, sandbox
+    incident, supervisor, platform_accounts, sandbox
 ):
     stale = latest("facebook.message")
     Message.objects.filter(case=stale.case).update(sent_at=timezone.now() - timedelta(days=9))
     link(incident, stale)
 
-    result = update(incident, supervisor, accounts)
+    result = update(incident, supervisor, platform_accounts)
 
     assert "7-day window for human agents closed" in result.refused[stale.case_id]
     assert len(result.replied) == 3
@@ -297,18 +288,18 @@ def test_a_messenger_case_past_its_window_is_listed_and_the_others_are_answered(
     assert [o.kind for o in sandbox.state.sent("facebook")] == ["facebook.page_post"]
 
 
-def test_an_agent_may_not_post_an_update(incident, agent, accounts, sandbox):
+def test_an_agent_may_not_post_an_update(incident, agent, platform_accounts, sandbox):
     with pytest.raises(ActionNotAllowed, match="may not post incident updates"):
-        update(incident, agent, accounts)
+        update(incident, agent, platform_accounts)
 
     assert sandbox.state.sent() == []
 
 
 @pytest.mark.parametrize("platform", ["x", "facebook"])
 def test_a_post_whose_answer_was_lost_is_found_on_the_retry_not_posted_twice(
-    accounts, supervisor, sandbox, platform
+    platform_accounts, supervisor, sandbox, platform
 ):
-    account = accounts[platform]
+    account = platform_accounts[platform]
     account.settings = {**account.settings, "timeout": 1}
     account.save()
     now = timezone.now()

@@ -2,8 +2,7 @@
 at most once per customer in the throttle's days, never on spam; answered by a short reply
 that reopens nothing."""
 
-import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -12,11 +11,9 @@ from cases.inbox import inbox_page
 from cases.models import Case, CaseEvent, Message, Survey
 from casework import actions, surveys
 from casework.merge import merge_customers
-from channels.models import ChannelAccount
-from demo.connect import sandbox_x_account
-from intake.polling import poll_account
 from tests.conftest import NOW, client_for
 from tests.factories import AuthorFactory, InboundFactory
+from tests.sandbox_events import event
 
 pytestmark = pytest.mark.django_db
 
@@ -270,37 +267,18 @@ def test_a_page_answer_is_recorded_once(ingest, supervisor, clock):
 SANDBOX_CUSTOMER = {"id": "431221750", "handle": "neilcarver", "name": "Neil Carver"}
 
 
-def sandbox_event(event_id, channel, text, *, ago):
-    at = (datetime.now(UTC) - ago).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return json.dumps(
-        {"id": event_id, "at": at, "channel": channel, "author": SANDBOX_CUSTOMER, "text": text}
-    )
-
-
 @pytest.fixture
-def x_account(sandbox):
-    fields = sandbox_x_account({"url": sandbox.url, "maildir": None, "smtp_port": None})
-    return ChannelAccount.objects.create(platform="x", **fields)
-
-
-@pytest.fixture
-def poll(sandbox, django_capture_on_commit_callbacks):
-    def poll(account, *lines):
-        sandbox.state.load(lines)
-        with django_capture_on_commit_callbacks(execute=True):
-            result = poll_account(account=account, force=True)
-        assert not result.failed, result.error
-        return Message.objects.filter(direction="inbound").order_by("-pk").first()
-
-    return poll
-
-
-@pytest.fixture
-def surveyed(x_account, poll, agent, sandbox, django_capture_on_commit_callbacks):
+def surveyed(x_account, poll_sandbox, agent, sandbox, django_capture_on_commit_callbacks):
     """A public complaint answered in public, resolved: the survey goes by direct message."""
-    complaint = poll(
+    complaint = poll_sandbox(
         x_account,
-        sandbox_event("t1", "x.mention", "@acme_care no broadband", ago=timedelta(minutes=30)),
+        event(
+            "t1",
+            "x.mention",
+            "@acme_care no broadband",
+            ago=timedelta(minutes=30),
+            author=SANDBOX_CUSTOMER,
+        ),
     )
     actions.claim_case(case_id=complaint.case_id, agent=agent)
     with django_capture_on_commit_callbacks(execute=True):
@@ -322,8 +300,10 @@ def test_the_survey_goes_by_direct_message_never_in_public(surveyed, sandbox):
     assert replies.count() == 1  # the agent's; the survey is no reply
 
 
-def test_a_polled_rating_answers_and_leaves_the_case_resolved(surveyed, poll, x_account):
-    answer = poll(x_account, sandbox_event("d9", "x.dm", "4 out of 5", ago=timedelta(0)))
+def test_a_polled_rating_answers_and_leaves_the_case_resolved(surveyed, poll_sandbox, x_account):
+    answer = poll_sandbox(
+        x_account, event("d9", "x.dm", "4 out of 5", ago=timedelta(0), author=SANDBOX_CUSTOMER)
+    )
 
     surveyed.refresh_from_db()
     case = Case.objects.get(pk=surveyed.case_id)

@@ -16,7 +16,7 @@ from channels.models import ChannelAccount
 from demo.connect import sandbox_facebook_account
 from demo.sandbox import mail
 from intake.polling import poll_account
-from tests.channels.facebook.events import event
+from tests.sandbox_events import event
 
 pytestmark = pytest.mark.django_db(transaction=True)  # surveys are offered on commit
 

@@ -3,63 +3,26 @@ praise reaches whom it names, a closer needs no reply, and the composer offers t
 response that fits first. (Spam and hiding through the sandbox: tests/channels/facebook/
 test_hiding.py.)"""
 
-import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-import requests
 from django.core import mail
 
-from cases.models import CannedResponse, Case, Message
+from cases.models import CannedResponse, Case
 from casework import actions
-from channels.models import ChannelAccount
-from demo.connect import sandbox_facebook_account, sandbox_x_account
-from intake.polling import poll_account
 from notifications.models import Notification
 from staff.models import AgentProfile, Team
 from tests.conftest import client_for
+from tests.sandbox_events import event
 
 pytestmark = pytest.mark.django_db
 
 CUSTOMER = {"id": "431221750", "handle": "neilcarver", "name": "Neil Carver", "followers": 97}
 
 
-def event(event_id, channel, text, *, ago, author=CUSTOMER, **fields):
-    at = (datetime.now(UTC) - ago).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return json.dumps(
-        {"id": event_id, "at": at, "channel": channel, "author": author, "text": text, **fields}
-    )
-
-
-@pytest.fixture
-def x_account(sandbox):
-    fields = sandbox_x_account({"url": sandbox.url, "maildir": None, "smtp_port": None})
-    return ChannelAccount.objects.create(platform="x", **fields)
-
-
-@pytest.fixture
-def facebook_account(sandbox):
-    info = requests.get(f"{sandbox.url}/_sandbox/health", timeout=5).json()
-    return ChannelAccount.objects.create(platform="facebook", **sandbox_facebook_account(info))
-
-
-@pytest.fixture
-def poll(sandbox, django_capture_on_commit_callbacks):
-    """Show the sandbox these events, poll the account, and run what the commits would run."""
-
-    def poll(account, *lines):
-        sandbox.state.load(lines)
-        with django_capture_on_commit_callbacks(execute=True):
-            result = poll_account(account=account, force=True)
-        assert not result.failed, result.error
-        return Message.objects.filter(direction="inbound").order_by("-pk").first()
-
-    return poll
-
-
 def test_praise_in_a_polled_tweet_reaches_the_agent_and_their_supervisor(
-    x_account, poll, agent, supervisor
+    x_account, poll_sandbox, agent, supervisor
 ):
     team = Team.objects.create(name="Social")
     for user, address in ((agent, "jo@example.com"), (supervisor, "sam@example.com")):
@@ -67,13 +30,14 @@ def test_praise_in_a_polled_tweet_reaches_the_agent_and_their_supervisor(
         user.email = address
         user.save()
 
-    message = poll(
+    message = poll_sandbox(
         x_account,
         event(
             "p1",
             "x.mention",
             "@acme_care Jo was brilliant today, had my broadband back in ten minutes",
             ago=timedelta(minutes=5),
+            author=CUSTOMER,
         ),
     )
 
@@ -87,11 +51,17 @@ def test_praise_in_a_polled_tweet_reaches_the_agent_and_their_supervisor(
 
 
 def test_a_polled_thanks_on_a_resolved_case_starts_no_clock_and_reopens_nothing(
-    x_account, poll, agent, sandbox, django_capture_on_commit_callbacks
+    x_account, poll_sandbox, agent, sandbox, django_capture_on_commit_callbacks
 ):
-    complaint = poll(
+    complaint = poll_sandbox(
         x_account,
-        event("d1", "x.dm", "My order AH-1 has not arrived", ago=timedelta(minutes=30)),
+        event(
+            "d1",
+            "x.dm",
+            "My order AH-1 has not arrived",
+            ago=timedelta(minutes=30),
+            author=CUSTOMER,
+        ),
     )
     case_id = complaint.case_id
     actions.claim_case(case_id=case_id, agent=agent)
@@ -100,7 +70,10 @@ def test_a_polled_thanks_on_a_resolved_case_starts_no_clock_and_reopens_nothing(
     assert [o.kind for o in sandbox.state.sent("x")] == ["x.dm"]
     actions.set_status(case_id=case_id, by=agent, status=Case.Status.RESOLVED)
 
-    thanks = poll(x_account, event("d2", "x.dm", "Got it, thanks so much!", ago=timedelta(0)))
+    thanks = poll_sandbox(
+        x_account,
+        event("d2", "x.dm", "Got it, thanks so much!", ago=timedelta(0), author=CUSTOMER),
+    )
 
     case = Case.objects.get(pk=case_id)
     assert thanks.case_id == case_id and thanks.text == "Got it, thanks so much!"
@@ -112,7 +85,7 @@ def test_a_polled_thanks_on_a_resolved_case_starts_no_clock_and_reopens_nothing(
 
 
 def test_the_composer_offers_the_canned_response_that_fits_a_polled_message_first(
-    facebook_account, poll, agent
+    facebook_account, poll_sandbox, agent
 ):
     for title, text in [
         ("Store opening hours", "Our stores open 9 to 5:30, Sundays 10 to 4."),
@@ -120,7 +93,7 @@ def test_the_composer_offers_the_canned_response_that_fits_a_polled_message_firs
         ("Refund timescales", "Hi {first_name}, refunds reach your card within 5 working days."),
     ]:
         CannedResponse.objects.create(title=title, text=text)
-    message = poll(
+    message = poll_sandbox(
         facebook_account,
         event(
             "m1",

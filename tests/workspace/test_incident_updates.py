@@ -10,7 +10,7 @@ import pytest
 from cases.models import Case, Message, Survey
 from intake.polling import poll_account
 from tests.conftest import client_for
-from tests.incidents.world import connect_and_poll, link, linked_incident
+from tests.incidents.world import link
 
 pytestmark = pytest.mark.django_db(transaction=True)  # posts and replies leave on commit
 
@@ -18,20 +18,9 @@ PUBLIC = "Card payments are failing for some customers. Next update by 3pm."
 TEMPLATE = "Hi {first_name}, card payments are failing for some customers; we are on it."
 
 
-@pytest.fixture
-def accounts(sandbox, demo_traffic_lines):
-    return connect_and_poll(sandbox, demo_traffic_lines[-60:])
-
-
-@pytest.fixture
-def incident(accounts):
-    found, found.picked = linked_incident()
-    return found
-
-
-def form(accounts, action, **fields):
+def form(platform_accounts, action, **fields):
     return {
-        "account": [accounts["x"].pk, accounts["facebook"].pk],
+        "account": [platform_accounts["x"].pk, platform_accounts["facebook"].pk],
         "public_text": fields.get("public_text", PUBLIC),
         "reply_template": fields.get("reply_template", TEMPLATE),
         "action": action,
@@ -42,21 +31,23 @@ def text_of(response):
     return re.sub(r"\s+", " ", response.content.decode())
 
 
-def test_the_compose_page_offers_the_brands_accounts_by_name(incident, supervisor, accounts):
+def test_the_compose_page_offers_the_brands_accounts_by_name(
+    incident, supervisor, platform_accounts
+):
     page = text_of(client_for(supervisor).get(f"/incidents/{incident.pk}/update/"))
 
     for platform in ("x", "facebook"):
-        account = accounts[platform]
+        account = platform_accounts[platform]
         assert f'name="account" value="{account.pk}" checked> {account.name}' in page
-    assert f'value="{accounts["email"].pk}"' not in page  # mail has no public feed
+    assert f'value="{platform_accounts["email"].pk}"' not in page  # mail has no public feed
     assert "No update yet" in page
 
 
 def test_the_preview_shows_each_post_and_personal_signed_replies_and_posts_nothing(
-    incident, supervisor, accounts, sandbox
+    incident, supervisor, platform_accounts, sandbox
 ):
     response = client_for(supervisor).post(
-        f"/incidents/{incident.pk}/update/", form(accounts, "preview")
+        f"/incidents/{incident.pk}/update/", form(platform_accounts, "preview")
     )
 
     page = text_of(response)
@@ -70,23 +61,25 @@ def test_the_preview_shows_each_post_and_personal_signed_replies_and_posts_nothi
 
 
 def test_posting_tweets_posts_on_the_page_replies_on_each_case_and_shows_the_posts(
-    incident, supervisor, accounts, sandbox
+    incident, supervisor, platform_accounts, sandbox
 ):
     client = client_for(supervisor)
 
     response = client.post(
-        f"/incidents/{incident.pk}/update/", form(accounts, "post"), follow=True
+        f"/incidents/{incident.pk}/update/", form(platform_accounts, "post"), follow=True
     )
 
     page = text_of(response)
     assert "Replied on 3 cases." in page
-    assert f"{accounts['x'].name}: <strong>Posted</strong>" in page
-    assert f"{accounts['facebook'].name}: <strong>Posted</strong>" in page
+    assert f"{platform_accounts['x'].name}: <strong>Posted</strong>" in page
+    assert f"{platform_accounts['facebook'].name}: <strong>Posted</strong>" in page
     assert [o.kind for o in sandbox.state.sent("facebook")] == ["facebook.page_post"]
     assert sorted(o.kind for o in sandbox.state.sent("x")) == ["x.dm", "x.tweet", "x.tweet"]
     assert len(sandbox.state.sent("email")) == 1
 
-    client.post(f"/incidents/{incident.pk}/update/", form(accounts, "post"))  # a second click
+    client.post(
+        f"/incidents/{incident.pk}/update/", form(platform_accounts, "post")
+    )  # a second click
 
     assert len(sandbox.state.sent()) == 5
     case_page = text_of(client.get(f"/cases/{incident.picked['email'].case_id}/"))
@@ -96,10 +89,10 @@ def test_posting_tweets_posts_on_the_page_replies_on_each_case_and_shows_the_pos
 
 
 def test_a_case_that_joined_since_waits_for_the_supervisors_approval(
-    incident, supervisor, accounts, sandbox
+    incident, supervisor, platform_accounts, sandbox
 ):
     client = client_for(supervisor)
-    client.post(f"/incidents/{incident.pk}/update/", form(accounts, "post"))
+    client.post(f"/incidents/{incident.pk}/update/", form(platform_accounts, "post"))
     at = datetime.now(UTC) + timedelta(seconds=5)
     sandbox.state.load(
         [
@@ -114,7 +107,7 @@ def test_a_case_that_joined_since_waits_for_the_supervisors_approval(
             )
         ]
     )
-    poll_account(account=accounts["x"], force=True)
+    poll_account(account=platform_accounts["x"], force=True)
     link(incident, Message.objects.get(text__contains="keeps getting declined"))
     sent_before = len(sandbox.state.sent("x"))
 
@@ -129,13 +122,15 @@ def test_a_case_that_joined_since_waits_for_the_supervisors_approval(
     assert "joined since" not in text_of(response)
 
 
-def test_closing_resolves_the_cases_and_the_incident(incident, supervisor, accounts, sandbox):
+def test_closing_resolves_the_cases_and_the_incident(
+    incident, supervisor, platform_accounts, sandbox
+):
     client = client_for(supervisor)
 
     response = client.post(
         f"/incidents/{incident.pk}/close/",
         form(
-            accounts,
+            platform_accounts,
             "post",
             public_text="Card payments work again.",
             reply_template="Hi {first_name}, card payments work again.",
@@ -152,18 +147,18 @@ def test_closing_resolves_the_cases_and_the_incident(incident, supervisor, accou
 
 
 @pytest.mark.parametrize("path", ["update/", "close/"])
-def test_agents_get_403_and_nothing_is_sent(incident, agent, accounts, sandbox, path):
+def test_agents_get_403_and_nothing_is_sent(incident, agent, platform_accounts, sandbox, path):
     client = client_for(agent)
 
     assert client.get(f"/incidents/{incident.pk}/{path}").status_code == 403
-    posted = client.post(f"/incidents/{incident.pk}/{path}", form(accounts, "post"))
+    posted = client.post(f"/incidents/{incident.pk}/{path}", form(platform_accounts, "post"))
     assert posted.status_code == 403
     assert client.post(f"/incidents/{incident.pk}/late/").status_code == 403
     assert sandbox.state.sent() == []
 
 
 def test_closing_offers_surveys_only_when_the_supervisor_ticks_the_box(
-    incident, supervisor, accounts, sandbox
+    incident, supervisor, platform_accounts, sandbox
 ):
     client = client_for(supervisor)
     page = text_of(client.get(f"/incidents/{incident.pk}/close/"))
@@ -174,7 +169,10 @@ def test_closing_offers_surveys_only_when_the_supervisor_ticks_the_box(
 
     client.post(
         f"/incidents/{incident.pk}/close/",
-        {**form(accounts, "post", reply_template="Hi {first_name}, fixed."), "surveys": "on"},
+        {
+            **form(platform_accounts, "post", reply_template="Hi {first_name}, fixed."),
+            "surveys": "on",
+        },
     )
 
     cases = {m.case_id for m in incident.picked.values()}

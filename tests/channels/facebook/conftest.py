@@ -1,12 +1,7 @@
 import pytest
-import requests
-
-from channels.models import ChannelAccount
-from demo.connect import sandbox_facebook_account
 
 
 @pytest.fixture
-def account(db, sandbox):
-    """The sample brand's Facebook page, connected to the sandbox as connect_sandbox does."""
-    info = requests.get(f"{sandbox.url}/_sandbox/health", timeout=5).json()
-    return ChannelAccount.objects.create(platform="facebook", **sandbox_facebook_account(info))
+def account(facebook_account):
+    """The sample brand's Facebook page, connected to the sandbox (tests/conftest.py)."""
+    return facebook_account

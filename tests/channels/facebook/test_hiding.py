@@ -7,8 +7,7 @@ from cases.inbox import inbox_page
 from cases.models import Case, CaseEvent, Message
 from intake.polling import poll_account
 from tests.conftest import client_for
-
-from .events import event
+from tests.sandbox_events import event
 
 pytestmark = pytest.mark.django_db
 

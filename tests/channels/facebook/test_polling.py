@@ -14,8 +14,7 @@ from demo.sandbox.state import Fault
 from intake.models import QuarantinedPayload
 from intake.polling import poll_account
 from intake.services import ingest_payloads
-
-from .events import event
+from tests.sandbox_events import event
 
 pytestmark = pytest.mark.django_db
 

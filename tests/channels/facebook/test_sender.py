@@ -13,8 +13,7 @@ from demo.sandbox.graph_api import PAGE_ACCESS_TOKEN, PAGE_ID
 from demo.sandbox.state import Fault
 from intake.models import QuarantinedPayload
 from intake.polling import poll_account
-
-from .events import event
+from tests.sandbox_events import event
 
 pytestmark = pytest.mark.django_db
 

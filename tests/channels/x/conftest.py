@@ -8,7 +8,6 @@ from django.db import transaction
 from channels.models import ChannelAccount
 from channels.plug import FetchedPage
 from channels.registry import platform_channel
-from demo.connect import sandbox_x_account
 from intake.services import BatchResult, ingest_payloads
 
 PEERS = Path(settings.BASE_DIR).parent / "shared" / "data" / "peers" / "x"
@@ -17,13 +16,6 @@ PEERS = Path(settings.BASE_DIR).parent / "shared" / "data" / "peers" / "x"
 def peer_json(name: str):
     """A response body recorded from the real X API (see the peers README)."""
     return json.loads((PEERS / name).read_bytes())
-
-
-@pytest.fixture
-def x_account(db, sandbox):
-    """The sample brand's X account, connected to the running sandbox."""
-    fields = sandbox_x_account({"url": sandbox.url, "maildir": None, "smtp_port": None})
-    return ChannelAccount.objects.create(platform="x", **fields)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Sample-format customer events for the Facebook tests."""
+"""Sample-format customer events for tests that show them to the platform sandbox."""
 
 import json
 from datetime import UTC, datetime, timedelta
