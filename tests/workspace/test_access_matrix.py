@@ -65,6 +65,8 @@ RULES: dict[str, dict[str, set[str]]] = {
     "workspace:case-detail": {"GET": VIEWERS},
     "workspace:notifications": {"GET": SIGNED_IN},
     "workspace:notification-bell": {"GET": SIGNED_IN},
+    "workspace:notification-panel": {"GET": SIGNED_IN},
+    "workspace:notification-case-open": {"POST": SIGNED_IN},
     "workspace:notification-open": {"POST": SIGNED_IN},
     "workspace:notification-read-all": {"POST": SIGNED_IN},
     "workspace:canned-list": {"GET": SUPERVISORS},
