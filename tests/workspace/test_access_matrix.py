@@ -67,7 +67,6 @@ RULES: dict[str, dict[str, set[str]]] = {
     "workspace:notification-bell": {"GET": SIGNED_IN},
     "workspace:notification-panel": {"GET": SIGNED_IN},
     "workspace:notification-case-open": {"POST": SIGNED_IN},
-    "workspace:notification-open": {"POST": SIGNED_IN},
     "workspace:notification-read-all": {"POST": SIGNED_IN},
     "workspace:canned-list": {"GET": SUPERVISORS},
     "workspace:canned-new": {"GET": SUPERVISORS, "POST": SUPERVISORS},

@@ -7,13 +7,11 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
 from cases import visibility
 from notifications import selectors, services
-from notifications.models import Notification
 from workspace.views.access import signed_in_required
 
 # Cases in the bell's panel; the notifications page has the rest.
@@ -52,19 +50,6 @@ def notification_panel(request: WorkspaceRequest) -> HttpResponse:
 
 @require_POST
 @signed_in_required
-def notification_open(request: WorkspaceRequest, notification_id: int) -> HttpResponse:
-    """Mark one notification read and go to its case."""
-    notification = get_object_or_404(
-        Notification, pk=notification_id, recipient_id=request.user.pk
-    )
-    if notification.read_at is None:
-        notification.read_at = timezone.now()
-        notification.save(update_fields=["read_at"])
-    return redirect("workspace:case-detail", case_id=notification.case_id)
-
-
-@require_POST
-@signed_in_required
 def notification_case_open(request: WorkspaceRequest, case_id: int) -> HttpResponse:
     """Mark the user's notifications about a case read and go to the case (one they may see:
     another team's case is answered as if it did not exist)."""
@@ -91,7 +76,6 @@ urlpatterns = [
     path("notifications/", notification_list, name="notifications"),
     path("notifications/bell/", notification_bell, name="notification-bell"),
     path("notifications/panel/", notification_panel, name="notification-panel"),
-    path("notifications/<int:notification_id>/open/", notification_open, name="notification-open"),
     path(
         "notifications/cases/<int:case_id>/open/",
         notification_case_open,
