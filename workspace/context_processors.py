@@ -55,6 +55,7 @@ NAV = {
     "queue_counts": "workspace:queue-counts",
     "notifications": "workspace:notifications",
     "bell": "workspace:notification-bell",
+    "notification_panel": "workspace:notification-panel",
     "dashboards": "reporting:dashboards",
     "agents": "workspace:agent-availability",
     "spam_list": "workspace:spam-list",

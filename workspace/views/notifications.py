@@ -1,60 +1,85 @@
 """The bell: a user's own in-app notifications (hand-offs to them, @mentions, new messages on
-their cases)."""
+their cases), one entry per case. The bell's panel is fetched when it is opened, so pages pay
+only for the unread count."""
 
+from django.contrib.auth.models import User
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.middleware import HtmxDetails
 
-from notifications.models import Notification
+from cases import visibility
+from notifications import selectors, services
 from workspace.views.access import signed_in_required
 
-NOTIFICATIONS_SHOWN = 50
+# Cases in the bell's panel; the notifications page has the rest.
+PANEL_CASES = 8
+CASES_PER_PAGE = 25
+
+
+class WorkspaceRequest(HttpRequest):
+    user: User
+    htmx: HtmxDetails
 
 
 @require_GET
 @signed_in_required
-def notification_list(request: HttpRequest) -> HttpResponse:
-    notifications = (
-        Notification.objects.filter(recipient_id=request.user.pk)
-        .select_related("case", "actor")
-        .order_by("-created_at", "-pk")[:NOTIFICATIONS_SHOWN]
+def notification_list(request: WorkspaceRequest) -> HttpResponse:
+    notifications = selectors.notifications_of(recipient_id=request.user.pk)
+    page = Paginator(selectors.case_groups(notifications), CASES_PER_PAGE).get_page(
+        request.GET.get("page")
     )
-    return render(request, "workspace/notification_list.html", {"notifications": notifications})
+    groups = selectors.describe_groups(notifications=notifications, groups=list(page))
+    return render(request, "workspace/notification_list.html", {"page": page, "groups": groups})
 
 
 @require_GET
 @signed_in_required
-def notification_bell(request: HttpRequest) -> HttpResponse:
-    return render(request, "workspace/notification_list.html#bell")
+def notification_bell(request: WorkspaceRequest) -> HttpResponse:
+    return render(request, "workspace/notification_list.html#badge")
+
+
+@require_GET
+@signed_in_required
+def notification_panel(request: WorkspaceRequest) -> HttpResponse:
+    groups = selectors.unread_by_case(recipient_id=request.user.pk, limit=PANEL_CASES)
+    return render(request, "workspace/notification_list.html#panel", {"groups": groups})
 
 
 @require_POST
 @signed_in_required
-def notification_open(request: HttpRequest, notification_id: int) -> HttpResponse:
-    """Mark one notification read and go to its case."""
-    notification = get_object_or_404(
-        Notification, pk=notification_id, recipient_id=request.user.pk
-    )
-    if notification.read_at is None:
-        notification.read_at = timezone.now()
-        notification.save(update_fields=["read_at"])
-    return redirect("workspace:case-detail", case_id=notification.case_id)
+def notification_case_open(request: WorkspaceRequest, case_id: int) -> HttpResponse:
+    """Mark the user's notifications about a case read and go to the case (one they may see:
+    another team's case is answered as if it did not exist)."""
+    get_object_or_404(visibility.visible_cases(request.user).only("pk"), pk=case_id)
+    services.mark_case_read(recipient_id=request.user.pk, case_id=case_id)
+    return redirect("workspace:case-detail", case_id=case_id)
 
 
 @require_POST
 @signed_in_required
-def notification_read_all(request: HttpRequest) -> HttpResponse:
-    Notification.objects.filter(recipient_id=request.user.pk, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
+def notification_read_all(request: WorkspaceRequest) -> HttpResponse:
+    services.mark_all_read(recipient_id=request.user.pk)
+    if request.htmx:
+        # The emptied panel, and the badge swapped out of band.
+        return render(
+            request,
+            "workspace/notification_list.html#panel",
+            {"groups": [], "unread_notifications": 0, "badge_oob": True},
+        )
     return redirect("workspace:notifications")
 
 
 urlpatterns = [
     path("notifications/", notification_list, name="notifications"),
     path("notifications/bell/", notification_bell, name="notification-bell"),
-    path("notifications/<int:notification_id>/open/", notification_open, name="notification-open"),
+    path("notifications/panel/", notification_panel, name="notification-panel"),
+    path(
+        "notifications/cases/<int:case_id>/open/",
+        notification_case_open,
+        name="notification-case-open",
+    ),
     path("notifications/read/", notification_read_all, name="notification-read-all"),
 ]
