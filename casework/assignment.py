@@ -189,6 +189,12 @@ class Availability:
     online: bool
     held: int
 
+    @property
+    def over_capacity(self) -> bool:
+        """Holding more cases than their capacity (claimed, or given before it was lowered):
+        automatic assignment skips them until they are back under it."""
+        return self.held > self.profile.max_active_cases
+
 
 def availability(*, now: datetime | None = None) -> list[Availability]:
     """Every agent who may work cases, with their teams, whether they are online and how

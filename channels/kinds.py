@@ -24,7 +24,15 @@ KINDS: dict[str, ChannelKind] = {
         ChannelKind(
             "x.mention", Platform.X, "X mention", "public reply", "X public reply", True, True
         ),
-        ChannelKind("x.dm", Platform.X, "X DM", "direct message", "X direct message", False, True),
+        ChannelKind(
+            "x.dm",
+            Platform.X,
+            "X direct message",
+            "direct message",
+            "X direct message",
+            False,
+            True,
+        ),
         ChannelKind(
             "facebook.post",
             Platform.FACEBOOK,
@@ -46,7 +54,7 @@ KINDS: dict[str, ChannelKind] = {
         ChannelKind(
             "facebook.message",
             Platform.FACEBOOK,
-            "Messenger",
+            "Facebook Messenger",
             "Messenger",
             "Messenger",
             False,
@@ -55,6 +63,13 @@ KINDS: dict[str, ChannelKind] = {
         ChannelKind("email", Platform.EMAIL, "Email", "email", "Email", False, False),
     )
 }
+
+
+def label_of(channel: str | None) -> str:
+    """A message's channel in words ("X mention", "Email"), wherever a person reads it; the
+    key itself only for a channel CareInbox does not know."""
+    kind = KINDS.get(channel or "")
+    return kind.label if kind else channel or "Unknown channel"
 
 
 def kinds_on(platform: str) -> list[str]:

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 
 from cases.models import Case, Message
-from channels.kinds import KINDS
+from channels.kinds import label_of
 from incidents.models import Incident, IncidentMessage
 
 LIVE = (Incident.Status.PROPOSED, Incident.Status.OPEN)
@@ -32,8 +32,7 @@ def live_incidents() -> list[Incident]:
 
 def channel_label(channel: str) -> str:
     """A message's channel in words ("X mention", "Email")."""
-    kind = KINDS.get(channel)
-    return kind.label if kind else channel or "Unknown channel"
+    return label_of(channel)
 
 
 @dataclass

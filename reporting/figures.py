@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from cases import visibility
 from cases.models import Case, CaseEvent, CaseRollup
-from channels.kinds import KINDS
+from channels.kinds import label_of
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
@@ -149,10 +149,7 @@ def first_channel() -> F:
 
 
 def channel_label(channel: str | None) -> str:
-    if not channel:
-        return "No customer message"
-    kind = KINDS.get(channel)
-    return kind.label if kind else channel
+    return label_of(channel) if channel else "No customer message"
 
 
 # The cases opened in the range: the cohort of the flow, response times and SLAs.

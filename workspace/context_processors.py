@@ -3,6 +3,7 @@ count, and the links of the page's frame. Each is looked up at most once per pag
 the page shows it."""
 
 from functools import cache
+from typing import cast
 
 from django.contrib.auth.models import User
 from django.db.models import Count
@@ -34,14 +35,27 @@ UNREAD = PreparedRead(
 )
 
 
-def my_name(user: User) -> str:
-    """The user's display name. Their agent profile is read with a prepared query and kept
-    on ``user``, for what else the page asks of it (a reply's signature)."""
+def my_profile(user: User) -> AgentProfile | None:
+    """The user's agent profile, read with a prepared query and kept on ``user``, for what
+    else the page asks of it (their name, a reply's signature, the paused banner)."""
     profile_of = User.agent_profile.related  # type: ignore[attr-defined]
     if not profile_of.is_cached(user):
         rows = PROFILE.rows(user_id=user.pk)
         profile_of.set_cached_value(user, instance(AgentProfile, rows[0]) if rows else None)
+    return cast(AgentProfile | None, profile_of.get_cached_value(user))
+
+
+def my_name(user: User) -> str:
+    """The user's display name."""
+    my_profile(user)
     return display_name(user)
+
+
+def assignment_paused(user: User) -> bool:
+    """Whether a supervisor paused automatic assignment to the user: a column of the profile
+    the page reads for their name, so no query of its own."""
+    profile = my_profile(user)
+    return profile is not None and profile.assignment_paused
 
 
 def unread_notifications(user: User) -> int:
@@ -81,10 +95,11 @@ def workspace(request: HttpRequest) -> dict:
     # workspace around it (whose side bar and bell would only be sent back here).
     if not user.is_authenticated or two_factor.owed(request.session):
         return {}
+    can_work = user.has_perm("cases.work_case")
     return {
         "signed_in": True,
         "nav": _nav(get_script_prefix()),
-        "can_work": user.has_perm("cases.work_case"),
+        "can_work": can_work,
         "can_reassign": user.has_perm("cases.reassign_case"),
         "can_see_dashboards": user.has_perm("cases.view_dashboards")
         or user.has_perm("cases.reassign_case"),
@@ -92,6 +107,8 @@ def workspace(request: HttpRequest) -> dict:
         "can_manage_incidents": user.has_perm(roles.MANAGE_INCIDENTS),
         "can_manage_rules": user.has_perm("routing.change_routingrule"),
         "my_name": SimpleLazyObject(lambda: my_name(user)),
+        # The banner under the top bar; only those who work cases are ever assigned any.
+        "assignment_paused": SimpleLazyObject(lambda: can_work and assignment_paused(user)),
         "unread_notifications": SimpleLazyObject(lambda: unread_notifications(user)),
         # The side bar's queues are drawn with the page; htmx refreshes them afterwards.
         "queue_counts": SimpleLazyObject(lambda: case_inbox.queue_counts(user=user)),

@@ -53,7 +53,7 @@ def test_surveys_are_counted_per_agent_team_and_channel_with_the_response_rate(
     ]
     assert export(client, "satisfaction-channels")[1:] == [
         ["Email", "1", "1", "100.0", "4.0", "100.0"],
-        ["X DM", "3", "2", "66.7", "3.5", "50.0"],
+        ["X direct message", "3", "2", "66.7", "3.5", "50.0"],
         ["All", "4", "3", "75.0", "3.67", "66.7"],
     ]
     assert export(client, "satisfaction-teams")[1][:4] == ["Care", "4", "3", "75.0"]

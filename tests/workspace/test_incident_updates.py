@@ -53,8 +53,10 @@ def test_the_preview_shows_each_post_and_personal_signed_replies_and_posts_nothi
     page = text_of(response)
     assert response.status_code == 200
     assert page.count(f"<pre>{PUBLIC}</pre>") == 2
-    assert "A reply goes to 3 cases: 1 on email, 1 on x.dm, 1 on x.mention." in page
+    assert "A reply goes to 3 cases: 1 on Email, 1 on X direct message, 1 on X mention." in page
     mention = incident.picked["x.mention"]
+    assert f"Case #{mention.case_id}, {mention.case.customer.display_name} (X mention)" in page
+    assert "x.mention" not in page and "x.dm" not in page
     first = mention.case.customer.display_name.split()[0]
     assert f"Hi {first}, card payments are failing for some customers; we are on it. ^SO" in page
     assert sandbox.state.sent() == []

@@ -94,7 +94,7 @@ def test_the_list_shows_each_incident_with_its_counts_places_and_channels(spike,
     incident, _ = spike
     page = text_of(client_for(supervisor).get("/incidents/"))
     assert f"Proposed {incident.title} 2 Nov 09:00 2 Nov 09:35 8 8 8 Leeds" in page
-    assert "Messenger, X mention" in page
+    assert "Facebook Messenger, X mention" in page
 
 
 def test_the_page_shows_the_cases_their_messages_and_the_volume(spike, supervisor):
@@ -105,11 +105,11 @@ def test_the_page_shows_the_cases_their_messages_and_the_volume(spike, superviso
     assert "Status: Proposed" in page
     assert "Messages 8 Customers 8 Cases 8" in page
     assert "Places Leeds" in page
-    assert "Channels X mention (6), Messenger (2)" in page
+    assert "Channels X mention (6), Facebook Messenger (2)" in page
     first = Message.objects.get(text=SPIKE[0])
     assert f'href="/cases/{first.case_id}/"' in html
     assert f"Case #{first.case_id} Customer 0 Remove X mention · 2 Nov 09:00 {SPIKE[0]}" in page
-    assert f"Messenger · 2 Nov 09:35 {SPIKE[7]}" in page
+    assert f"Facebook Messenger · 2 Nov 09:35 {SPIKE[7]}" in page
     assert f"Case #{kettle_case.pk}" not in page
     # One bar every five minutes from 09:00 to 09:40, each with one message.
     assert "Messages every 5 minutes" in page

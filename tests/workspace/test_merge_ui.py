@@ -165,6 +165,21 @@ def test_the_side_by_side_page_shows_both_histories_and_the_evidence(client, pai
     assert_no_inline_code(html)
 
 
+def test_the_side_by_side_page_names_each_messages_channel_in_words(client, pair, supervisor):
+    client.force_login(supervisor)
+
+    html = client.get(
+        url("merge-compare", pair.x_case.pk, pair.facebook_case.customer_id)
+    ).content.decode()
+
+    metas = [
+        re.sub(r"\s+", " ", meta).strip()
+        for meta in re.findall(r'<div class="history-meta">(.*?)</div>', html, flags=re.S)
+    ]
+    assert [meta.split(" · ")[1] for meta in metas] == ["X direct message", "Facebook Messenger"]
+    assert "x.dm" not in html and "facebook.message" not in html
+
+
 def test_a_supervisor_merges_from_a_suggestion_keeping_both_histories_in_time_order(
     client, pair, supervisor, ingest
 ):

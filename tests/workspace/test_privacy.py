@@ -38,6 +38,9 @@ def test_the_erase_page_says_what_goes_and_erases_nothing(gwen, admin_user):
 
     assert f"Erase customer {gwen['live'].pk}?" in page
     assert "qzgwenhandle" in page and "qzgwen@mail.example" in page
+    # Each identity's platform in words.
+    assert "X <bdi>qzgwenhandle</bdi>" in page
+    assert "Email <bdi>qzgwen@mail.example</bdi>" in page
     assert 'name="confirm"' in page
     assert not CaseEvent.objects.filter(kind=CaseEvent.Kind.ERASED).exists()
 

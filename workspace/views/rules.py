@@ -33,6 +33,41 @@ class RoutingRuleForm(forms.ModelForm):
     class Meta:
         model = RoutingRule
         fields = ["name", "enabled", "stop_processing", *CONDITION_FIELDS, *ACTION_FIELDS]
+        # Each condition and action reads as the end of "When a message…" or "Then…".
+        labels = {
+            "name": "Name",
+            "enabled": "Enabled: run this rule on every new customer message",
+            "stop_processing": "Stop here: later rules are not looked at when this one matches",
+            "channel_account": "arrives on the account",
+            "platform": "arrives on",
+            "keywords": "mentions any of",
+            "pattern": "matches the pattern",
+            "language": "is written in",
+            "sentiment": "has the sentiment",
+            "closing_thanks": "only thanks us or says all is well",
+            "names_store": "names a store",
+            "set_team": "send the case to the team",
+            "team_from_store": "send the case to the named store's team",
+            "set_priority": "raise the priority to",
+            "add_tags": "add the tags",
+            "mark_no_reply": "mark the message as needing no reply",
+        }
+        help_texts = {
+            "name": "Each case's history names the rules that applied to it.",
+            "stop_processing": "",
+            "channel_account": "One of the brand's connected accounts; blank for any.",
+            "platform": "X, Facebook or email; blank for any.",
+            "keywords": "Comma-separated words or phrases, as whole words; "
+            "e.g. refund, money back.",
+            "language": "As detected when the message arrived; blank for any.",
+            "closing_thanks": "It asks nothing, so it may need no reply.",
+            "names_store": "A store of the store list, by its name or one of its other names.",
+            "set_team": "Only a case without a team yet; a later rule's team wins.",
+            "team_from_store": "Needs “names a store” above.",
+            "set_priority": "Only ever raised, never lowered.",
+            "add_tags": "Comma-separated; tags of every matching rule add up.",
+            "mark_no_reply": "It stays on the case, marked with the reason, and starts no clock.",
+        }
         error_messages = {
             "name": {
                 "required": "Give the rule a name; history events name the rules that applied.",
