@@ -192,6 +192,9 @@ class Message(models.Model):
     sentiment = models.CharField(max_length=3, choices=Sentiment, blank=True)
     praise_for = models.CharField(max_length=200, blank=True)
     subject = models.CharField(max_length=500, blank=True)
+    # What a customer message answers, as the platform gave it along (a Facebook comment's
+    # post text), shown above it on the timeline; "" when none came with it.
+    context = models.TextField(blank=True)
     sent_at = models.DateTimeField(help_text="When the platform says it was sent.")
     received_at = models.DateTimeField(auto_now_add=True)
     raw_payload = models.BinaryField(blank=True, default=b"")

@@ -816,6 +816,7 @@ def _message(item: Item) -> Message:
         praise_for=item.praise.text[:200] if item.praise else "",
         html=sanitise_html(inbound.html),
         subject=inbound.subject,
+        context=inbound.context,
         automated=inbound.automated,
         sentiment=item.sentiment,
         text_fingerprint="" if inbound.automated else spam.fingerprint(item.words),

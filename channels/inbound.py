@@ -15,6 +15,10 @@ MAX_FOLLOWERS = 2**31 - 1  # what the database column holds; no account has more
 MAX_ATTACHMENT_BYTES = 2**62
 
 
+# A post a comment answers is shown as a reminder, not kept whole.
+CONTEXT_LIMIT = 5000
+
+
 def _text(what: str, value: object, *, limit: int | None = None) -> str:
     """Customer text as it can be stored: never failing for a NUL or a lone surrogate."""
     if not isinstance(value, str):
@@ -100,6 +104,9 @@ class InboundMessage:
     # "auto-reply" or "bounce" when a machine sent it; such mail never reopens a case.
     automated: str = ""
     attachments: tuple[InboundAttachment, ...] = field(default=())
+    # What the message answers, as the platform gave it along: a Facebook comment's post
+    # text. Shown above the message; "" when the platform gave none.
+    context: str = ""
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -114,6 +121,11 @@ class InboundMessage:
             raise MalformedPayload(f"Message {self.external_id} has an impossible time.")
         set_(self, "text", _text(f"Message {self.external_id}'s text", self.text))
         set_(self, "html", _text(f"Message {self.external_id}'s HTML", self.html))
+        set_(
+            self,
+            "context",
+            _text(f"Message {self.external_id}'s context", self.context, limit=CONTEXT_LIMIT),
+        )
         set_(
             self,
             "subject",

@@ -22,6 +22,7 @@ GWEN_WORDS = [
     "qzrawword",
     "qzpassport",
     "qzfilebytes",
+    "qzcontextword",
 ]
 BOB_WORD = "bobkeepword"
 
@@ -39,6 +40,7 @@ def gwen(ingest, admin_user, agent):
         author=on_x,
         sent_at=T0,
         text="My qzkettleword broke",
+        context="What qzcontextword answers",
         raw=b'{"qzrawword": 1}',
         attachments=(
             InboundAttachment(

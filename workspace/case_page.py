@@ -50,8 +50,11 @@ from sla.models import Priority
 from staff.models import Team
 from staff.names import display_name, initials
 from staff.selectors import case_workers, user_columns, user_from
+from workspace.mentions import colleagues_named, mention_html
 
 EARLIER_CASES_SHOWN = 10
+# What a message answers is shown cut to this many characters, the whole behind a fold.
+CONTEXT_CHARS = 140
 # A message body longer than this shows its start, with the rest behind "Show more".
 FOLD_LINES = 40
 FOLD_CHARS = 3000
@@ -144,6 +147,11 @@ class Entry:
     # The whole text's download, for a message stored cut at CAREINBOX_MESSAGE_TEXT_LIMIT.
     full_text_url: str = ""
     note_html: str = ""  # an event's note (hand-offs)
+    # What a message answers, above it: "On the page's post" or "In reply to Jo Lee", the
+    # text cut short, and the whole as HTML when the short text is cut ("" when it is not).
+    context_label: str = ""
+    context_short: str = ""
+    context_html: str = ""
     # A customer message's sentiment as found at ingest ("neg", "neu", "pos") and its label;
     # "" for our replies, notes and messages not scored.
     sentiment: str = ""
@@ -276,21 +284,35 @@ def case_timeline(case: Case) -> CaseTimeline:
     """Messages and history events of ``case`` merged in time order, with its version."""
     (messages, attachments), events = _messages(case), _events(case)
     names = _user_names(events)
-    entries = [_message_entry(m, attachments.get(m.pk, [])) for m in messages] + [
-        _event_entry(e, names) for e in events
-    ]
+    colleagues = colleagues_named(
+        m.text for m in messages if m.direction == Message.Direction.NOTE
+    )
+    by_pk = {m.pk: m for m in messages}
+    entries = [
+        _message_entry(m, attachments.get(m.pk, []), colleagues=colleagues, on_case=by_pk)
+        for m in messages
+    ] + [_event_entry(e, names) for e in events]
     # At the same moment a message comes before what was done about it.
     entries.sort(key=lambda e: (e.at, e.event is not None, (e.message or e.event).pk))  # type: ignore[union-attr]
     return CaseTimeline(messages, events, entries, _version(case, messages, events))
 
 
-def _message_entry(message: Message, attachments: list[Attachment]) -> Entry:
+def _message_entry(
+    message: Message,
+    attachments: list[Attachment],
+    *,
+    colleagues: dict[str, str],
+    on_case: dict[int, Message],
+) -> Entry:
+    """``on_case``: the case's messages by id, for the one a comment answers."""
     body, quoted = message.text, ""
     if message.channel == "email" and message.direction == Message.Direction.INBOUND:
         body, quoted = split_quoted(message.text)
     kind = KINDS.get(message.channel)
     author, handle = _author(message)
     shown, rest = _fold(body)
+    # Colleagues are named in notes; a customer's message or a reply holds X handles.
+    named = colleagues if message.direction == Message.Direction.NOTE else None
     scored = message.direction == Message.Direction.INBOUND and message.sentiment
     return Entry(
         message=message,
@@ -305,16 +327,37 @@ def _message_entry(message: Message, attachments: list[Attachment]) -> Entry:
         platform=kind.platform if kind else "",
         platform_label=Platform(kind.platform).label if kind else "",
         channel_label=kind.message_label if kind else "",
-        body_html=_html(shown),
-        rest_html=_html(rest) if rest else "",
+        body_html=mention_html(shown, colleagues=named),
+        rest_html=mention_html(rest, colleagues=named) if rest else "",
         quoted_html=linebreaksbr(quoted, autoescape=True) if quoted else "",
         sentiment=message.sentiment if scored else "",
         sentiment_label=message.get_sentiment_display() if scored else "",
         full_text_url=reverse("workspace:message-full-text", args=[message.pk])
         if message.truncated  # type: ignore[attr-defined]
         else "",
+        **_context(message, on_case),
         **_times(message.sent_at),
     )
+
+
+def _context(message: Message, on_case: dict[int, Message]) -> dict[str, Any]:
+    """What a Facebook comment answers: the comment it replies to when that is on the case,
+    else the page's post it was written under, when its text came with it."""
+    if message.channel != "facebook.comment":
+        return {}
+    parent = on_case.get(message.parent_id) if message.parent_id else None
+    if parent is not None and parent.channel == "facebook.comment":
+        label, text = f"In reply to {_author(parent)[0]}", parent.text
+    elif message.context:
+        label, text = "On the page's post", message.context
+    else:
+        return {}
+    short = Truncator(" ".join(text.split())).chars(CONTEXT_CHARS)
+    return {
+        "context_label": label,
+        "context_short": short,
+        "context_html": _html(text) if short != " ".join(text.split()) else "",
+    }
 
 
 def _fold(body: str) -> tuple[str, str]:

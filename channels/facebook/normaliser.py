@@ -74,11 +74,13 @@ def _feed_change(change: dict[str, Any], page_id: str, raw: bytes) -> InboundMes
         parent_id = _id(value, "parent_id", what) if value.get("parent_id") else post_id
         channel = "facebook.comment"
         in_reply_to: tuple[str, ...] = tuple(dict.fromkeys((parent_id, post_id)))
+        context = _post_text(value.get("post"), post_id)
     elif isinstance(item, str) and item in POST_ITEMS:
         external_id = _id(value, "post_id", f"A feed {item}")
         what = f"Post {external_id}"
         channel = "facebook.post"
         in_reply_to = ()
+        context = ""
     else:
         raise UnsupportedEvent(f"Feed item {item!r} on page {page_id} is not a post or comment.")
     if value.get("verb", "add") != "add":
@@ -93,8 +95,19 @@ def _feed_change(change: dict[str, Any], page_id: str, raw: bytes) -> InboundMes
         sent_at=_time(value.get("created_time"), what, millis=False),
         text=_text(value.get("message"), what),
         in_reply_to=in_reply_to,
+        context=context,
         raw=raw,
     )
+
+
+def _post_text(post: Any, post_id: str) -> str:
+    """The text of the post a comment sits under, when the payload carries it: the poller
+    adds it; a page webhook gives the post's id and status but not its words. Only shown
+    as a reminder, so a post without usable text leaves it out rather than the comment."""
+    if not isinstance(post, dict) or str(post.get("id", post_id)) != post_id:
+        return ""
+    message = post.get("message")
+    return message if isinstance(message, str) else ""
 
 
 def _messaging(event: dict[str, Any], page_id: str, raw: bytes) -> InboundMessage:

@@ -757,7 +757,42 @@ def test_a_note_with_a_mention_shows_in_the_timeline_and_notifies(case, agent, o
 
     assert 'role="status">Note added.</p>' in response.content.decode()
     assert Notification.objects.get().recipient == other_agent
-    assert "@priya can you check?" in page(agent, case)
+    assert '<mark class="mention" title="Priya Shah">@priya</mark> can you check?' in page(
+        agent, case
+    )
+
+
+def test_a_note_marks_the_colleagues_it_names_and_only_them(case, agent, other_agent):
+    actions.add_note(
+        case_id=case.pk,
+        author=other_agent,
+        text="@jo, over to you. @nobody knows; <b>@jo</b> @<script>alert(1)</script>",
+    )
+
+    html = page(agent, case)
+
+    note = html[html.index("entry-note") :]
+    assert (
+        '<mark class="mention" title="Jo Lee">@jo</mark>, over to you. @nobody knows; '
+        '&lt;b&gt;<mark class="mention" title="Jo Lee">@jo</mark>&lt;/b&gt; '
+        "@&lt;script&gt;alert(1)&lt;/script&gt;"
+    ) in note
+    assert "<script>alert(1)" not in html
+
+
+def test_x_handles_in_a_customers_message_and_a_reply_are_marked(case, agent):
+    actions.claim_case(case_id=case.pk, agent=agent)
+    actions.reply_to_case(
+        case_id=case.pk, agent=agent, text="@neilcarver sorry! Ask @acme_help too."
+    )
+
+    html = page(agent, case)
+
+    assert '<mark class="mention">@acme_care</mark> HomeHub flashing orange' in html
+    assert (
+        '<mark class="mention">@neilcarver</mark> sorry! Ask <mark class="mention">@acme_help'
+        "</mark> too."
+    ) in html
 
 
 def test_a_hand_off_without_a_note_is_refused_in_words(case, agent, other_agent):
@@ -1133,9 +1168,9 @@ def grown_case(ingest, agent, other_agent, *, rounds):
 # of these, its side bar's queue counts 3 (the user's teams, the kept counts, the cases due
 # soon), the merge suggestions panel 1 (and 1 to keep to the customers the user sees, when
 # it has any), the user's teams (may they see the case) 1; the case page's own reads take the
-# other 6: the case with its tags, messages, attachments, history (with merged-in cases),
-# identities, other cases.
-CASE_PAGE_QUERIES = 16
+# other 7: the case with its tags, messages, attachments, history (with merged-in cases), the
+# colleagues notes @mention (when any note names someone), identities, other cases.
+CASE_PAGE_QUERIES = 17
 
 
 def test_the_case_page_takes_the_same_few_queries_however_long_the_case(
@@ -1210,3 +1245,33 @@ def test_an_attachment_link_cannot_be_guessed_from_its_number(attachment, agent)
 
     assert client_for(agent).get(guessed).status_code == 404
     assert client_for(agent).get(f"/attachments/{attachment.pk}/").status_code == 404
+
+
+def test_a_comment_shows_the_post_it_was_written_under_or_the_comment_on_the_case_it_answers(
+    ingest, agent
+):
+    bea = AuthorFactory(external_id="100066745989389", display_name="Bernadette Quinn")
+    on_post = {"channel": "facebook.comment", "author": bea, "context": "Our <i>new</i> hub!"}
+    first = ingest(
+        external_id="7_1", text="Is it out?", in_reply_to=("9_7",), sent_at=T0, **on_post
+    ).message
+    second = ingest(
+        external_id="7_2",
+        text="Hello?",
+        in_reply_to=("7_1", "9_7"),
+        sent_at=T0 + timedelta(minutes=5),
+        **on_post,
+    ).message
+    assert second.parent == first
+
+    html = page(agent, first.case)
+
+    contexts = re.findall(
+        r'<blockquote class="context" data-testid="context">(.*?)</blockquote>', html
+    )
+    assert [text_of(c).strip() for c in contexts] == [
+        "On the page&#x27;s post: Our &lt;i&gt;new&lt;/i&gt; hub!",
+        "In reply to Bernadette Quinn: Is it out?",
+    ]
+    assert "<details" not in "".join(contexts)  # short enough to show whole
+    assert html.index(contexts[1]) < html.index('<div class="entry-body">Hello?')

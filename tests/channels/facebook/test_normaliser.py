@@ -71,6 +71,9 @@ def test_a_recorded_visitor_post_starts_a_thread_and_its_comment_answers_it():
     assert comment_message.text == "dddd"
     assert comment_message.in_reply_to == (post_message.external_id,)
     assert comment_message.sent_at == datetime(2021, 2, 4, 15, 23, 13, tzinfo=UTC)
+    # The post it was written under comes along, to be shown above it.
+    assert comment_message.context == post["message"]
+    assert post_message.context == ""
 
 
 @pytest.mark.parametrize("name", FEEDS)
@@ -121,6 +124,33 @@ def test_a_webhook_comment_reply_names_its_parent_comment_then_its_post():
         "104857600123456_812039475610293",
     )
     assert message.sent_at == datetime.fromtimestamp(1793627148, tz=UTC)
+    # A webhook names the post but does not give its words.
+    assert message.context == ""
+
+
+@pytest.mark.parametrize(
+    "post",
+    [
+        {"id": "104857600123456_1", "message": "Another post's text"},
+        {"id": "104857600123456_812039475610293", "message": {"not": "text"}},
+        {"id": "104857600123456_812039475610293"},
+        "a post",
+    ],
+)
+def test_a_post_without_usable_text_leaves_the_context_out_not_the_comment(post):
+    value = {
+        "item": "comment",
+        "post_id": "104857600123456_812039475610293",
+        "comment_id": "812039475610293_922000000000042",
+        "from": {"id": "100059903244956", "name": "Ryan Coates"},
+        "message": "Still waiting",
+        "created_time": 1793627148,
+        "post": post,
+    }
+
+    message = normalise(webhook_feed(value).encode())
+
+    assert (message.text, message.context) == ("Still waiting", "")
 
 
 def test_a_messenger_event_reads_as_a_direct_message_with_its_attachments():

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 import requests
+from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Message
@@ -14,6 +15,7 @@ from demo.sandbox.state import Fault
 from intake.models import QuarantinedPayload
 from intake.polling import poll_account
 from intake.services import ingest_payloads
+from tests.conftest import client_for
 from tests.sandbox_events import event
 
 pytestmark = pytest.mark.django_db
@@ -147,6 +149,40 @@ def test_new_items_after_a_poll_are_read_by_the_next_one(account, sandbox):
         "Hello?",
         "Is the Leeds store open on Sunday?",
     ]
+
+
+def test_a_polled_comment_shows_the_post_it_was_written_under_on_its_case_page(
+    account, sandbox, agent
+):
+    post = (
+        "Is the Leeds store open on Sunday? Asking for the whole street, since the <b>sign</b> "
+        "on the door says one thing and the website another, and we would rather not walk there."
+    )
+    ryan = {"id": "100059903244956", "name": "Ryan Coates"}
+    sandbox.state.load(
+        [
+            event("n1", "facebook.post", post),
+            event("n2", "facebook.comment", "Same question!", author=ryan, reply_to="n1"),
+        ]
+    )
+    poll_account(account=account, force=True)
+    comment = stored(account).get(channel="facebook.comment")
+    assert comment.context == post
+
+    response = client_for(agent).get(
+        reverse("workspace:case-detail", kwargs={"case_id": comment.case_id})
+    )
+
+    html = response.content.decode()
+    start = html.index('data-testid="context"')
+    context = html[start : html.index("</blockquote>", start)]
+    # Shortened, the whole behind a fold, and escaped.
+    assert "On the page&#x27;s post:</span> Is the Leeds store open on Sunday? Asking" in context
+    assert "and we would rather not walk there." in context
+    assert "<details" in context and "&lt;b&gt;sign&lt;/b&gt;" in context
+    assert "<b>sign" not in context
+    # Above the comment.
+    assert html.index('<div class="entry-body">Same question!') > start
 
 
 def test_a_throttled_poll_waits_until_graph_says(account, first_day, sandbox):
