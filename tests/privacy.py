@@ -23,12 +23,13 @@ GWEN_WORDS = [
     "qzpassport",
     "qzfilebytes",
     "qzcontextword",
+    "qzlongword",
 ]
 BOB_WORD = "bobkeepword"
 
 
 @pytest.fixture
-def gwen(ingest, admin_user, agent):
+def gwen(ingest, admin_user, agent, settings):
     """Gwen on X and by email, merged into one customer, with an attachment, a note, a hand-off
     and a merge reason naming her, and a quarantined payload with her handle; Bob, who wrote
     too, and a quarantined payload of his."""
@@ -59,6 +60,14 @@ def gwen(ingest, admin_user, agent):
         text="Still the qzkettleword",
         html="<p>qzhtmlword</p>",
     ).message
+    # Stored cut: the word is only in the whole text kept beside it.
+    settings.CAREINBOX_MESSAGE_TEXT_LIMIT = 200
+    ingest(
+        author=by_mail,
+        channel="email",
+        sent_at=T0 + timedelta(minutes=90),
+        text="It is a long story. " * 15 + "qzlongword",
+    )
     bob = ingest(
         author=AuthorFactory(handle="bobkeep", display_name="Bob Keep"),
         sent_at=T0 + timedelta(hours=2),
