@@ -120,6 +120,7 @@ def customer_record(*, customer_id: int) -> dict[str, Any]:
                 "author_identity",
                 "author_user",
                 "subject",
+                "cc",
                 "text",
                 "html",
                 "context",
@@ -183,7 +184,13 @@ def erase_customer(*, customer_id: int, by: User) -> Erasure:
         )
         _evidence(customer_ids, messages).delete()
         erased_messages = messages.update(
-            text=ERASED, html="", subject="", context="", raw_payload=b"", delivery_error=""
+            text=ERASED,
+            html="",
+            subject="",
+            context="",
+            cc=[],
+            raw_payload=b"",
+            delivery_error="",
         )
         Case.objects.filter(pk__in=case_ids).update(subject="")
         Notification.objects.filter(case__in=case_ids).update(text=ERASED)
