@@ -243,6 +243,7 @@ def case_reply(request: WorkspaceRequest, case_id: int) -> HttpResponse:
         # What the agent wrote stays for another try; files must be chosen again.
         "subject": subject if kept else None,
         "cc": cc if kept else "",
+        "reattach": kept and bool(request.FILES),
         "status": case_page.composer_status(
             answering=page.answering.message if page.answering else None,
             text=text if kept else "",
