@@ -232,6 +232,8 @@ class CaseViewSet(viewsets.ViewSet):
             agent=permissions.acting_user(request),
             text=given.validated_data["text"],
             answering_id=given.validated_data.get("answering"),
+            subject=given.validated_data.get("subject"),
+            cc=given.validated_data.get("cc", []),
         )
         return Response(MessageSerializer(reply).data, status=status.HTTP_201_CREATED)
 

@@ -119,6 +119,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "direction",
             "channel",
             "subject",
+            "cc",
             "text",
             "text_cut",
             "sent_at",
@@ -202,6 +203,19 @@ class ReplyInput(serializers.Serializer):
         min_value=1,
         max_value=2**63 - 1,
         help_text="The message answered; the latest customer message by default.",
+    )
+    subject = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        help_text='An email reply\'s subject; by default (or blank) "Re: " and the subject '
+        "answered, with the case reference.",
+    )
+    cc = serializers.ListField(
+        child=serializers.CharField(max_length=254),
+        required=False,
+        max_length=50,
+        help_text="An email reply's Cc addresses.",
     )
 
 

@@ -525,3 +525,8 @@ CELERY_BEAT_SCHEDULE = {
 # another may take over after this. Longer than any poll or send takes.
 CAREINBOX_POLL_LOCK_SECONDS = envint("CAREINBOX_POLL_LOCK_SECONDS", 300)
 CAREINBOX_SEND_LOCK_SECONDS = envint("CAREINBOX_SEND_LOCK_SECONDS", 120)
+# The most an email reply's attachments may weigh together; mail providers commonly refuse
+# mails much over 10 MB once encoded.
+CAREINBOX_REPLY_ATTACHMENT_MAX_BYTES = envint(
+    "CAREINBOX_REPLY_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024
+)

@@ -195,6 +195,8 @@ class Message(models.Model):
     # What a customer message answers, as the platform gave it along (a Facebook comment's
     # post text), shown above it on the timeline; "" when none came with it.
     context = models.TextField(blank=True)
+    # An outbound email's Cc addresses, in the order the agent wrote them.
+    cc = models.JSONField(default=list, blank=True)
     sent_at = models.DateTimeField(help_text="When the platform says it was sent.")
     received_at = models.DateTimeField(auto_now_add=True)
     raw_payload = models.BinaryField(blank=True, default=b"")

@@ -8,7 +8,7 @@ Role checks (may this user reassign at all?) are here too, not only in the views
 """
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -23,6 +23,7 @@ from cases.services import change_status
 from casework import replies
 from casework.exceptions import ActionNotAllowed, CaseTaken
 from casework.tasks import offer_survey_task
+from channels.plug import OutboundFile
 from notifications.models import Notification
 from notifications.services import notify
 from staff.models import Team
@@ -210,8 +211,12 @@ def reply_to_case(
     canned_id: int | None = None,
     send_unchanged: bool = False,
     then_status: str = "",
+    subject: str | None = None,
+    cc: Sequence[str] = (),
+    attachments: Sequence[OutboundFile] = (),
 ) -> Message:
-    """Send a reply as ``agent``. An unassigned case is claimed by the reply; a case someone
+    """Send a reply as ``agent``, with an email reply's ``subject``, ``cc`` and ``attachments``
+    as ``queue_reply`` takes them. An unassigned case is claimed by the reply; a case someone
     else holds is refused (``CaseTaken``). A reply that is canned response ``canned_id``
     without an edit raises ``CannedUnchanged`` unless ``send_unchanged``. Raises
     ``ReplyNotPossible`` as ``queue_reply``. With ``then_status`` the case's status is then
@@ -232,7 +237,15 @@ def reply_to_case(
             canned = CannedResponse.objects.filter(pk=canned_id).first()
             if canned and text.strip() == render_canned(canned=canned, case=case, agent=agent):
                 raise CannedUnchanged(canned)
-        reply = replies.queue_reply(case=case, agent=agent, text=text, answering=answering)
+        reply = replies.queue_reply(
+            case=case,
+            agent=agent,
+            text=text,
+            answering=answering,
+            subject=subject,
+            cc=cc,
+            attachments=attachments,
+        )
         if case.assignee_id is None:
             _set_assignee(case, agent)
             history.record(

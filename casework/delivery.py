@@ -17,7 +17,7 @@ from cases import history
 from cases.models import CaseEvent, Message
 from channels.errors import PermanentSendError, SendRateLimited, TransientSendError
 from channels.locks import exclusive
-from channels.plug import OutboundReply
+from channels.plug import OutboundFile, OutboundReply
 from channels.registry import platform_channel
 
 logger = logging.getLogger(__name__)
@@ -122,6 +122,11 @@ def outbound_reply(message: Message) -> OutboundReply:
         recipient=answered.author_identity.external_id,
         subject=message.subject,
         references=tuple(references),
+        cc=tuple(message.cc),
+        attachments=tuple(
+            OutboundFile(a.filename, a.content_type, bytes(a.content))
+            for a in message.attachments.order_by("pk")
+        ),
     )
 
 

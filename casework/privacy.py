@@ -120,6 +120,7 @@ def customer_record(*, customer_id: int) -> dict[str, Any]:
                 "author_identity",
                 "author_user",
                 "subject",
+                "cc",
                 "text",
                 "full_text",
                 "html",
@@ -189,6 +190,7 @@ def erase_customer(*, customer_id: int, by: User) -> Erasure:
             html="",
             subject="",
             context="",
+            cc=[],
             raw_payload=b"",
             delivery_error="",
         )

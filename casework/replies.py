@@ -1,19 +1,29 @@
 """Agents' replies: signed, checked against what the platform accepts, stored as queued and
 sent after the commit."""
 
+from collections.abc import Sequence
+
+from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
 from django.db import transaction
 from django.db.models import Q
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from cases import clocks
-from cases.models import Case, Message
+from cases.models import Attachment, Case, Message
 from casework.exceptions import ActionNotAllowed, ReplyNotPossible
 from casework.tasks import send_reply_task
 from channels.errors import PermanentSendError
 from channels.kinds import KINDS
+from channels.plug import OutboundFile
 from channels.registry import platform_channel
 from staff.names import display_name
+
+# Message.subject's length.
+SUBJECT_MAX_LENGTH = 500
 
 
 def sign_reply(*, text: str, channel: str, agent: User) -> str:
@@ -27,12 +37,22 @@ def sign_reply(*, text: str, channel: str, agent: User) -> str:
 
 
 def queue_reply(
-    *, case: Case, agent: User, text: str, answering: Message | None = None
+    *,
+    case: Case,
+    agent: User,
+    text: str,
+    answering: Message | None = None,
+    subject: str | None = None,
+    cc: Sequence[str] = (),
+    attachments: Sequence[OutboundFile] = (),
 ) -> Message:
     """Store an agent's reply as queued, on the channel of the message it answers (by default
-    the case's latest customer message), and send it once the transaction commits.
+    the case's latest customer message), and send it once the transaction commits. An email
+    reply may have its own ``subject`` (None or blank: the automatic "Re: ..."), ``cc``
+    addresses and ``attachments``.
 
-    Raises ``ReplyNotPossible`` when the case has nothing to answer or the text is empty.
+    Raises ``ReplyNotPossible`` when the case has nothing to answer, the text is empty, a Cc
+    address is not one, the attachments are too large, or these are given off email.
     """
     if not text.strip():
         raise ReplyNotPossible("The reply is empty; write something to send.")
@@ -51,6 +71,8 @@ def queue_reply(
 
     signed = sign_reply(text=text, channel=answering.channel, agent=agent)
     _check_reply(answering, signed)
+    subject = _check_email_parts(answering, subject, cc, attachments)
+    cc = list(dict.fromkeys(address.strip() for address in cc))
     now = timezone.now()
     with transaction.atomic():
         reply = Message.objects.create(
@@ -62,10 +84,21 @@ def queue_reply(
             parent=answering,
             author_user=agent,
             text=signed,
-            subject=_reply_subject(case, answering),
+            subject=subject or reply_subject(case, answering),
+            cc=cc,
             sent_at=now,
             delivery_status=Message.Delivery.QUEUED,
             delivery_next_attempt_at=now,
+        )
+        Attachment.objects.bulk_create(
+            Attachment(
+                message=reply,
+                filename=attached.filename[:255],
+                content_type=attached.content_type[:255],
+                size=len(attached.content),
+                content=attached.content,
+            )
+            for attached in attachments
         )
         Case.objects.filter(pk=case.pk).filter(
             Q(first_response_at__isnull=True) | Q(first_response_at__gt=now)
@@ -101,7 +134,45 @@ def _check_reply(answering: Message, signed: str) -> None:
         raise ReplyNotPossible(str(exc)) from exc
 
 
-def _reply_subject(case: Case, answering: Message) -> str:
+def _check_email_parts(
+    answering: Message, subject: str | None, cc: Sequence[str], attachments: Sequence[OutboundFile]
+) -> str:
+    """Refuse, in words, Cc addresses that are not addresses and attachments over the limit;
+    returns the subject on one line ("" for the automatic one)."""
+    subject = " ".join((subject or "").split())
+    if answering.channel != "email":
+        if subject or cc or attachments:
+            raise ReplyNotPossible(
+                "Only an email reply has a subject, Cc addresses or attachments; "
+                "choose an email to answer, or send the text alone."
+            )
+        return ""
+    if len(subject) > SUBJECT_MAX_LENGTH:
+        raise ReplyNotPossible("The subject is too long; keep it under 500 characters.")
+    refusals = []
+    for address in cc:
+        try:
+            EmailValidator()(address.strip())
+        except ValidationError:
+            refusals.append(
+                f"“{address.strip()}” is not an email address; write Cc addresses like "
+                "name@example.com, separated by commas."
+            )
+    if refusals:
+        raise ReplyNotPossible(" ".join(refusals))
+    total = sum(len(attached.content) for attached in attachments)
+    limit = settings.CAREINBOX_REPLY_ATTACHMENT_MAX_BYTES
+    if total > limit:
+        raise ReplyNotPossible(
+            f"The attachments come to {filesizeformat(total)}; an email reply may carry at "
+            f"most {filesizeformat(limit)}. Leave some out, or send them in another reply."
+        )
+    return subject
+
+
+def reply_subject(case: Case, answering: Message) -> str:
+    """The automatic subject of a reply to ``answering``: "Re: ..." with the case reference,
+    so that the customer's answer finds the case; "" off email."""
     if answering.channel != "email":
         return ""
     subject = answering.subject or case.subject or "Your message"

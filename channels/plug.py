@@ -32,6 +32,15 @@ class FetchedPage:
 
 
 @dataclass(frozen=True)
+class OutboundFile:
+    """A file the agent attached to a reply (email only)."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class OutboundReply:
     """A reply ready to leave: the text already carries the agent's signature or sign-off."""
 
@@ -42,6 +51,8 @@ class OutboundReply:
     recipient: str  # the customer's id on the platform (X user id, PSID, email address)
     subject: str = ""
     references: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()  # email only, like the attachments
+    attachments: tuple[OutboundFile, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import pytest
 
 from casework.actions import add_note, hand_off_case
 from casework.merge import merge_customers
+from casework.replies import queue_reply
 from channels.inbound import InboundAttachment
 from customers.models import Customer
 from intake.services import quarantine_payload
@@ -24,15 +25,18 @@ GWEN_WORDS = [
     "qzfilebytes",
     "qzcontextword",
     "qzlongword",
+    "qzccword",
 ]
 BOB_WORD = "bobkeepword"
 
 
 @pytest.fixture
 def gwen(ingest, admin_user, agent, settings):
-    """Gwen on X and by email, merged into one customer, with an attachment, a note, a hand-off
-    and a merge reason naming her, and a quarantined payload with her handle; Bob, who wrote
-    too, and a quarantined payload of his."""
+    """Gwen on X and by email, merged into one customer, with an attachment, a note, a
+    hand-off, a long message stored cut, a reply copying in someone of hers, and a merge
+    reason naming her, and a
+    quarantined payload with her handle; Bob, who wrote too, and a quarantined payload of
+    his."""
     on_x = AuthorFactory(external_id="98765432101", handle="qzgwenhandle", display_name="Qzgwen X")
     by_mail = AuthorFactory(
         external_id="qzgwen@mail.example", handle="", display_name="Qzgwen Mailname"
@@ -68,6 +72,8 @@ def gwen(ingest, admin_user, agent, settings):
         sent_at=T0 + timedelta(minutes=90),
         text="It is a long story. " * 15 + "qzlongword",
     )
+    # A reply copying in someone of hers: her words are in its Cc.
+    queue_reply(case=email.case, agent=agent, text="On its way.", cc=["qzccword@mail.example"])
     bob = ingest(
         author=AuthorFactory(handle="bobkeep", display_name="Bob Keep"),
         sent_at=T0 + timedelta(hours=2),

@@ -9,6 +9,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db.models import (
@@ -38,7 +39,7 @@ from cases.canned import CannedChoice, best_fitting
 from cases.inbox import TAG_SEPARATOR
 from cases.models import Attachment, CannedResponse, Case, CaseEvent, Message
 from cases.selectors import folded_case_ids
-from casework.replies import sign_reply
+from casework.replies import reply_subject, sign_reply
 from channels.email.quoting import split_quoted
 from channels.facebook.sender import Window, WindowState, messaging_window
 from channels.kinds import KINDS, kinds_on
@@ -791,6 +792,7 @@ CASE_URLS = [
     "case-release",
     "case-reply",
     "case-reply-length",
+    "case-reply-email-fields",
     "case-canned",
     "case-canned-picker",
     "case-note",
@@ -868,6 +870,20 @@ class CasePage:
             if str(option.message.pk) == self._answering_id:
                 return option
         return self.reply_channels[0] if self.reply_channels else None
+
+    @property
+    def email_reply(self) -> bool:
+        """Whether the composer answers an email: then it has a subject, Cc and attachments."""
+        return self.answering is not None and self.answering.message.channel == "email"
+
+    @property
+    def attachment_max_bytes(self) -> int:
+        return settings.CAREINBOX_REPLY_ATTACHMENT_MAX_BYTES
+
+    @cached_property
+    def reply_subject(self) -> str:
+        """The subject an email reply gets unless the agent edits it."""
+        return reply_subject(self.case, self.answering.message) if self.answering else ""
 
     @cached_property
     def status(self) -> ComposerStatus:

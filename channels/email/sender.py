@@ -13,7 +13,9 @@ shows once.
 """
 
 import os
+import re
 import smtplib
+from email.message import MIMEPart
 from pathlib import Path
 
 from django.core.mail import EmailMessage
@@ -29,10 +31,12 @@ from channels.email.client import (
 from channels.email.normaliser import parse_headers
 from channels.errors import FetchError, PermanentSendError, TransientSendError
 from channels.models import ChannelAccount
-from channels.plug import OutboundReply
+from channels.plug import OutboundFile, OutboundReply
 
 # Enough of a mail to hold its header block; the attachments below it are not needed.
 HEADER_READ_BYTES = 256 * 1024
+# A media type's type or subtype (RFC 6838 4.2).
+TOKEN = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
 
 
 def reply_message_id(account: ChannelAccount, reply: OutboundReply) -> str:
@@ -42,7 +46,8 @@ def reply_message_id(account: ChannelAccount, reply: OutboundReply) -> str:
 
 
 def send(account: ChannelAccount, reply: OutboundReply) -> str:
-    """Mail the reply from the brand's address, threaded under the customer's mail.
+    """Mail the reply from the brand's address, threaded under the customer's mail, with its
+    Cc addresses and attachments.
 
     Returns its Message-ID. A 4xx answer or a network failure raises ``TransientSendError``;
     a 5xx answer (recipient refused, login refused) raises ``PermanentSendError``.
@@ -60,8 +65,11 @@ def send(account: ChannelAccount, reply: OutboundReply) -> str:
         body=reply.text,
         from_email=_address(account),
         to=[reply.recipient],
+        cc=list(reply.cc),
         headers=headers,
     )
+    for attached in reply.attachments:
+        mail.attach(_attachment_part(attached))
     try:
         smtp_backend(account).send_messages([mail])
     except smtplib.SMTPRecipientsRefused as exc:
@@ -75,6 +83,18 @@ def send(account: ChannelAccount, reply: OutboundReply) -> str:
     except (smtplib.SMTPException, OSError) as exc:
         raise TransientSendError(f"SMTP delivery of reply {reply.message_id}: {exc}") from exc
     return message_id
+
+
+def _attachment_part(attached: OutboundFile) -> MIMEPart:
+    """The file as the agent chose it, byte for byte: base64 even for text, which the mail
+    library would otherwise re-encode with CRLF line ends and a final newline."""
+    # The type comes from the agent's browser: anything odd is sent as plain bytes.
+    maintype, _, subtype = attached.content_type.lower().partition("/")
+    if not (TOKEN.fullmatch(maintype) and TOKEN.fullmatch(subtype)) or maintype == "multipart":
+        maintype, subtype = "application", "octet-stream"
+    part = MIMEPart()
+    part.set_content(attached.content, maintype, subtype, filename=attached.filename)
+    return part
 
 
 def find_sent(account: ChannelAccount, reply: OutboundReply) -> str | None:

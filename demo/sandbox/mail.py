@@ -5,8 +5,9 @@ written once, as the replay clock reaches it (a background thread looks every ha
 ``deliver_visible`` delivers at once). Its Message-ID is ``<{event id}@sample.acme-home.example>``.
 
 The SMTP server (aiosmtpd, on 127.0.0.1:``smtp_port``) records every mail the brand sends in
-the outbox. Like the brand's mail provider would, it files a copy of the brand's mail in the
-Maildir's "Sent" folder, delivers mail addressed to the brand into its inbox, and refuses
+the outbox, with its threading headers, its Cc header and its attachments' file names. Like
+the brand's mail provider would, it files a copy of the brand's mail in the Maildir's "Sent"
+folder, delivers mail addressed to the brand into its inbox, and refuses
 recipients in the reserved ``.invalid`` domain (RFC 2606). Faults for platform ``smtp``
 strike when a mail is submitted (state.Fault).
 """
@@ -22,7 +23,7 @@ from email import policy
 from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.parser import BytesHeaderParser
+from email.parser import BytesParser
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
@@ -196,7 +197,7 @@ class _SmtpHandler:
         if fault is not None:
             return await _refuse(server, fault)
         raw: bytes = envelope.original_content or envelope.content
-        headers = BytesHeaderParser(policy=policy.default).parsebytes(raw)
+        parsed = BytesParser(policy=policy.default).parsebytes(raw)
         self.mailroom.state.record(
             platform="email",
             kind="email",
@@ -204,10 +205,12 @@ class _SmtpHandler:
                 "mail_from": envelope.mail_from,
                 "rcpt_tos": list(envelope.rcpt_tos),
                 "data": raw.decode("utf-8", "replace"),
-                "message_id": str(headers.get("Message-ID", "")),
-                "in_reply_to": str(headers.get("In-Reply-To", "")),
-                "references": str(headers.get("References", "")),
-                "subject": str(headers.get("Subject", "")),
+                "message_id": str(parsed.get("Message-ID", "")),
+                "in_reply_to": str(parsed.get("In-Reply-To", "")),
+                "references": str(parsed.get("References", "")),
+                "subject": str(parsed.get("Subject", "")),
+                "cc": str(parsed.get("Cc", "")),
+                "attachments": [part.get_filename() for part in parsed.iter_attachments()],
             },
         )
         if (envelope.mail_from or "").lower() == BRAND_ADDRESS:

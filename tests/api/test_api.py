@@ -11,7 +11,7 @@ from rest_framework.authtoken.models import Token
 from cases.models import CannedResponse, Case, Message
 from channels.models import ChannelAccount
 from customers.models import Customer
-from demo.connect import sandbox_x_account
+from demo.connect import sandbox_email_account, sandbox_x_account
 from intake.models import QuarantinedPayload
 from intake.polling import poll_account
 from intake.services import quarantine_payload
@@ -19,6 +19,7 @@ from notifications.models import Notification
 from staff import roles
 from staff.models import Team
 from tests.conftest import client_for, make_user
+from tests.factories import AuthorFactory
 
 
 def api(user=None) -> Client:
@@ -259,6 +260,35 @@ def test_a_reply_goes_out_through_the_outbound_queue_with_the_composers_checks(
     ]
     assert Message.objects.get(pk=sent.json()["id"]).delivery_status == "sent"
     assert Case.objects.get(pk=case.pk).assignee == agent  # claimed by the reply
+
+
+def test_an_email_reply_takes_a_subject_and_cc_addresses(
+    agent, ingest, accounts, sandbox, django_capture_on_commit_callbacks
+):
+    spec = sandbox_email_account({"maildir": str(sandbox.maildir), "smtp_port": sandbox.smtp_port})
+    accounts["email"].settings = spec["settings"]
+    accounts["email"].save()
+    case = ingest(
+        channel="email",
+        author=AuthorFactory(external_id="sarah@example.net"),
+        subject="Broadband",
+        text="Can you connect all four flats?",
+    ).message.case
+    url = f"/api/v1/cases/{case.pk}/replies/"
+    reply = {"text": "Yes.", "subject": "Your four flats", "cc": ["ops@example.org"]}
+
+    refused = api(agent).post(
+        url, {**reply, "cc": ["ops@example"]}, content_type="application/json"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = api(agent).post(url, reply, content_type="application/json")
+
+    assert error_of(refused)["code"] == "reply_not_possible"
+    assert "“ops@example” is not an email address" in error_of(refused)["message"]
+    assert sent.status_code == 201
+    assert sent.json()["cc"] == ["ops@example.org"]
+    [mail] = sandbox.state.sent("email")
+    assert (mail.payload["subject"], mail.payload["cc"]) == ("Your four flats", "ops@example.org")
 
 
 def test_customers_are_listed_with_identities_and_supervisors_merge_them(

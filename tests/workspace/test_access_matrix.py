@@ -79,6 +79,7 @@ RULES: dict[str, dict[str, set[str]]] = {
     "workspace:case-release": {"POST": WORKERS},
     "workspace:case-reply": {"POST": WORKERS},
     "workspace:case-reply-length": {"POST": WORKERS},
+    "workspace:case-reply-email-fields": {"GET": WORKERS},
     "workspace:case-canned": {"GET": WORKERS},
     "workspace:case-canned-picker": {"GET": WORKERS},
     "workspace:case-hand-off-fields": {"GET": WORKERS},

@@ -28,6 +28,7 @@ from cases.models import Attachment, CannedResponse, Case, Message
 from casework import actions
 from casework.exceptions import ActionNotAllowed, CaseTaken, ReplyNotPossible
 from casework.replies import retry_reply
+from channels.plug import OutboundFile
 from staff import presence
 from staff.names import display_name
 from workspace import case_page
@@ -192,6 +193,9 @@ def case_reply(request: WorkspaceRequest, case_id: int) -> HttpResponse:
     # "Send unchanged" answers the confirmation prompt and carries the status chosen before.
     confirmed = request.POST.get("send_unchanged", "")
     then = request.POST.get("then") or (confirmed if confirmed in Case.Status.values else "")
+    # Only an email composer has these fields; elsewhere the subject is None (automatic).
+    subject = request.POST.get("subject")
+    cc = request.POST.get("cc", "")
     error, confirm = "", ""
     try:
         actions.reply_to_case(
@@ -202,6 +206,16 @@ def case_reply(request: WorkspaceRequest, case_id: int) -> HttpResponse:
             canned_id=_int(request.POST.get("canned_id")),
             send_unchanged=confirmed == "1" or confirmed in Case.Status.values,
             then_status=then,
+            subject=subject,
+            cc=[address.strip() for address in cc.split(",") if address.strip()],
+            attachments=[
+                OutboundFile(
+                    upload.name or "attachment",
+                    upload.content_type or "application/octet-stream",
+                    upload.read(),
+                )
+                for upload in request.FILES.getlist("attachments")
+            ],
         )
     except actions.CannedUnchanged as unchanged:
         confirm = str(unchanged)
@@ -226,6 +240,10 @@ def case_reply(request: WorkspaceRequest, case_id: int) -> HttpResponse:
         "then": then if kept else "",
         "notice": "" if kept else _reply_notice(then),
         "canned_id": request.POST.get("canned_id", "") if kept else "",
+        # What the agent wrote stays for another try; files must be chosen again.
+        "subject": subject if kept else None,
+        "cc": cc if kept else "",
+        "reattach": kept and bool(request.FILES),
         "status": case_page.composer_status(
             answering=page.answering.message if page.answering else None,
             text=text if kept else "",
@@ -253,6 +271,15 @@ def case_reply_length(request: WorkspaceRequest, case_id: int) -> HttpResponse:
         answering=answering, text=request.POST.get("text", ""), agent=request.user
     )
     return render(request, f"{PAGE}#composer_status", {"status": status})
+
+
+@require_GET
+@worker_required
+def case_reply_email_fields(request: WorkspaceRequest, case_id: int) -> HttpResponse:
+    """The composer's subject, Cc and attachment fields for the chosen reply channel: there
+    only for an email."""
+    case = _case(request, case_id)
+    return render(request, f"{PAGE}#email_fields", {"case": case, "page": _page(request, case)})
 
 
 @require_GET
@@ -462,6 +489,11 @@ urlpatterns = [
     path("cases/<int:case_id>/release/", case_release, name="case-release"),
     path("cases/<int:case_id>/reply/", case_reply, name="case-reply"),
     path("cases/<int:case_id>/reply/length/", case_reply_length, name="case-reply-length"),
+    path(
+        "cases/<int:case_id>/reply/email-fields/",
+        case_reply_email_fields,
+        name="case-reply-email-fields",
+    ),
     path("cases/<int:case_id>/canned/", case_canned, name="case-canned"),
     path("cases/<int:case_id>/canned/picker/", case_canned_picker, name="case-canned-picker"),
     path("cases/<int:case_id>/note/", case_note, name="case-note"),

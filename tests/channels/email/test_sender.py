@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import pytest
@@ -6,7 +7,7 @@ from cases.models import Message
 from channels.email import CHANNEL
 from channels.email.normaliser import normalise
 from channels.errors import PermanentSendError, TransientSendError
-from channels.plug import OutboundReply
+from channels.plug import OutboundFile, OutboundReply
 from demo.sandbox import mail
 from tests.channels.email.mailboxes import THREAD, poll_into_cases
 from tests.conftest import free_port
@@ -50,6 +51,33 @@ def test_a_reply_reaches_the_customer_threaded_under_their_mail(sandbox, mail_ac
     received = normalise(payload["data"].encode())
     assert received.author.external_id == "care@acme-home.example"
     assert received.text.rstrip("\n") == reply_to_follow_up().text
+
+
+def test_a_reply_carries_its_cc_addresses_and_attachments(sandbox, mail_account, thread):
+    reply = dataclasses.replace(
+        reply_to_follow_up(),
+        cc=("lettings@example.net", "ops@example.org"),
+        attachments=(
+            OutboundFile("quote.pdf", "application/pdf", b"%PDF-1.4 four flats"),
+            OutboundFile("dates.txt", "text/plain", b"1st to 4th May"),
+        ),
+    )
+
+    CHANNEL.sender.send(mail_account, reply)
+
+    (outbound,) = sandbox.state.sent("email")
+    assert outbound.payload["cc"] == "lettings@example.net, ops@example.org"
+    assert sorted(outbound.payload["rcpt_tos"]) == [
+        "lettings@example.net",
+        "ops@example.org",
+        "s.pennington@example.net",
+    ]
+    assert outbound.payload["attachments"] == ["quote.pdf", "dates.txt"]
+    received = normalise(outbound.payload["data"].encode())
+    assert [(a.filename, a.content) for a in received.attachments] == [
+        ("quote.pdf", b"%PDF-1.4 four flats"),
+        ("dates.txt", b"1st to 4th May"),
+    ]
 
 
 def test_the_customers_answer_to_a_reply_joins_the_same_case(sandbox, mail_account, thread):
