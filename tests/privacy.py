@@ -33,10 +33,9 @@ BOB_WORD = "bobkeepword"
 @pytest.fixture
 def gwen(ingest, admin_user, agent, settings):
     """Gwen on X and by email, merged into one customer, with an attachment, a note, a
-    hand-off, a long message stored cut, a reply copying in someone of hers, and a merge
-    reason naming her, and a
-    quarantined payload with her handle; Bob, who wrote too, and a quarantined payload of
-    his."""
+    hand-off, a long message stored cut, a reply copying in someone of hers, a merge reason
+    naming her, and a quarantined payload with her handle; Bob, who wrote too, and a
+    quarantined payload of his."""
     on_x = AuthorFactory(external_id="98765432101", handle="qzgwenhandle", display_name="Qzgwen X")
     by_mail = AuthorFactory(
         external_id="qzgwen@mail.example", handle="", display_name="Qzgwen Mailname"
