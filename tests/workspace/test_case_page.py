@@ -406,6 +406,21 @@ def test_taking_a_case_over_brings_the_composer_and_hand_off_back(case, agent, s
     assert "Released to the queue." not in slots  # the header's notice stays the header's
 
 
+def test_a_colleague_letting_go_brings_the_composer_back_on_the_next_refresh(
+    case, agent, other_agent
+):
+    actions.claim_case(case_id=case.pk, agent=other_agent)
+    jo = client_for(agent)
+    assert 'name="holder_shown"' in page(agent, case)
+
+    actions.release_case(case_id=case.pk, agent=other_agent)
+    refresh = jo.get(url("case-timeline", case), {"holder_shown": "1"}, headers=HTMX)
+
+    html = refresh.content.decode()
+    assert '<div id="reply-slot" hx-swap-oob="true">' in html and 'id="reply-form"' in html
+    assert 'id="latest-inbound" class="latest-inbound" hx-swap-oob' not in html
+
+
 def test_a_manager_reads_the_case_without_any_action(case, manager):
     html = page(manager, case)
 

@@ -84,7 +84,12 @@ def case_timeline(request: WorkspaceRequest, case_id: int) -> HttpResponse:
     context = {"case": case, "page": page, "oob": True}
     names = ["timeline", "header"]
     if page.can_work:
-        names += ["details"] if page.held_by_other else ["details", "latest", "reply_channel"]
+        names.append("details")
+        if request.GET.get("holder_shown") and not page.held_by_other:
+            # The page shows who held the case; it is free now: the composer comes back.
+            names += ["reply_slot", "hand_off_slot"]
+        elif not page.held_by_other:
+            names += ["latest", "reply_channel"]
     return _fragments(request, names, context)
 
 
