@@ -5,7 +5,8 @@ late message joins and is answered once approved, and closing posts the closing 
 resolves the cases."""
 
 import re
-from datetime import UTC, datetime, timedelta
+import time
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import expect
@@ -52,12 +53,12 @@ def customer(n: int, channel: str) -> dict:
     return {"id": f"43122175{n:02d}", "handle": f"customer_{n}", "name": name}
 
 
-def write(sandbox, n: int, channel: str, text: str, **extra) -> None:
+def write(sandbox, n: int, channel: str, text: str, **extra) -> dict:
     if channel == "facebook.comment":
         extra["page_post"] = POST
     if channel == "email":
         extra["subject"] = "No broadband"
-    arrive(
+    return arrive(
         sandbox, id=f"spike-{n}", channel=channel, author=customer(n, channel), text=text, **extra
     )
 
@@ -129,10 +130,10 @@ def test_an_incident_from_spike_to_public_close(sign_in, sandbox, supervisor):
     assert len(sandbox.state.sent("email")) == 1  # the mail customer, in their thread
 
     # A late message joins; it is answered once the supervisor approves.
-    # Written a moment ago: before the update it is about to get.
-    just_now = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
-    write(sandbox, len(SPIKE), *LATE, at=just_now.isoformat().replace("+00:00", "Z"))
+    late = write(sandbox, len(SPIKE), *LATE)
     poll()
+    # The platform dates a message up to a second ahead; the update answers it after that.
+    time.sleep(max(0.0, (datetime.fromisoformat(late["at"]) - datetime.now(UTC)).total_seconds()))
     with db_turn():
         late_case = Message.objects.get(text=LATE[1]).case_id
     assert replies_on([late_case])[late_case] == []
