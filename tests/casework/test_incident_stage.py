@@ -13,6 +13,7 @@ from cases.models import Message
 from incidents.models import Incident
 from notifications.models import Notification
 from tests.factories import T0, AuthorFactory
+from tests.incidents.world import SPIKE
 
 pytestmark = pytest.mark.django_db
 
@@ -35,18 +36,6 @@ def test_the_sample_week_finds_its_two_incidents_and_no_other(settings, capsys):
         assert held >= 0.8
         assert outside <= 0.1
     assert figures["incidents from unlabelled traffic"] == "0"
-
-
-SPIKE = [
-    "@acme_care no internet in Leeds since 7am, router flashing red",
-    "@acme_care is broadband down in Leeds? nothing since this morning",
-    "@acme_care internet down again in Leeds, what's going on",
-    "@acme_care Leeds broadband outage? no connection at all",
-    "@acme_care no internet here in Leeds either, router light is red",
-    "@acme_care broadband down in Leeds, working from home and stuck",
-    "@acme_care still no internet in Leeds, any update on the outage",
-    "@acme_care Leeds internet not working at all since 7",
-]
 
 
 def test_a_spike_proposes_one_incident_and_tells_the_supervisors(ingest, supervisor, agent):

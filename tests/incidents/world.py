@@ -12,6 +12,17 @@ from demo.sandbox import mail
 from incidents.models import Incident, IncidentMessage
 
 LINKED = ("x.mention", "x.dm", "email")
+# Eight tweets about one Leeds broadband outage, in the words customers use.
+SPIKE = [
+    "@acme_care no internet in Leeds since 7am, router flashing red",
+    "@acme_care is broadband down in Leeds? nothing since this morning",
+    "@acme_care internet down again in Leeds, what's going on",
+    "@acme_care Leeds broadband outage? no connection at all",
+    "@acme_care no internet here in Leeds either, router light is red",
+    "@acme_care broadband down in Leeds, working from home and stuck",
+    "@acme_care still no internet in Leeds, any update on the outage",
+    "@acme_care Leeds internet not working at all since 7",
+]
 
 
 def connect_and_poll(sandbox, lines) -> dict[str, ChannelAccount]:

@@ -11,6 +11,7 @@ from cases.models import Message
 from incidents.models import Incident, IncidentMessage
 from tests.conftest import client_for
 from tests.factories import T0, AuthorFactory
+from tests.incidents.world import SPIKE
 
 pytestmark = pytest.mark.django_db
 
@@ -18,18 +19,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def detection_on(settings):
     settings.CAREINBOX_INCIDENTS = True
-
-
-SPIKE = [
-    "@acme_care no internet in Leeds since 7am, router flashing red",
-    "@acme_care is broadband down in Leeds? nothing since this morning",
-    "@acme_care internet down again in Leeds, what's going on",
-    "@acme_care Leeds broadband outage? no connection at all",
-    "@acme_care no internet here in Leeds either, router light is red",
-    "@acme_care broadband down in Leeds, working from home and stuck",
-    "@acme_care still no internet in Leeds, any update on the outage",
-    "@acme_care Leeds internet not working at all since 7",
-]
 
 
 @pytest.fixture
