@@ -34,7 +34,9 @@ NEAR_DUPLICATE = 0.8  # Jaccard similarity of the texts' word pairs
 MIN_WORDS = 6
 
 URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?:/\S*)?", re.I)
-DOMAIN = re.compile(r"(?:https?://)?((?:[\w-]+\.)+[a-z]{2,})(?=[/\s:?#)\]]|$)", re.I)
+# A domain starts where a word does: tried from inside a long word, the search would go back
+# over the word from every letter of it.
+DOMAIN = re.compile(r"(?:https?://)?(?<![\w-])((?:[\w-]+\.)+[a-z]{2,})(?=[/\s:?#)\]]|$)", re.I)
 MENTION = re.compile(r"(?<!\w)@\w+")
 WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?")
 # Anything but letters, digits and white space: punctuation, symbols, emoji, marks.
