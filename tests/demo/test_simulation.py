@@ -60,7 +60,11 @@ def test_agents_work_the_week_through_the_agents_actions(polled):
     # Only the bots acted, never a person's login, and they sign as themselves.
     actors = CaseEvent.objects.filter(actor__isnull=False).values_list("actor__username")
     assert {username for (username,) in actors} == set(BOT_USERNAMES)
-    assert Message.objects.filter(direction="outbound", text__regex=r"(Ada|Ben|Cy) here").exists()
+    signed = Message.objects.filter(direction="outbound", author_user__isnull=False)
+    assert signed.count() == done["replied"]
+    for reply in signed.select_related("author_user__agent_profile"):
+        profile = reply.author_user.agent_profile
+        assert reply.text.endswith((f" {profile.signature}", f"\n\n{profile.sign_off}"))
     # Every reply reached its platform, and the sandbox received each once.
     replies = Message.objects.filter(direction="outbound").select_related("channel_account")
     assert set(replies.values_list("delivery_status", flat=True)) == {"sent"}
