@@ -22,8 +22,19 @@ WRITE_ROUTES = [name for name in WORKSPACE_ROUTES if "POST" in RULES[name]]
 LEAVE_OUT = {"logout", "login", "password_reset", "password_reset_confirm"}
 
 
+# The field names, read on the first test's pages: the pages' forms are the same for every
+# test, and reading them is over a hundred requests.
+FIELD_NAMES: list[str] = []
+
+
 @pytest.fixture
 def field_names(world):  # noqa: F811
+    if not FIELD_NAMES:
+        FIELD_NAMES.extend(read_field_names(world))
+    return FIELD_NAMES
+
+
+def read_field_names(world) -> list[str]:  # noqa: F811
     """Every field name of every form the workspace shows an admin and a supervisor."""
     names: set[str] = set()
     for role in (roles.ADMIN, roles.SUPERVISOR):
