@@ -3,6 +3,7 @@
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -21,21 +22,46 @@ ROOT = Path(settings.BASE_DIR)
 DROP_ATTEMPTS = 30
 
 
-@pytest.fixture
-def fresh_database(tmp_path, django_db_blocker):
-    """A URL for a new, migrated database of the kind the suite runs on; dropped afterwards."""
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory, django_db_blocker):
+    """A database of the kind the suite runs on, migrated once: the fresh ones are its copies."""
     if connection.vendor != "postgresql":
-        url = f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
-        manage(url, "migrate")
-        yield url
+        path = tmp_path_factory.mktemp("migrated") / "migrated.sqlite3"
+        manage(f"sqlite:///{path}", "migrate")
+        yield path
         return
     name = f"careinbox_scratch_{uuid.uuid4().hex[:8]}"
+    create_database(name, django_db_blocker)
+    manage(postgres_url(name), "migrate")
+    yield name
+    drop_database(name, django_db_blocker)
+
+
+@pytest.fixture
+def fresh_database(migrated_database, tmp_path, django_db_blocker):
+    """A URL for a new, migrated database of the kind the suite runs on; dropped afterwards."""
+    if connection.vendor != "postgresql":
+        copy = tmp_path / "scratch.sqlite3"
+        shutil.copyfile(migrated_database, copy)
+        yield f"sqlite:///{copy}"
+        return
+    name = f"careinbox_scratch_{uuid.uuid4().hex[:8]}"
+    create_database(name, django_db_blocker, template=migrated_database)
+    yield postgres_url(name)
+    drop_database(name, django_db_blocker)
+
+
+def postgres_url(name: str) -> str:
     db = connection.settings_dict
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{name}"
+
+
+def create_database(name, django_db_blocker, template="template1"):
     with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{name}"
-    manage(url, "migrate")
-    yield url
+        cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+
+
+def drop_database(name, django_db_blocker):
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         for attempt in range(DROP_ATTEMPTS):
             try:
