@@ -26,7 +26,7 @@ from staff import roles
 from staff.models import AgentProfile, Team
 from tests.conftest import make_user
 
-pytestmark = pytest.mark.django_db(transaction=True)  # replies are sent on commit
+pytestmark = pytest.mark.django_db
 
 MON = datetime(2026, 11, 2, tzinfo=UTC)
 NOW = MON + timedelta(days=3, hours=12)  # Thursday noon
@@ -83,7 +83,7 @@ def case_of(author_text: str) -> int:
 
 
 @pytest.fixture
-def week(sandbox, staff):
+def week(sandbox, staff, django_capture_on_commit_callbacks):
     """The week's traffic polled from the sandbox, then worked by Jo, Priya and Sam:
 
     - Ann (X, Mon 09:00): Jo claims 09:05, replies 09:10, hands off to Priya 09:20; Priya
@@ -107,7 +107,8 @@ def week(sandbox, staff):
     sandbox.state.load([json.dumps(e) for e in TRAFFIC])
     mail.deliver_visible(sandbox)
     call_command("connect_sandbox", url=sandbox.url, stdout=io.StringIO())
-    call_command("poll", once=True, stdout=io.StringIO())
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("poll", once=True, stdout=io.StringIO())
     assert Message.objects.count() == len(TRAFFIC)
     jo, priya, sam = staff["jo"], staff["priya"], staff["sam"]
     cases = {name: case_of(text) for name, text in
@@ -116,7 +117,8 @@ def week(sandbox, staff):
               ("fay", "@acme_care where is")]}  # fmt: skip
 
     def do(when, action, **kwargs):
-        with clock_at(when):
+        # What the action leaves for after its commit (a reply's sending) runs at its time.
+        with clock_at(when), django_capture_on_commit_callbacks(execute=True):
             breaches.record_breaches(now=when)
             return action(**kwargs)
 
