@@ -102,7 +102,7 @@ class Filters:
     def events(self, *kinds: str) -> QuerySet[CaseEvent]:
         """Events of these kinds in the range, on counted cases."""
         return CaseEvent.objects.filter(
-            self.counted_q("case__"),
+            self.counted_rows_q(),
             kind__in=kinds,
             occurred_at__gte=self.since,
             occurred_at__lt=self.until,
@@ -168,5 +168,5 @@ def channel_label(channel: str | None) -> str:
 def opened_cases(filters: Filters) -> QuerySet[CaseRollup]:
     """The roll-ups of the counted cases opened in the range."""
     return CaseRollup.objects.filter(
-        filters.counted_q("case__"), opened_at__gte=filters.since, opened_at__lt=filters.until
+        filters.counted_rows_q(), opened_at__gte=filters.since, opened_at__lt=filters.until
     )
