@@ -108,6 +108,23 @@ class Case(models.Model):
                 )
                 for due in ("first_response_due_at", "next_response_due_at", "resolution_due_at")
             ),
+            # The backlog dashboard groups the live waiting cases (reporting.backlog) by
+            # status, team and age, and the agents dashboard by assignee, within what the
+            # viewer sees (team, assignee): read from this index alone.
+            models.Index(
+                fields=["status", "team", "opened_at", "assignee", "id"],
+                condition=Q(
+                    merged_into__isnull=True, spam=False, status__in=["new", "open", "pending"]
+                ),
+                name="case_backlog",
+            ),
+            # The cases every figure counts, with what the viewer's visibility reads: the
+            # dashboards' ranges of history and roll-ups join them from this index alone.
+            models.Index(
+                fields=["id", "team", "assignee"],
+                condition=Q(merged_into__isnull=True, spam=False),
+                name="case_counted",
+            ),
             # The few cases no figure counts (spam, folded by a merge): the agents dashboard
             # leaves them out of its roll-up (AgentActivity) by this short list of ids.
             models.Index(
@@ -394,6 +411,12 @@ class CaseEvent(models.Model):
         indexes = [
             models.Index(fields=["case", "occurred_at"], name="caseevent_case_occurred_at"),
             models.Index(fields=["kind", "occurred_at"], name="caseevent_kind_occurred_at"),
+            # The backlog and flow dashboard's resolutions per day, read from this index alone.
+            models.Index(
+                fields=["occurred_at", "case"],
+                condition=Q(kind="status_changed", data__to="resolved"),
+                name="caseevent_resolved",
+            ),
         ]
 
     def __str__(self) -> str:
