@@ -71,12 +71,13 @@ def backlog(filters: Filters, *, now: datetime | None = None) -> list[Table]:
     by: dict[str, dict[Any, int]] = defaultdict(lambda: defaultdict(int))
     team_names: dict[Any, str] = {}
     for g in groups:
-        n = sum(g[f"age_{key}"] for key in AGE_LABELS)
+        ages: dict[str, int] = {key: g[f"age_{key}"] for key in AGE_LABELS}  # type: ignore[literal-required]
+        n = sum(ages.values())
         by["status"][g["status"]] += n
         by["team"][g["team_id"]] += n
         by["channel"][g["channel"]] += n
-        for key in AGE_LABELS:
-            by["age"][key] += g[f"age_{key}"]
+        for key, count in ages.items():
+            by["age"][key] += count
         team_names[g["team_id"]] = g["team__name"] or "No team"
     now_param = {"now": now.isoformat()}
 
