@@ -1,7 +1,8 @@
 """The case history: every event on a case is appended here, one at a time (``record``) or a
 batch at a time (``record_all``), and nothing is ever changed but by a customer's erasure
 (``erase_typed_text``). Recording an event also rewrites the roll-up the dashboards read
-(``cases.rollup``) of the cases it may change, in the same transaction, and sends
+(``cases.rollup``) of the cases it may change, and writes the agents' roll-up rows it
+counts for, in the same transaction, and sends
 ``cases.signals.events_recorded`` (outbound webhooks listen)."""
 
 from collections.abc import Sequence
@@ -46,6 +47,7 @@ def record(**fields: Any) -> CaseEvent:
     written.save()
     if written.kind in rollup.CHANGES_ROLLUP:
         rollup.refresh([written.case_id])
+    rollup.record_activities([written])
     events_recorded.send(sender=CaseEvent, events=[written])
     return written
 
@@ -55,6 +57,7 @@ def record_all(events: Sequence[CaseEvent]) -> None:
     written first."""
     insert_rows(CaseEvent, events)
     rollup.refresh({e.case_id for e in events if e.kind in rollup.CHANGES_ROLLUP})
+    rollup.record_activities(events)
     events_recorded.send(sender=CaseEvent, events=list(events))
 
 

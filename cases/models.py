@@ -108,6 +108,30 @@ class Case(models.Model):
                 )
                 for due in ("first_response_due_at", "next_response_due_at", "resolution_due_at")
             ),
+            # The backlog dashboard groups the live waiting cases (reporting.backlog) by
+            # status, team and age, and the agents dashboard by assignee, within what the
+            # viewer sees (team, assignee): read from this index alone.
+            models.Index(
+                fields=["status", "team", "opened_at", "assignee", "id"],
+                condition=Q(
+                    merged_into__isnull=True, spam=False, status__in=["new", "open", "pending"]
+                ),
+                name="case_backlog",
+            ),
+            # The cases every figure counts, with what the viewer's visibility reads: the
+            # dashboards' ranges of history and roll-ups join them from this index alone.
+            models.Index(
+                fields=["id", "team", "assignee"],
+                condition=Q(merged_into__isnull=True, spam=False),
+                name="case_counted",
+            ),
+            # The few cases no figure counts (spam, folded by a merge): the agents dashboard
+            # leaves them out of its roll-up (AgentActivity) by this short list of ids.
+            models.Index(
+                fields=["id"],
+                condition=Q(spam=True) | Q(merged_into__isnull=False),
+                name="case_not_counted",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -299,6 +323,47 @@ class CaseRollup(models.Model):
         return f"Roll-up of case {self.case_id}"
 
 
+class AgentActivity(models.Model):
+    """What the agents dashboard reads: one row for each agent an event counts for (its
+    actor, or the agent a case was given to) and the measure it counts in, so that a range's
+    figures are one read of a narrow index rather than of the history. Derived only from the
+    history, and written by ``cases.history`` with the events, in the same transaction;
+    spam and folded cases are left out when read, as every figure leaves them out."""
+
+    class Measure(models.TextChoices):
+        TAKEN_ON = "taken-on", "Taken on"
+        REPLIED = "replied", "Replied on"
+        RESOLVED_BY = "resolved-by", "Resolved"
+        HANDED_OFF = "handed-off", "Handed off"
+        HANDED_TO = "handed-to", "Received hand-offs"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    # The history names the receiver of a case by id in its data, unchecked; so does this.
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    measure = models.CharField(max_length=16, choices=Measure)
+    # When the event happened.
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "tickets_agentactivity"
+        indexes = [
+            # The agents dashboard: a range's rows, read from the index alone.
+            models.Index(
+                fields=["occurred_at", "measure", "agent", "case"],
+                name="agentactivity_occurred_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure} by agent {self.agent_id} on case {self.case_id}"
+
+
 class CaseEvent(models.Model):
     """An append-only history line. The case timeline and every report are built from these."""
 
@@ -346,6 +411,12 @@ class CaseEvent(models.Model):
         indexes = [
             models.Index(fields=["case", "occurred_at"], name="caseevent_case_occurred_at"),
             models.Index(fields=["kind", "occurred_at"], name="caseevent_kind_occurred_at"),
+            # The backlog and flow dashboard's resolutions per day, read from this index alone.
+            models.Index(
+                fields=["occurred_at", "case"],
+                condition=Q(kind="status_changed", data__to="resolved"),
+                name="caseevent_resolved",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,11 +1,13 @@
-"""The per-case roll-up the dashboards read (``CaseRollup``): rewritten from each case's
-history and messages whenever an event that changes it is recorded."""
+"""The roll-ups the dashboards read: per case (``CaseRollup``), rewritten from each case's
+history and messages whenever an event that changes it is recorded; and per agent
+(``AgentActivity``), written from each event that counts for an agent as it is recorded."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.db.models import Exists, OuterRef, Subquery
 
-from cases.models import Case, CaseEvent, CaseRollup, Message, SLABreach
+from cases.bulk import insert_rows
+from cases.models import AgentActivity, Case, CaseEvent, CaseRollup, Message, SLABreach
 
 # The events after which a case's roll-up may read differently: its opening, a customer
 # message (perhaps earlier than the first), a reply, a resolution, a breach, and a merge
@@ -72,3 +74,41 @@ def refresh_all(*, per_statement: int = 5000) -> None:
     ids = list(Case.objects.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), per_statement):
         refresh(ids[start : start + per_statement])
+
+
+# The per-agent roll-up.
+
+# Events that give a case to an agent; each holds the receiver in ``data["to"]``.
+TAKING_KINDS = frozenset(
+    {CaseEvent.Kind.CLAIMED, CaseEvent.Kind.HANDED_OFF, CaseEvent.Kind.REASSIGNED}
+)
+
+
+def activities(events: Iterable[CaseEvent]) -> list[AgentActivity]:
+    """The roll-up rows of these events: each agent an event counts for, in each measure.
+    A case taken on by claiming, a hand-off or a reassignment counts for its receiver; a
+    reply for its sender; a resolution for whoever resolved it; a hand-off also for the agent
+    who handed it off and, as received, for its receiver."""
+    rows: list[AgentActivity] = []
+    for e in events:
+        receiver = e.data.get("to") if e.kind in TAKING_KINDS else None
+        counts: list[tuple[str, int | str | None]] = [(AgentActivity.Measure.TAKEN_ON, receiver)]
+        if e.kind == CaseEvent.Kind.REPLY_SENT:
+            counts.append((AgentActivity.Measure.REPLIED, e.actor_id))
+        elif e.kind == CaseEvent.Kind.STATUS_CHANGED and e.data.get("to") == Case.Status.RESOLVED:
+            counts.append((AgentActivity.Measure.RESOLVED_BY, e.actor_id))
+        elif e.kind == CaseEvent.Kind.HANDED_OFF:
+            counts.append((AgentActivity.Measure.HANDED_OFF, e.actor_id))
+            counts.append((AgentActivity.Measure.HANDED_TO, receiver))
+        at = e.occurred_at
+        rows.extend(
+            AgentActivity(case_id=e.case_id, agent_id=int(who), measure=m, occurred_at=at)
+            for m, who in counts
+            if who is not None
+        )
+    return rows
+
+
+def record_activities(events: Sequence[CaseEvent]) -> None:
+    """Write the roll-up rows of these newly recorded events: one statement, or none."""
+    insert_rows(AgentActivity, activities(events))

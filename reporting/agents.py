@@ -2,56 +2,35 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import models
-from django.db.models import Count, F, QuerySet
+from django.db import connection
+from django.db.models import Count, QuerySet
 
-from cases.models import Case, CaseEvent
+from cases.models import AgentActivity, Case
 from reporting.backlog import backlog_cases
 from reporting.figures import Cell, Column, Filters, Table, _count
 from staff.names import display_name
 
-# Events that give a case to an agent; each holds the receiver in ``data["to"]``.
-TAKING_KINDS = [CaseEvent.Kind.CLAIMED, CaseEvent.Kind.HANDED_OFF, CaseEvent.Kind.REASSIGNED]
-
 
 @dataclass(frozen=True)
 class AgentMeasure:
-    """One column of the agents table: which events count, and who they count for."""
+    """One column of the agents table: the roll-up's measure (``AgentActivity.Measure``)."""
 
     figure: str
     title: str
-    kinds: tuple[str, ...]
-    # "actor": the person who acted; "to": the person the case was given to.
-    who: str
-    resolved_only: bool = False
 
 
-AGENT_MEASURES = [
-    AgentMeasure("taken-on", "Taken on", tuple(TAKING_KINDS), "to"),
-    AgentMeasure("replied", "Replied on", (CaseEvent.Kind.REPLY_SENT,), "actor"),
-    AgentMeasure(
-        "resolved-by", "Resolved", (CaseEvent.Kind.STATUS_CHANGED,), "actor", resolved_only=True
-    ),
-    AgentMeasure("handed-off", "Handed off", (CaseEvent.Kind.HANDED_OFF,), "actor"),
-    AgentMeasure("handed-to", "Received hand-offs", (CaseEvent.Kind.HANDED_OFF,), "to"),
-]
+AGENT_MEASURES = [AgentMeasure(m.value, m.label) for m in AgentActivity.Measure]
 
 
-def agent_events(filters: Filters, measure: AgentMeasure) -> QuerySet[Any]:
-    """The measure's events in the range, annotated with ``agent``: whom they count for."""
-    events = filters.events(*measure.kinds)
-    if measure.resolved_only:
-        events = events.filter(data__to=Case.Status.RESOLVED)
-    if measure.who == "actor":
-        return events.filter(actor__isnull=False).annotate(agent=F("actor_id"))
-    return events.filter(data__to__isnull=False).annotate(
-        agent=models.functions.Cast(
-            models.fields.json.KeyTextTransform("to", "data"), models.BigIntegerField()
-        )
+def activity(filters: Filters, *measures: str) -> QuerySet[AgentActivity]:
+    """The roll-up rows of these measures (every measure if none) in the range, on counted
+    cases."""
+    rows = AgentActivity.objects.filter(
+        filters.counted_rows_q(), occurred_at__gte=filters.since, occurred_at__lt=filters.until
     )
+    return rows.filter(measure__in=measures) if measures else rows
 
 
 def holding_cases(filters: Filters) -> QuerySet[Case]:
@@ -62,17 +41,11 @@ def agents(filters: Filters) -> Table:
     """Per agent: the cases they hold now, and in the range the cases they took on (claimed
     or were given), replied on, resolved, handed off and received by hand-off. Each figure
     counts cases, each case once."""
-    counts: dict[str, dict[int, int]] = {}
+    counts: dict[str, dict[int, int]] = {m.figure: {} for m in AGENT_MEASURES}
     holding = holding_cases(filters).values("assignee_id").annotate(n=Count("pk")).order_by()
     counts["holding"] = {row["assignee_id"]: row["n"] for row in holding}
-    for measure in AGENT_MEASURES:
-        rows = (
-            agent_events(filters, measure)
-            .values("agent")
-            .annotate(n=Count("case_id", distinct=True))
-            .order_by()
-        )
-        counts[measure.figure] = {row["agent"]: row["n"] for row in rows}
+    for measure, agent, n in _cases_per_measure_and_agent(filters):
+        counts[measure][agent] = n
     names = agent_names({agent for figure in counts.values() for agent in figure})
     figures = ["holding", *(m.figure for m in AGENT_MEASURES)]
     table_rows = [
@@ -105,3 +78,17 @@ def agents(filters: Filters) -> Table:
 def agent_names(user_ids: Iterable[int]) -> dict[int, str]:
     users = get_user_model().objects.filter(pk__in=list(user_ids)).select_related("agent_profile")
     return {user.pk: display_name(user) for user in users}
+
+
+def _cases_per_measure_and_agent(filters: Filters) -> list[tuple[str, int, int]]:
+    """(measure, agent, cases) for the range: one statement, grouping the distinct
+    (measure, agent, case) rows (a hash of them, where counting distinct cases per group
+    would sort every row)."""
+    distinct = activity(filters).values("measure", "agent_id", "case_id").distinct().order_by()
+    sql, params = distinct.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT measure, agent_id, COUNT(*) FROM ({sql}) AS done GROUP BY measure, agent_id",
+            params,
+        )
+        return list(cursor.fetchall())

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import ExpressionWrapper, F, QuerySet
 
 from cases.models import Case
-from reporting.agents import AGENT_MEASURES, agent_events, holding_cases
+from reporting.agents import AGENT_MEASURES, activity, holding_cases
 from reporting.backlog import (
     AGE_LABELS,
     BACKLOG_STATUSES,
@@ -97,8 +97,8 @@ def cases_behind(filters: Filters, selection: Mapping[str, str]) -> CasesBehind:
         )
     measure = next((m for m in AGENT_MEASURES if m.figure == figure), None)
     if measure is not None:
-        events = agent_events(filters, measure).filter(agent=_int(selection, "agent"))
-        return CasesBehind(measure.title, _cases(events.values("case_id")))
+        rows = activity(filters, measure.figure).filter(agent_id=_int(selection, "agent"))
+        return CasesBehind(measure.title, _cases(rows.values("case_id")))
     raise BadSelection(f"No figure {figure!r}.")
 
 
