@@ -147,8 +147,15 @@ class Family:
     core: tuple[re.Pattern[str], ...] = ()
 
     def matches(self, text: str) -> bool:
-        hits = [s for s in self.signals if s.search(text)]
-        return len(hits) >= self.needs and (not self.core or any(s in hits for s in self.core))
+        # Most texts have no core signal: they are cleared without reading the others.
+        if self.core and not any(s.search(text) for s in self.core):
+            return False
+        hits = 0
+        for signal in self.signals:  # the core signals are among them
+            hits += signal.search(text) is not None
+            if hits == self.needs:
+                return True
+        return False
 
 
 def _re(pattern: str) -> re.Pattern[str]:
