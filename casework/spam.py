@@ -332,6 +332,8 @@ class SpamList:
         if self.author_keys(platform, external_id, handle) & self.values[SpamBlock.Kind.AUTHOR]:
             return "Blocked author"
         blocked = self.values[SpamBlock.Kind.DOMAIN]
+        if not blocked:
+            return ""  # no need to find the text's domains
         for domain in sorted(domains(text)):
             parts = domain.split(".")
             if any(".".join(parts[n:]) in blocked for n in range(len(parts) - 1)):
