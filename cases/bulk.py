@@ -23,12 +23,16 @@ from django.db.models import (
 PARAMETERS = 30_000
 
 
-def insert_rows(model: type[Model], rows: Sequence[Model]) -> None:
-    """Insert ``rows`` in their order and give each its id, as ``bulk_create`` does."""
+def insert_rows(
+    model: type[Model], rows: Sequence[Model], *, ignore_conflicts: bool = False
+) -> None:
+    """Insert ``rows`` in their order and give each its id, as ``bulk_create`` does. With
+    ``ignore_conflicts`` a row that would break a unique constraint is left out, and no row
+    gets its id (as with ``bulk_create``'s)."""
     if not rows:
         return
     if connection.vendor != "postgresql":
-        model._default_manager.bulk_create(rows)
+        model._default_manager.bulk_create(rows, ignore_conflicts=ignore_conflicts)
         return
     meta = model._meta
     # The connection itself: each attribute read through django.db.connection costs a
@@ -48,11 +52,11 @@ def insert_rows(model: type[Model], rows: Sequence[Model]) -> None:
             for row in chunk:
                 _point_at_saved_rows(row, relations)
                 params += [value(row) for value in values]
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(chunk))} "
-                f"RETURNING {db.ops.quote_name(str(pk.column))}",
-                params,
-            )
+            insert = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(chunk))}"
+            if ignore_conflicts:
+                cursor.execute(f"{insert} ON CONFLICT DO NOTHING", params)
+                continue
+            cursor.execute(f"{insert} RETURNING {db.ops.quote_name(str(pk.column))}", params)
             for row, (pk_value,) in zip(chunk, cursor.fetchall(), strict=True):
                 row.pk = pk_value
                 row._state.adding, row._state.db = False, db.alias

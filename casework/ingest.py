@@ -1277,7 +1277,8 @@ def write(batch: Batch) -> None:
         if item.survey is not None:
             item.survey.answer = item.message
     update_rows(Survey, batch.answered_surveys, ["answered_at", "score", "answer"])
-    Evidence.objects.bulk_create(
+    insert_rows(
+        Evidence,
         [
             row
             for item in fresh

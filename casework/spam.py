@@ -149,8 +149,15 @@ class Family:
     core: tuple[re.Pattern[str], ...] = ()
 
     def matches(self, text: str) -> bool:
-        hits = [s for s in self.signals if s.search(text)]
-        return len(hits) >= self.needs and (not self.core or any(s in hits for s in self.core))
+        # Most texts have no core signal: they are cleared without reading the others.
+        if self.core and not any(s.search(text) for s in self.core):
+            return False
+        hits = 0
+        for signal in self.signals:  # the core signals are among them
+            hits += signal.search(text) is not None
+            if hits == self.needs:
+                return True
+        return False
 
 
 def _re(pattern: str) -> re.Pattern[str]:
@@ -327,6 +334,8 @@ class SpamList:
         if self.author_keys(platform, external_id, handle) & self.values[SpamBlock.Kind.AUTHOR]:
             return "Blocked author"
         blocked = self.values[SpamBlock.Kind.DOMAIN]
+        if not blocked:
+            return ""  # no need to find the text's domains
         for domain in sorted(domains(text)):
             parts = domain.split(".")
             if any(".".join(parts[n:]) in blocked for n in range(len(parts) - 1)):

@@ -4,10 +4,11 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import IntegrityError, transaction
 
 from cases.bulk import insert_rows, update_rows
 from cases.models import Case, CaseEvent, Message
-from customers.models import Customer, Identity
+from customers.models import Customer, Evidence, Identity
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -71,6 +72,27 @@ def test_insert_rows_stores_what_bulk_create_stores(accounts):
         (m.pk, {"n": n, "why": None, "nested": ["a", 1.5]}, AT) for n, m in enumerate(mine)
     ]
     assert all(e.recorded_at is not None for e in stored)  # set on save, as Django does
+
+
+def test_insert_rows_leaves_out_rows_already_stored_when_told(accounts):
+    customer = Customer.objects.create(display_name="Neil")
+    identity = Identity.objects.create(
+        customer=customer, platform="x", external_id="42", display_name="Neil", last_seen_at=AT
+    )
+    case = Case.objects.create(customer=customer, opened_at=AT)
+    (message,) = messages_for(case, identity, accounts["x"], "evidence")[:1]
+    insert_rows(Message, [message])
+
+    def evidence(*values):
+        return [Evidence(message=message, identity=identity, kind="name", value=v) for v in values]
+
+    insert_rows(Evidence, evidence("neil"), ignore_conflicts=True)
+    insert_rows(Evidence, evidence("neil", "neil carver"), ignore_conflicts=True)
+
+    stored = Evidence.objects.filter(message=message).order_by("pk")
+    assert list(stored.values_list("value", flat=True)) == ["neil", "neil carver"]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_rows(Evidence, evidence("neil"))
 
 
 def test_update_rows_writes_the_fields_named(accounts):
