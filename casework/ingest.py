@@ -513,14 +513,16 @@ class _Present:
 def find_spam(batch: Batch) -> None:
     """Set the reason on each message that is spam (``casework.spam``): the spam list, then
     the content rules, then repeats. Reads the spam list, and in one query the authors'
-    messages of the last week, anyone's of the last day with the same words (by fingerprint)
-    and the messages of the customers' open cases. An author's
+    messages of the last week, anyone's of the last day with the same words as a message
+    that promotes something (by fingerprint: only such a text can be a campaign) and the
+    messages of the customers' open cases. An author's
     earlier copies still unanswered are marked too, and a case left with nothing but spam
     moves to the Spam queue."""
     items = [i for i in batch.fresh if not i.inbound.automated and i.identity is not None]
     if not items:
         return
     spam_list = spam.SpamList(SpamBlock.objects.all())
+    promoting = [spam.promotes(i.inbound.text) for i in items]
     start = min(i.inbound.sent_at for i in items)
     end = max(i.inbound.sent_at for i in items)
     open_cases = {c.pk: c for c in batch.active.values() if c is not None and c.pk}
@@ -538,7 +540,10 @@ def find_spam(batch: Batch) -> None:
                 sent_at__range=(start - window, end + window),
             )
             | Q(
-                text_fingerprint__in={spam.fingerprint(i.words) for i in items} - {""},
+                text_fingerprint__in={
+                    spam.fingerprint(i.words) for i, p in zip(items, promoting) if p
+                }
+                - {""},
                 sent_at__range=(start - day, end + day),
             )
             | Q(case__in=list(open_cases))
@@ -594,7 +599,7 @@ def find_spam(batch: Batch) -> None:
                 item.inbound.sent_at,
                 spam.shingles(item.words),
                 trusted=n in trusted_items,
-                promotes=spam.promotes(item.inbound.text),
+                promotes=promoting[n],
             )
         )
     repeated = spam.repeats(posts)
