@@ -218,6 +218,9 @@ EXASPERATION = 0.3
 _LETTERS = re.compile(r"[^\W\d_]")
 # Below this many letters a detector's guess is weak: an English word overrules it.
 SHORT_TEXT_LETTERS = 25
+# The detector reads this much of a text: its language is settled well before, and the
+# detector's time grows with the length (a pasted log or a long mail).
+DETECTOR_SAMPLE = 2000
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
 ENGLISH_WORDS = STOP_WORDS[Language.ENGLISH]
 
@@ -261,7 +264,7 @@ def is_english(text: str) -> bool:
         # Two or more common English words, and more than of any other language: English,
         # without the detector's cost (most of a message's sentiment time).
         return True
-    language = _detector().detect_language_of(text)
+    language = _detector().detect_language_of(text[:DETECTOR_SAMPLE])
     if language is None or language.name == "ENGLISH":
         return True
     if len(_LETTERS.findall(text)) >= SHORT_TEXT_LETTERS or _has_other_script(text):
