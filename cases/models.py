@@ -76,6 +76,10 @@ class Case(models.Model):
         SLAPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     awaiting_reply_since = models.DateTimeField(null=True, blank=True)
+    # The channel of its earliest customer message, as its roll-up (CaseRollup) holds it,
+    # written by ``cases.rollup.refresh`` with the roll-up: the backlog counts each channel's
+    # waiting cases from the ``case_backlog`` index alone instead of joining every roll-up.
+    first_channel = models.CharField(max_length=32, null=True, editable=False)  # noqa: DJ001
 
     class Meta:
         db_table = "tickets_case"
@@ -109,10 +113,10 @@ class Case(models.Model):
                 for due in ("first_response_due_at", "next_response_due_at", "resolution_due_at")
             ),
             # The backlog dashboard groups the live waiting cases (reporting.backlog) by
-            # status, team and age, and the agents dashboard by assignee, within what the
-            # viewer sees (team, assignee): read from this index alone.
+            # status, team, channel and age, and the agents dashboard by assignee, within what
+            # the viewer sees (team, assignee): read from this index alone.
             models.Index(
-                fields=["status", "team", "opened_at", "assignee", "id"],
+                fields=["status", "team", "opened_at", "assignee", "first_channel", "id"],
                 condition=Q(
                     merged_into__isnull=True, spam=False, status__in=["new", "open", "pending"]
                 ),
