@@ -64,14 +64,15 @@ def rollups(case_ids: Iterable[int]) -> list[CaseRollup]:
     ]
 
 
-def refresh(case_ids: Iterable[int]) -> None:
-    """Rewrite the roll-ups of these cases, and the channel their case rows keep: three
-    statements."""
+def refresh(case_ids: Iterable[int], *, case_rows: bool = True) -> None:
+    """Rewrite the roll-ups of these cases, and (``case_rows``) the channel their case rows
+    keep: three statements."""
     rows = rollups(case_ids)
     CaseRollup.objects.bulk_create(
         rows, update_conflicts=True, unique_fields=["case"], update_fields=_FIELDS
     )
-    _keep_channels(rows)
+    if case_rows:
+        _keep_channels(rows)
 
 
 def _keep_channels(rows: Sequence[CaseRollup]) -> None:
@@ -95,11 +96,12 @@ def _keep_channels(rows: Sequence[CaseRollup]) -> None:
     )
 
 
-def refresh_all(*, per_statement: int = 5000) -> None:
-    """Rewrite every case's roll-up, ``per_statement`` cases at a time (an upgrade's fill)."""
+def refresh_all(*, per_statement: int = 5000, case_rows: bool = True) -> None:
+    """Rewrite every case's roll-up, ``per_statement`` cases at a time (an upgrade's fill);
+    without ``case_rows``, for a schema whose cases do not keep their channel yet."""
     ids = list(Case.objects.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), per_statement):
-        refresh(ids[start : start + per_statement])
+        refresh(ids[start : start + per_statement], case_rows=case_rows)
 
 
 # The per-agent roll-up.
