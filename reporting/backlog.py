@@ -75,10 +75,11 @@ def backlog(filters: Filters, *, now: datetime | None = None) -> list[Table]:
         by["team"][g["team_id"]] += g["n"]
         by["channel"][g["channel"]] += g["n"]
         by["age"][g["age"]] += g["n"]
-    team_names: dict[Any, str] = dict(
+    names = dict(
         Team.objects.filter(pk__in=[t for t in by["team"] if t]).values_list("pk", "name")
     )
-    team_names[None] = "No team"
+    # A team deleted since the grouping has left its cases with none.
+    team_names: dict[Any, str] = {t: names.get(t, "No team") for t in by["team"]}
     now_param = {"now": now.isoformat()}
 
     def table(key: str, title: str, first: str, items: Iterable[tuple[Any, str, str]]) -> Table:
