@@ -76,6 +76,10 @@ class Case(models.Model):
         SLAPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     awaiting_reply_since = models.DateTimeField(null=True, blank=True)
+    # The channel of its earliest customer message, as its roll-up (CaseRollup) holds it,
+    # written by ``cases.rollup.refresh`` with the roll-up: the backlog counts each channel's
+    # waiting cases from the ``case_backlog`` index alone instead of joining every roll-up.
+    first_channel = models.CharField(max_length=32, null=True, editable=False)  # noqa: DJ001
 
     class Meta:
         db_table = "tickets_case"
@@ -109,10 +113,10 @@ class Case(models.Model):
                 for due in ("first_response_due_at", "next_response_due_at", "resolution_due_at")
             ),
             # The backlog dashboard groups the live waiting cases (reporting.backlog) by
-            # status, team and age, and the agents dashboard by assignee, within what the
-            # viewer sees (team, assignee): read from this index alone.
+            # status, team, channel and age, and the agents dashboard by assignee, within what
+            # the viewer sees (team, assignee): read from this index alone.
             models.Index(
-                fields=["status", "team", "opened_at", "assignee", "id"],
+                fields=["status", "team", "opened_at", "assignee", "first_channel", "id"],
                 condition=Q(
                     merged_into__isnull=True, spam=False, status__in=["new", "open", "pending"]
                 ),
@@ -305,7 +309,7 @@ class CaseRollup(models.Model):
         Case, primary_key=True, on_delete=models.CASCADE, related_name="rollup"
     )
     # When its ``created`` event happened.
-    opened_at = models.DateTimeField(null=True, db_index=True)
+    opened_at = models.DateTimeField(null=True)
     # The channel of its earliest customer message; None (as the reports' queries give for a
     # case without one) while it has none.
     first_channel = models.CharField(max_length=32, null=True)  # noqa: DJ001
@@ -318,6 +322,11 @@ class CaseRollup(models.Model):
 
     class Meta:
         db_table = "tickets_caserollup"
+        indexes = [
+            # A range's cases opened (the flow's cohort, response times, service levels);
+            # the flow counts them per day from this index alone.
+            models.Index(fields=["opened_at", "case"], name="caserollup_opened"),
+        ]
 
     def __str__(self) -> str:
         return f"Roll-up of case {self.case_id}"

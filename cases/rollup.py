@@ -2,9 +2,11 @@
 history and messages whenever an event that changes it is recorded; and per agent
 (``AgentActivity``), written from each event that counts for an agent as it is recorded."""
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from django.db.models import Exists, OuterRef, Subquery
+from django.db import models
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Value, When
 
 from cases.bulk import insert_rows
 from cases.models import AgentActivity, Case, CaseEvent, CaseRollup, Message, SLABreach
@@ -62,18 +64,44 @@ def rollups(case_ids: Iterable[int]) -> list[CaseRollup]:
     ]
 
 
-def refresh(case_ids: Iterable[int]) -> None:
-    """Rewrite the roll-ups of these cases: two statements."""
+def refresh(case_ids: Iterable[int], *, case_rows: bool = True) -> None:
+    """Rewrite the roll-ups of these cases, and (``case_rows``) the channel their case rows
+    keep: three statements."""
+    rows = rollups(case_ids)
     CaseRollup.objects.bulk_create(
-        rollups(case_ids), update_conflicts=True, unique_fields=["case"], update_fields=_FIELDS
+        rows, update_conflicts=True, unique_fields=["case"], update_fields=_FIELDS
+    )
+    if case_rows:
+        _keep_channels(rows)
+
+
+def _keep_channels(rows: Sequence[CaseRollup]) -> None:
+    """Write each roll-up's channel onto its case row (``Case.first_channel``): one statement,
+    rewriting only the rows whose channel changed (a case's first message sets it, a merge
+    bringing an earlier one changes it), so most refreshes write no case row."""
+    ids_by_channel: dict[str | None, list[int]] = defaultdict(list)
+    for row in rows:
+        ids_by_channel[row.first_channel].append(row.case_id)
+    changed = Q()
+    for channel, ids in ids_by_channel.items():
+        changed |= Q(pk__in=ids) & ~Q(first_channel=channel)
+    if not changed:
+        return
+    Case.objects.filter(changed).update(
+        first_channel=models.Case(
+            *(When(pk__in=ids, then=Value(ch)) for ch, ids in ids_by_channel.items()),
+            default=F("first_channel"),
+            output_field=models.CharField(),
+        )
     )
 
 
-def refresh_all(*, per_statement: int = 5000) -> None:
-    """Rewrite every case's roll-up, ``per_statement`` cases at a time (an upgrade's fill)."""
+def refresh_all(*, per_statement: int = 5000, case_rows: bool = True) -> None:
+    """Rewrite every case's roll-up, ``per_statement`` cases at a time (an upgrade's fill);
+    without ``case_rows``, for a schema whose cases do not keep their channel yet."""
     ids = list(Case.objects.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), per_statement):
-        refresh(ids[start : start + per_statement])
+        refresh(ids[start : start + per_statement], case_rows=case_rows)
 
 
 # The per-agent roll-up.

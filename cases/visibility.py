@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet
 from cases.models import Case
 from customers.models import Customer
 from customers.selectors import live_customer
-from staff.models import AgentProfile
+from staff.models import AgentProfile, Team
 
 SEE_ALL_TEAMS = "cases.see_all_teams"
 
@@ -43,6 +43,14 @@ def _team_ids(viewer_id: int) -> QuerySet:
     return AgentProfile.teams.through.objects.filter(agentprofile__user=viewer_id).values(
         "team_id"
     )
+
+
+def sees_every_team(user: User | AnonymousUser) -> bool:
+    """Whether ``user`` belongs to every team, and so sees every case even when scoped (a
+    care manager leading all the teams): one query."""
+    if not isinstance(user, User):
+        return False
+    return not Team.objects.exclude(pk__in=_team_ids(user.pk)).exists()
 
 
 def team_ids(user: User) -> set[int]:

@@ -23,7 +23,6 @@ from reporting.figures import (
     BadSelection,
     Filters,
     channel_label,
-    first_channel,
     opened_cases,
 )
 from reporting.response_times import cohort
@@ -112,7 +111,7 @@ def _backlog_behind(filters: Filters, selection: Mapping[str, str]) -> CasesBehi
         title = f"Backlog: {STATUS_LABELS[selection['status']].lower()}"
     if "channel" in selection:
         channel = selection["channel"]
-        cases = cases.annotate(first_channel=first_channel()).filter(first_channel=channel or None)
+        cases = cases.filter(first_channel=channel or None)
         title = f"Backlog: {channel_label(channel)}"
     if "age" in selection:
         try:

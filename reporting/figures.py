@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from cases import visibility
@@ -150,12 +150,8 @@ def _count(value: int, selection: Selection) -> Cell:
     return Cell(value, selection if value else None)
 
 
-# A case's channel.
-
-
-def first_channel() -> F:
-    """On a case: the channel of its earliest customer message."""
-    return F("rollup__first_channel")
+# A case's channel: the channel of its earliest customer message, as its roll-up holds it
+# (``CaseRollup.first_channel``) and its case row keeps it (``Case.first_channel``).
 
 
 def channel_label(channel: str | None) -> str:

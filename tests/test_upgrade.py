@@ -62,6 +62,8 @@ def test_a_database_from_before_the_layout_upgrades_with_its_rows_and_permission
     assert row["customer"]["identities"][0]["handle"] == "gwen_h"
     assert [m["external_id"] for m in row["messages"]] == ["m1"]
     assert [e["kind"] for e in row["events"]] == ["created"]
+    # Rolled up, with the channel copied onto the case row the backlog reads.
+    assert Case.objects.get().first_channel == "x.mention"
     upgraded = Case.objects.get().messages.get().channel_account
     assert upgraded.name == "@acme_care"
     assert upgraded.credentials == {"bearer_token": "plain-old-token"}

@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 
 from cases import rollup
-from cases.models import CaseRollup
+from cases.models import Case, CaseRollup
 from casework import actions
+from casework.merge import merge_customers
 from tests.factories import T0, AuthorFactory, InboundFactory
 
 pytestmark = pytest.mark.django_db
@@ -50,3 +51,19 @@ def test_every_stored_roll_up_reads_as_its_history_does(ingest, agent):
 
 def _fields(row: CaseRollup) -> dict:
     return {f.name: getattr(row, f.attname) for f in CaseRollup._meta.concrete_fields}
+
+
+def test_the_case_row_keeps_its_roll_up_s_channel_through_a_merge(ingest):
+    mailed = ingest(InboundFactory(channel="email", sent_at=T0)).message.case
+    tweeted = ingest(InboundFactory(channel="x.dm", sent_at=T0 - timedelta(hours=2))).message.case
+    mailed.refresh_from_db()
+    assert mailed.first_channel == "email"
+
+    # The direct message, two hours earlier, folds into the email's case: now its first.
+    merge_customers(source=tweeted.customer, target=mailed.customer)
+
+    mailed.refresh_from_db()
+    assert mailed.first_channel == "x.dm"
+    assert CaseRollup.objects.get(case=mailed).first_channel == "x.dm"
+    kept = dict(Case.objects.values_list("pk", "first_channel"))
+    assert kept == dict(CaseRollup.objects.values_list("case_id", "first_channel"))

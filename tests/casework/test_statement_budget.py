@@ -49,9 +49,10 @@ BUDGET = {
     "record_messages": 3,  # auto-assigning teams; the team's available agents; their load
     # Policies; the calendar, its hours and holidays; new cases; messages; evidence; history;
     # notifications; agents' turns; replies stored before the message they answer; the
-    # touched cases' roll-ups, read and written; the active webhook endpoints, read once for
-    # the batch's events (with none there is nothing to insert).
-    "write": 14,
+    # touched cases' roll-ups, read and written, and the channel their case rows keep; the
+    # active webhook endpoints, read once for the batch's events (with none there is nothing
+    # to insert).
+    "write": 15,
     # The live incidents with their messages; the window's customer messages in no incident;
     # whoever may reassign cases, read only when an incident is proposed (none is here).
     # Incidents and links are written by "write", two more inserts when there are any.

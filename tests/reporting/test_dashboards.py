@@ -463,6 +463,19 @@ def test_links_name_the_right_cases(week, client):
     assert {row[0][2] for row in jo_resolved} == {f"#{week['dan']}", f"#{week['fay']}"}
 
 
+def test_a_manager_counts_only_what_their_teams_see(week, client, staff):
+    # Mo leaves the Social team: Cat's case (Social, with Sam) drops out of every figure; the
+    # cases of no team stay.
+    AgentProfile.objects.get(user=staff["mo"]).teams.remove(staff["social"])
+
+    tables = page(client, "/dashboards/", **RANGE)
+
+    assert tables.values("backlog-team") == [["Email", "1"], ["No team", "1"]]
+    assert tables.values("backlog-channel") == [["Email", "2"]]
+    assert tables.values("flow") == [["2026-11-02", "2", "1"], ["2026-11-03", "2", "1"],
+                                     ["2026-11-04", "1", "1"]]  # fmt: skip
+
+
 def test_team_filter_keeps_that_team_s_cases(week, client, staff):
     social = str(staff["social"].pk)
 
