@@ -541,7 +541,7 @@ def find_spam(batch: Batch) -> None:
             )
             | Q(
                 text_fingerprint__in={
-                    spam.fingerprint(i.words) for i, p in zip(items, promoting) if p
+                    spam.fingerprint(i.words) for i, p in zip(items, promoting, strict=True) if p
                 }
                 - {""},
                 sent_at__range=(start - day, end + day),
@@ -648,13 +648,14 @@ def _mark_stored_spam(
                 message=message,
                 data={"reason": reason, "by": "ingest"},
             )
-    for case in {
-        open_cases[stored[pk].case_id].pk: open_cases[stored[pk].case_id]
-        for pk in marked
-        if stored[pk].case_id in open_cases
-    }.values():
-        inbound = [m for m in stored.values() if m.case_id == case.pk and not m.automated]
-        live = [m for m in inbound if not m.spam_reason]
+    touched = {stored[pk].case_id for pk in marked} & open_cases.keys()
+    inbound_of: dict[int, list[Message]] = defaultdict(list)
+    for m in stored.values():
+        if m.case_id in touched and not m.automated:
+            inbound_of[m.case_id].append(m)
+    for case_id in touched:
+        case = open_cases[case_id]
+        live = [m for m in inbound_of[case_id] if not m.spam_reason]
         waiting = [m.sent_at for m in live if m.needs_reply and m.pk not in answered_since]
         case.awaiting_reply_since = min(waiting, default=None)
         if not live and not case.spam:
