@@ -552,6 +552,8 @@ def find_spam(batch: Batch) -> None:
         .select_related("author_identity")
         .only(
             "case_id",
+            "channel",  # both read when a copy marked spam is to be hidden on its platform
+            "channel_account_id",
             "text",
             "sent_at",
             "spam_reason",

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cases.models import Case, Message
-from casework.ingest import STAGES, Batch, Item
+from casework.ingest import STAGES, Batch, Item, ingest_batch
 from routing.models import RoutingRule, Store
 from routing.rules import save_rule
 from sla.models import BusinessCalendar, BusinessHours, SLAPolicy
@@ -159,3 +159,32 @@ def test_webhook_deliveries_add_one_insert_to_the_write_stage_whatever_the_batch
     large = statements_per_stage(accounts, messages=500, customers=100)
 
     assert large == small == BUDGET | {"write": BUDGET["write"] + 1}
+
+
+def statements_repeating(accounts, *, authors: int) -> int:
+    """The statements of ingesting, for each of ``authors``, the text they posted an hour
+    before: each new copy is spam, and so is each earlier one."""
+    writers = [AuthorFactory() for _ in range(authors)]
+    text = "@acme_care my parcel {n} is still missing after two weeks of waiting"
+
+    def posts(at):
+        return [
+            (accounts["x"], InboundFactory(author=w, sent_at=at, text=text.format(n=n)))
+            for n, w in enumerate(writers)
+        ]
+
+    repeated = Message.objects.filter(spam_reason__startswith="The same text")
+    before = repeated.count()
+    ingest_batch(arrivals=posts(T0))
+    with CaptureQueriesContext(connection) as run:
+        ingest_batch(arrivals=posts(T0 + timedelta(hours=1)))
+    assert repeated.count() - before == 2 * authors
+    return len(run)
+
+
+def test_earlier_copies_found_spam_cost_the_same_statements_for_10_or_100_authors(
+    accounts, care_team
+):
+    assert statements_repeating(accounts, authors=10) == statements_repeating(
+        accounts, authors=100
+    )
