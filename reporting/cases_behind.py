@@ -25,7 +25,6 @@ from reporting.figures import (
     channel_label,
     opened_cases,
 )
-from reporting.response_times import cohort
 from reporting.service_levels import NO_POLICY, SLA_TARGETS, sla_cases
 
 
@@ -143,14 +142,21 @@ def _sla_behind(filters: Filters, figure: str, selection: Mapping[str, str]) -> 
 
 
 def _times_behind(filters: Filters, figure: str, selection: Mapping[str, str]) -> CasesBehind:
-    rows: QuerySet[Any, Any] = cohort(filters)
+    """The cases of the cohort (``response_times.cohort``) a time figure counts, selected on
+    the case rows joined to their roll-ups, so that the list, longest first, reads its page
+    from the roll-ups' index of that time (``caserollup_reply_time``,
+    ``caserollup_resolution_time``) instead of sorting every case of the range."""
+    rows: dict[str, Any] = {
+        "rollup__opened_at__gte": filters.since,
+        "rollup__opened_at__lt": filters.until,
+    }
     if "channel" in selection:
-        rows = rows.filter(channel=selection["channel"] or None)
+        rows["rollup__first_channel"] = selection["channel"] or None
     if figure == "first-response":
-        rows = rows.filter(first_reply__isnull=False)
+        rows["rollup__first_reply_at__isnull"] = False
     elif figure == "resolution":
-        rows = rows.filter(first_resolved__isnull=False)
-    cases = _cases(rows.values("case_ref"))
+        rows["rollup__first_resolved_at__isnull"] = False
+    cases = Case.objects.filter(filters.counted_q(), **rows)
     if figure == "first-response":
         return CasesBehind(
             "First response", _with_times(cases, "first_reply_at"), "First response"

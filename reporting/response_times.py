@@ -74,11 +74,11 @@ TIMES_SQL = """
 WITH cohort AS ({cohort})
 SELECT GROUPING(channel) = 1, channel, team_ref, max(team_name), count(*),
     count(first_reply),
-    percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM first_reply - opened)),
-    percentile_cont(0.9) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM first_reply - opened)),
+    percentile_cont(ARRAY[0.5, 0.9])
+        WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM first_reply - opened)),
     count(first_resolved),
-    percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM first_resolved - opened)),
-    percentile_cont(0.9) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM first_resolved - opened))
+    percentile_cont(ARRAY[0.5, 0.9])
+        WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM first_resolved - opened))
 FROM cohort
 GROUP BY GROUPING SETS ((channel), (team_ref))
 """
@@ -92,16 +92,8 @@ def _times_postgresql(filters: Filters) -> tuple[dict, dict, dict]:
     with connection.cursor() as cursor:
         cursor.execute(TIMES_SQL.format(cohort=sql), params)
         for by_team_row, channel, team, team_name, *numbers in cursor.fetchall():
-            opened, answered, fr50, fr90, resolved, res50, res90 = numbers
-            times = Times(
-                opened,
-                answered,
-                _float(fr50),
-                _float(fr90),
-                resolved,
-                _float(res50),
-                _float(res90),
-            )
+            opened, answered, first_response, resolved, resolution = numbers
+            times = Times(opened, answered, *_pair(first_response), resolved, *_pair(resolution))
             if by_team_row:
                 by_team[team] = times
                 team_names[team] = team_name or "No team"
@@ -110,9 +102,13 @@ def _times_postgresql(filters: Filters) -> tuple[dict, dict, dict]:
     return by_channel, by_team, team_names
 
 
-def _float(value: Any) -> float | None:
-    """PostgreSQL's numeric arrives as a Decimal."""
-    return None if value is None else float(value)
+def _pair(percentiles: list[float | None] | None) -> tuple[float | None, float | None]:
+    """The p50 and p90 of one ``percentile_cont`` over both fractions: one sort of the
+    group's times for the two; ``None`` for a group without any."""
+    if percentiles is None:
+        return None, None
+    p50, p90 = percentiles
+    return p50, p90
 
 
 def _times_python(filters: Filters) -> tuple[dict, dict, dict]:

@@ -598,7 +598,9 @@ def cases(request: HttpRequest) -> HttpResponseBase:
     columns = [*CASE_COLUMNS, *([Column(behind.measure, "duration")] if behind.measure else [])]
     listed = behind.cases.select_related("customer", "team", "assignee__agent_profile")
     if behind.measure:
-        listed = listed.order_by(F("measure").desc(nulls_last=True), "-pk")
+        # Every case listed for a time has one (its figure selects the cases that were
+        # answered or resolved), so the page comes in the order of the roll-ups' index of it.
+        listed = listed.order_by(F("measure").desc(), "-pk")
     else:
         listed = listed.order_by("-opened_at", "-pk")
     if request.GET.get("export") == "cases":

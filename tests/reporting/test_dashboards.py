@@ -427,6 +427,17 @@ def test_every_figure_links_to_the_cases_behind_it(week, client):
     assert {row[0][2] for row in answered} == {f"#{week[name]}" for name in ("ann", "dan", "fay")}
 
 
+def test_the_cases_behind_a_time_are_listed_longest_first(week, client):
+    x_times = page(client, "/dashboards/response-times/", **RANGE).rows("times-channel")[2]
+    answered = page(client, x_times[3][1]).rows("cases")
+    resolved = page(client, x_times[6][1]).rows("cases")
+
+    assert [row[-1][0] for row in answered] == ["30.0", "20.0", "10.0"]
+    resolution_times = [float(row[-1][0]) for row in resolved]
+    assert len(resolution_times) > 1
+    assert resolution_times == sorted(resolution_times, reverse=True)
+
+
 def inbox_cases(client: Client, url: str) -> set[int]:
     html = get(client, url).content.decode()
     return {int(n) for n in re.findall(r'data-open href="/cases/(\d+)/"', html)}
