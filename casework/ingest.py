@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -122,7 +122,7 @@ class Item:
     @cached_property
     def words(self) -> list[str]:
         """The text's words as the repeat rules compare them (``spam.normalise``)."""
-        return spam.normalise(self.inbound.text)
+        return spam.normalise(self.inbound.text, email=self.inbound.channel == "email")
 
 
 @dataclass
@@ -549,43 +549,31 @@ def find_spam(batch: Batch) -> None:
             | Q(case__in=list(open_cases))
         )
         .annotate(answered=Exists(answered))
-        .select_related("author_identity")
-        .only(
-            "case_id",
-            "channel",  # both read when a copy marked spam is to be hidden on its platform
-            "channel_account_id",
-            "text",
-            "sent_at",
-            "spam_reason",
-            "needs_reply",
-            "automated",
-            "author_identity__platform",
-            "author_identity__external_id",
-            "author_identity__handle",
-        )
+        .values_list(*_StoredMessage._fields)
     )
-    stored: dict[int, Message] = {}
-    answered_since: set[int] = set()  # messages an agent replied to in their case since
-    for row in recent:
-        stored[row.pk] = row
-        if row.answered:
-            answered_since.add(row.pk)
+    # Read as plain rows: most are only compared, and a model instance each would cost more
+    # than the comparing.
+    stored = {row[0]: _StoredMessage(*row) for row in recent}
+    trust: dict[int, bool] = {}
     posts: list[spam.Post] = []
     for m in stored.values():
-        writer = m.author_identity
-        if m.automated or writer is None:
+        if m.automated or m.author_identity_id is None:
             continue
-        trusted = spam_list.trusted(writer.platform, writer.external_id, writer.handle)
-        settled = bool(m.spam_reason) or m.pk in answered_since
+        if m.author_identity_id not in trust:
+            trust[m.author_identity_id] = spam_list.trusted(
+                m.author_identity__platform or "",
+                m.author_identity__external_id or "",
+                m.author_identity__handle or "",
+            )
         posts.append(
             spam.Post(
                 ("stored", m.pk),
-                writer.pk,
+                m.author_identity_id,
                 m.sent_at,
-                spam.shingles(spam.normalise(m.text)),
+                spam.shingles(spam.normalise(m.text, email=m.channel == "email")),
                 stored=True,
-                settled=settled,
-                trusted=trusted,
+                settled=bool(m.spam_reason) or m.answered,
+                trusted=trust[m.author_identity_id],
             )
         )
     trusted_items = set()
@@ -622,13 +610,31 @@ def find_spam(batch: Batch) -> None:
             )
             or repeated.get(("item", n), "")
         )
-    _mark_stored_spam(batch, stored, answered_since, repeated, open_cases)
+    _mark_stored_spam(batch, stored, repeated, open_cases)
+
+
+class _StoredMessage(NamedTuple):
+    """A customer message stored before, as ``find_spam`` reads it."""
+
+    pk: int
+    case_id: int
+    channel: str  # the channel and account say whether it is hidden on its platform
+    channel_account_id: int | None
+    text: str
+    sent_at: datetime
+    spam_reason: str
+    needs_reply: bool
+    automated: bool
+    author_identity_id: int | None
+    author_identity__platform: str | None
+    author_identity__external_id: str | None
+    author_identity__handle: str | None
+    answered: bool  # an agent replied in its case since
 
 
 def _mark_stored_spam(
     batch: Batch,
-    stored: dict[int, Message],
-    answered_since: set[int],
+    stored: dict[int, _StoredMessage],
     repeated: dict,
     open_cases: dict[int, Case],
 ) -> None:
@@ -636,10 +642,17 @@ def _mark_stored_spam(
     open case's clock and queue follow (written with the batch)."""
     marked = {pk for kind, pk in repeated if kind == "stored"}
     for pk in sorted(marked):
-        message = stored[pk]
+        row = stored[pk]
         reason = repeated["stored", pk]
-        message.spam_reason, message.needs_reply = reason, False
-        message.no_reply_reason = f"Spam: {reason}"[:300]
+        message = Message(
+            pk=pk,
+            case_id=row.case_id,
+            channel=row.channel,
+            channel_account_id=row.channel_account_id,
+            spam_reason=reason,
+            needs_reply=False,
+            no_reply_reason=f"Spam: {reason}"[:300],
+        )
         batch.retro_spam.append(message)
         case = open_cases.get(message.case_id)
         if case is not None:
@@ -651,14 +664,14 @@ def _mark_stored_spam(
                 data={"reason": reason, "by": "ingest"},
             )
     touched = {stored[pk].case_id for pk in marked} & open_cases.keys()
-    inbound_of: dict[int, list[Message]] = defaultdict(list)
+    inbound_of: dict[int, list[_StoredMessage]] = defaultdict(list)
     for m in stored.values():
-        if m.case_id in touched and not m.automated:
+        if m.case_id in touched and not m.automated and m.pk not in marked:
             inbound_of[m.case_id].append(m)
     for case_id in touched:
         case = open_cases[case_id]
         live = [m for m in inbound_of[case_id] if not m.spam_reason]
-        waiting = [m.sent_at for m in live if m.needs_reply and m.pk not in answered_since]
+        waiting = [m.sent_at for m in live if m.needs_reply and not m.answered]
         case.awaiting_reply_since = min(waiting, default=None)
         if not live and not case.spam:
             case.spam = True

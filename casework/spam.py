@@ -37,25 +37,26 @@ URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?:/\S
 # A domain starts where a word does: tried from inside a long word, the search would go back
 # over the word from every letter of it.
 DOMAIN = re.compile(r"(?:https?://)?(?<![\w-])((?:[\w-]+\.)+[a-z]{2,})(?=[/\s:?#)\]]|$)", re.I)
-MENTION = re.compile(r"(?<!\w)@\w+")
-WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?")
-# Anything but letters, digits and white space: punctuation, symbols, emoji, marks.
-NOT_WORD_OR_SPACE = re.compile(r"[^\w\s]|_")
+# A mention, which is left out, or a run of letters and digits: a word. Anything else
+# (punctuation, symbols, emoji, marks, apostrophes) separates words.
+MENTION_OR_WORD = re.compile(r"(?<!\w)@\w+|([^\W_]+)")
 
 
-def normalise(text: str) -> list[str]:
-    """The words of a text as compared for repeats: what the author wrote (not a mail's
+def normalise(text: str, *, email: bool = False) -> list[str]:
+    """The words of a text as compared for repeats: what the author wrote (not an email's
     quoted history), lower case, without links, mentions, emoji and punctuation."""
-    text = MENTION.sub(" ", URL.sub(" ", split_quoted(text)[0].lower()))
-    return WORD.findall(NOT_WORD_OR_SPACE.sub(" ", text))
+    if email:
+        text = split_quoted(text)[0]
+    return [word for word in MENTION_OR_WORD.findall(URL.sub(" ", text.lower())) if word]
 
 
-def shingles(words: Sequence[str]) -> frozenset[tuple[str, str]]:
-    """The word pairs of a text's words (``normalise``); empty for a text too short to call
-    a repeat."""
+def shingles(words: Sequence[str]) -> frozenset[str]:
+    """The word pairs of a text's words (``normalise``), each as "word word" (a string keeps
+    its hash, so comparing sets of them is cheap); empty for a text too short to call a
+    repeat."""
     if len(words) < MIN_WORDS:
         return frozenset()
-    return frozenset(itertools.pairwise(words))
+    return frozenset(f"{a} {b}" for a, b in itertools.pairwise(words))
 
 
 def fingerprint(words: Sequence[str]) -> str:
@@ -65,8 +66,20 @@ def fingerprint(words: Sequence[str]) -> str:
     return hashlib.sha256(" ".join(words).encode()).hexdigest()[:32]
 
 
-def similar(a: frozenset, b: frozenset) -> bool:
-    return bool(a and b) and len(a & b) / len(a | b) >= NEAR_DUPLICATE
+def similar(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether two texts' word pairs are near duplicates (``NEAR_DUPLICATE``)."""
+    if not (a and b) or min(len(a), len(b)) / max(len(a), len(b)) < NEAR_DUPLICATE:
+        return False  # the smaller inside the larger would still be too few in common
+    common = len(a & b)
+    return common / (len(a) + len(b) - common) >= NEAR_DUPLICATE
+
+
+def _prefix(pairs: frozenset[str]) -> list[str]:
+    """The first of a text's word pairs, in sorted order, that any near duplicate shares at
+    least one of: with the fraction in common at least NEAR_DUPLICATE, a text lacks at most
+    ``len - ceil(NEAR_DUPLICATE * len)`` of the other's pairs (the prefix filter of
+    similarity joins; one pair longer than that here, as rounding may give)."""
+    return sorted(pairs)[: len(pairs) - int(NEAR_DUPLICATE * len(pairs)) + 1]
 
 
 @dataclass
@@ -76,7 +89,7 @@ class Post:
     key: Hashable
     author: Hashable
     at: datetime
-    shingles: frozenset
+    shingles: frozenset[str]
     stored: bool = False
     # A stored message already spam, or answered since, is never marked again.
     settled: bool = False
@@ -86,50 +99,66 @@ class Post:
 
 
 def repeats(posts: Sequence[Post]) -> dict[Hashable, str]:
-    """The posts the repeat rules mark, with the reason: each of an author's near-duplicate
-    posts within a week (the earlier copies too, unless settled); each of this batch's posts
-    that promotes something and whose text three or more authors posted within a day.
+    """The posts the repeat rules mark, with the reason: each of this batch's posts with a
+    near-duplicate by the same author within a week, and the stored copies it repeats
+    (unless settled); each of this batch's posts that promotes something and whose text
+    three or more authors posted within a day.
 
-    An author's posts are compared with that author's others only; the posts of every author
-    are searched, by the word pairs they share, only for a post that promotes something, so
-    the cost follows the authors' own posts and the promoting ones, not the square of all."""
+    A post is compared with its author's others only; the posts of every author are searched,
+    by the first word pairs they share (``_prefix``), only for a post that promotes
+    something, so the cost follows the authors' own posts and the promoting ones, not the
+    square of all. Stored posts were compared with each other when they arrived: they are
+    judged again only when this batch repeats them."""
     by_author: dict[Hashable, list[int]] = defaultdict(list)
     for n, post in enumerate(posts):
         by_author[post.author].append(n)
-    by_pair: dict[tuple[str, str], list[int]] | None = None
-    found: dict[Hashable, str] = {}
-    for n, post in enumerate(posts):
-        if not post.shingles or post.trusted or post.settled:
-            continue
-        own = [
-            posts[m]
+
+    def own_copies(n: int) -> list[int]:
+        post = posts[n]
+        return [
+            m
             for m in by_author[post.author]
             if m != n
             and _within(posts[m], post, SAME_AUTHOR_WINDOW)
             and similar(post.shingles, posts[m].shingles)
         ]
+
+    by_prefix: dict[str, list[int]] | None = None
+    found: dict[Hashable, str] = {}
+    repeated_stored: set[int] = set()
+    for n, post in enumerate(posts):
+        if post.stored or not post.shingles or post.trusted:
+            continue
+        own = own_copies(n)
         if own:
             found[post.key] = f"The same text posted {len(own) + 1} times by this author"
+            repeated_stored.update(m for m in own if posts[m].stored)
             continue
-        # Other authors' stored messages are not this batch's to change; and customers hit by
-        # the same outage write the same words, so only a text that promotes is a campaign.
-        if post.stored or not post.promotes:
+        # Customers hit by the same outage write the same words: only a text that promotes
+        # something is a campaign.
+        if not post.promotes:
             continue
-        if by_pair is None:
-            by_pair = defaultdict(list)
+        if by_prefix is None:
+            by_prefix = defaultdict(list)
             for m, other in enumerate(posts):
-                for pair in other.shingles:
-                    by_pair[pair].append(m)
-        candidates = {m for pair in post.shingles for m in by_pair[pair] if m != n}
-        authors = {
-            posts[m].author
-            for m in candidates
-            if _within(posts[m], post, MANY_AUTHORS_WINDOW)
-            and similar(post.shingles, posts[m].shingles)
-        }
-        authors.add(post.author)
+                for pair in _prefix(other.shingles):
+                    by_prefix[pair].append(m)
+        authors = {post.author}
+        for m in {m for pair in _prefix(post.shingles) for m in by_prefix[pair]}:
+            other = posts[m]
+            if (
+                other.author not in authors
+                and _within(other, post, MANY_AUTHORS_WINDOW)
+                and similar(post.shingles, other.shingles)
+            ):
+                authors.add(other.author)
         if len(authors) >= MANY_AUTHORS:
             found[post.key] = f"The same text posted by {len(authors)} authors within a day"
+    for m in repeated_stored:
+        post = posts[m]
+        if not (post.settled or post.trusted):
+            count = len(own_copies(m)) + 1
+            found[post.key] = f"The same text posted {count} times by this author"
     return found
 
 
@@ -149,6 +178,7 @@ class Family:
     core: tuple[re.Pattern[str], ...] = ()
 
     def matches(self, text: str) -> bool:
+        """Whether ``text``, lower-cased, belongs to the family."""
         # Most texts have no core signal: they are cleared without reading the others.
         if self.core and not any(s.search(text) for s in self.core):
             return False
@@ -161,7 +191,9 @@ class Family:
 
 
 def _re(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.I)
+    """A content pattern, written in lower case and searched in lower-cased text: a
+    case-blind search is several times slower."""
+    return re.compile(pattern)
 
 
 MONEY = r"(?:[£$€]\s?\d[\d,.]*k?|\d[\d,.]*k?\s?(?:pounds|dollars|euros?|usd|gbp))"
@@ -253,11 +285,13 @@ FAMILIES = (MONEY_SCHEME, AUDIENCE_SALE, FAKE_PRIZE, PITCH)
 
 def promotes(text: str) -> bool:
     """A link, a phone number, somewhere off the platform or a sum of money."""
+    text = text.lower()
     return any(p.search(text) for p in PROMOTING)
 
 
 def content_reason(text: str) -> str:
     """The first content family the text belongs to, or ""."""
+    text = text.lower()
     return next((f.reason for f in FAMILIES if f.matches(text)), "")
 
 
@@ -297,6 +331,7 @@ def impersonation_reason(text: str, *, display_name: str, handle: str, account_n
         return ""
     if handle and handle.lower().lstrip("@") in account_name.lower():
         return ""  # the brand's own account
+    text = text.lower()
     if SPEAKS_AS_BRAND.search(text) and any(s.search(text) for s in SENDS_ELSEWHERE):
         return "Impersonating the brand and sending customers elsewhere"
     return ""
