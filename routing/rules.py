@@ -80,6 +80,11 @@ SCRIPTS: list[tuple[str, re.Pattern[str]]] = [
 ]
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _LETTER = re.compile(r"[^\W\d_]")
+# The languages each common word belongs to, for counting a text's words once.
+_LANGUAGES_OF: dict[str, tuple[str, ...]] = {
+    word: tuple(code for code, stop in STOP_WORDS.items() if word in stop)
+    for word in frozenset().union(*STOP_WORDS.values())
+}
 
 _THANKS = re.compile(
     r"\b(?:thanks|thank\s+you|thankyou|thx|ty|cheers|ta|appreciated|appreciate\s+it|grateful|"
@@ -143,16 +148,17 @@ def detect_language(text: str) -> str:
     letters = len(_LETTER.findall(text))
     if not letters:
         return ""
-    for code, script in SCRIPTS:
-        if len(script.findall(text)) * 2 > letters:
-            return code
-    if len(_HAN.findall(text)) * 2 > letters:
-        return Language.CHINESE
-    words = _words(text)
-    scores = sorted(
-        ((sum(w in stop for w in words), code) for code, stop in STOP_WORDS.items()),
-        reverse=True,
-    )
+    if not text.isascii():  # the scripts' letters are none of them ASCII
+        for code, script in SCRIPTS:
+            if len(script.findall(text)) * 2 > letters:
+                return code
+        if len(_HAN.findall(text)) * 2 > letters:
+            return Language.CHINESE
+    counts = dict.fromkeys(STOP_WORDS, 0)
+    for word in _words(text):
+        for code in _LANGUAGES_OF.get(word, ()):
+            counts[code] += 1
+    scores = sorted(((count, code) for code, count in counts.items()), reverse=True)
     (best, code), (runner_up, _) = scores[0], scores[1]
     return code if best >= 2 and best > runner_up else ""
 
