@@ -251,13 +251,25 @@ def _analyzer() -> Any:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     class Analyzer(SentimentIntensityAnalyzer):
+        """VADER lower-cases every word of the text for each word it checks for negation or
+        an idiom, where it reads only the words around the ith: handed just those, a long
+        text costs linear time instead of quadratic. (It checks from the fourth word on;
+        before that the whole text goes, as it reads the end for a negative index.)"""
+
         @staticmethod
         def _negation_check(valence, words_and_emoticons, start_i, i):  # type: ignore[no-untyped-def]
-            # VADER lower-cases every word of the text for each word it checks, and reads only
-            # the three before the ith: handed just those, a long text costs linear time.
-            first = max(0, i - 3)
+            if i >= 3:
+                words_and_emoticons, i = words_and_emoticons[i - 3 : i + 1], 3
             return SentimentIntensityAnalyzer._negation_check(
-                valence, words_and_emoticons[first : i + 1], start_i, i - first
+                valence, words_and_emoticons, start_i, i
+            )
+
+        @staticmethod
+        def _special_idioms_check(valence, words_and_emoticons, i):  # type: ignore[no-untyped-def]
+            if i >= 3:
+                words_and_emoticons, i = words_and_emoticons[i - 3 : i + 3], 3
+            return SentimentIntensityAnalyzer._special_idioms_check(
+                valence, words_and_emoticons, i
             )
 
     analyzer = Analyzer()

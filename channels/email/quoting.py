@@ -4,11 +4,14 @@ import re
 
 # Attribution lines mail clients put above a quote, in the languages customers write in:
 # "On Mon, 26 Oct 2026 at 14:40, Acme Care <care@acme-home.example> wrote:" and its kin.
+_OPENING = r"^\s*(On|Le|Am|El|Op|Il|Em|Den|På|W dniu)\s"
 _ATTRIBUTION = re.compile(
-    r"^\s*(On|Le|Am|El|Op|Il|Em|Den|På|W dniu)\s.{0,300}"
+    _OPENING + r".{0,300}"
     r"(wrote|a écrit|schrieb|escribió|schreef|ha scritto|escreveu|skrev|napisał)\s*.{0,80}:\s*$",
     re.IGNORECASE | re.DOTALL,
 )
+# How an attribution line starts: most lines are ruled out by this alone.
+_ATTRIBUTION_OPENING = re.compile(_OPENING, re.IGNORECASE)
 # Outlook's separators above the quoted mail.
 _ORIGINAL_MESSAGE = re.compile(
     r"^\s*-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine|"
@@ -59,6 +62,8 @@ def _header_block(lines: list[str], i: int) -> bool:
 def _attribution_starts_quote(lines: list[str], i: int) -> bool:
     """An attribution at line i (clients wrap long ones in two) followed only by ">" lines,
     or by unmarked history when it names an address or a time, as clients write them."""
+    if lines[i].strip() and not _ATTRIBUTION_OPENING.match(lines[i]):
+        return False
     for span in (1, 2):
         attribution = "".join(lines[i : i + span]).replace("\n", " ")
         if i + span > len(lines) or not _ATTRIBUTION.match(attribution):
