@@ -217,6 +217,10 @@ class Message(models.Model):
     # ingest finds the same text from other authors without reading everyone's messages; ""
     # for a text too short to compare.
     text_fingerprint = models.CharField(max_length=32, blank=True)
+    # The same words, space-separated, so that ingest compares a stored message with a new
+    # one without reading and normalising its text again; null for a message stored before
+    # they were kept (its text is read instead).
+    text_words = models.TextField(blank=True, null=True)  # noqa: DJ001 (null: not kept)
     sentiment = models.CharField(max_length=3, choices=Sentiment, blank=True)
     praise_for = models.CharField(max_length=200, blank=True)
     subject = models.CharField(max_length=500, blank=True)

@@ -19,8 +19,8 @@ from functools import cached_property
 from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db import models, transaction
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
 from cases import history
@@ -548,7 +548,15 @@ def find_spam(batch: Batch) -> None:
             )
             | Q(case__in=list(open_cases))
         )
-        .annotate(answered=Exists(answered))
+        .annotate(
+            answered=Exists(answered),
+            # The text only for a message stored before its words were kept.
+            unread_text=models.Case(
+                When(text_words__isnull=True, then=F("text")),
+                default=Value(""),
+                output_field=models.TextField(),
+            ),
+        )
         .values_list(*_StoredMessage._fields)
     )
     # Read as plain rows: most are only compared, and a model instance each would cost more
@@ -570,7 +578,11 @@ def find_spam(batch: Batch) -> None:
                 ("stored", m.pk),
                 m.author_identity_id,
                 m.sent_at,
-                spam.shingles(spam.normalise(m.text, email=m.channel == "email")),
+                spam.shingles(
+                    m.text_words.split()
+                    if m.text_words is not None
+                    else spam.normalise(m.unread_text, email=m.channel == "email")
+                ),
                 stored=True,
                 settled=bool(m.spam_reason) or m.answered,
                 trusted=trust[m.author_identity_id],
@@ -620,7 +632,8 @@ class _StoredMessage(NamedTuple):
     case_id: int
     channel: str  # the channel and account say whether it is hidden on its platform
     channel_account_id: int | None
-    text: str
+    text_words: str | None
+    unread_text: str
     sent_at: datetime
     spam_reason: str
     needs_reply: bool
@@ -841,6 +854,7 @@ def _message(item: Item) -> Message:
         automated=inbound.automated,
         sentiment=item.sentiment,
         text_fingerprint="" if inbound.automated else spam.fingerprint(item.words),
+        text_words="" if inbound.automated else " ".join(item.words),
         sent_at=inbound.sent_at,
         raw_payload=inbound.raw,
     )

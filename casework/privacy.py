@@ -187,6 +187,8 @@ def erase_customer(*, customer_id: int, by: User) -> Erasure:
         erased_messages = messages.update(
             text=ERASED,
             full_text="",
+            text_fingerprint="",
+            text_words="",
             html="",
             subject="",
             context="",

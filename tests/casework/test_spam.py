@@ -59,6 +59,18 @@ def test_a_bot_repeating_near_identical_text_is_spam_and_its_first_copy_too(inge
     assert all(e.actor is None and e.data["by"] == "ingest" for e in events)
 
 
+def test_a_copy_stored_before_its_words_were_kept_is_read_from_its_text(ingest):
+    bot = AuthorFactory()
+    text = "Check out our amazing new deals today, best prices"
+    first = ingest(author=bot, sent_at=T0, text=text)
+    assert message(first).text_words == "check out our amazing new deals today best prices"
+    Message.objects.filter(pk=first.message.pk).update(text_words=None)  # as an upgrade finds it
+
+    ingest(author=bot, sent_at=T0 + timedelta(hours=1), text=text)
+
+    assert message(first).spam_reason == "The same text posted 2 times by this author"
+
+
 def test_a_customer_repeating_after_a_week_or_a_short_text_is_not_spam(ingest):
     customer = AuthorFactory()
     text = "@acme_care my washing machine still has not been collected from the house"
