@@ -50,13 +50,12 @@ def normalise(text: str, *, email: bool = False) -> list[str]:
     return [word for word in MENTION_OR_WORD.findall(URL.sub(" ", text.lower())) if word]
 
 
-def shingles(words: Sequence[str]) -> frozenset[str]:
-    """The word pairs of a text's words (``normalise``), each as "word word" (a string keeps
-    its hash, so comparing sets of them is cheap); empty for a text too short to call a
-    repeat."""
+def shingles(words: Sequence[str]) -> frozenset[tuple[str, str]]:
+    """The word pairs of a text's words (``normalise``); empty for a text too short to call
+    a repeat."""
     if len(words) < MIN_WORDS:
         return frozenset()
-    return frozenset(f"{a} {b}" for a, b in itertools.pairwise(words))
+    return frozenset(itertools.pairwise(words))
 
 
 def fingerprint(words: Sequence[str]) -> str:
@@ -66,7 +65,7 @@ def fingerprint(words: Sequence[str]) -> str:
     return hashlib.sha256(" ".join(words).encode()).hexdigest()[:32]
 
 
-def similar(a: frozenset[str], b: frozenset[str]) -> bool:
+def similar(a: frozenset, b: frozenset) -> bool:
     """Whether two texts' word pairs are near duplicates (``NEAR_DUPLICATE``)."""
     if not (a and b) or min(len(a), len(b)) / max(len(a), len(b)) < NEAR_DUPLICATE:
         return False  # the smaller inside the larger would still be too few in common
@@ -74,7 +73,7 @@ def similar(a: frozenset[str], b: frozenset[str]) -> bool:
     return common / (len(a) + len(b) - common) >= NEAR_DUPLICATE
 
 
-def _prefix(pairs: frozenset[str]) -> list[str]:
+def _prefix(pairs: frozenset[tuple[str, str]]) -> list[tuple[str, str]]:
     """The first of a text's word pairs, in sorted order, that any near duplicate shares at
     least one of: with the fraction in common at least NEAR_DUPLICATE, a text lacks at most
     ``len - ceil(NEAR_DUPLICATE * len)`` of the other's pairs (the prefix filter of
@@ -89,7 +88,7 @@ class Post:
     key: Hashable
     author: Hashable
     at: datetime
-    shingles: frozenset[str]
+    shingles: frozenset[tuple[str, str]]
     stored: bool = False
     # A stored message already spam, or answered since, is never marked again.
     settled: bool = False
@@ -123,7 +122,7 @@ def repeats(posts: Sequence[Post]) -> dict[Hashable, str]:
             and similar(post.shingles, posts[m].shingles)
         ]
 
-    by_prefix: dict[str, list[int]] | None = None
+    by_prefix: dict[tuple[str, str], list[int]] | None = None
     found: dict[Hashable, str] = {}
     repeated_stored: set[int] = set()
     for n, post in enumerate(posts):
