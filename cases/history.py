@@ -5,7 +5,7 @@ batch at a time (``record_all``), and nothing is ever changed but by a customer'
 counts for, in the same transaction, and sends
 ``cases.signals.events_recorded`` (outbound webhooks listen)."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -52,11 +52,13 @@ def record(**fields: Any) -> CaseEvent:
     return written
 
 
-def record_all(events: Sequence[CaseEvent]) -> None:
+def record_all(events: Sequence[CaseEvent], *, rollups_of: Iterable[int] = ()) -> None:
     """Append ``events`` in their order, in one statement; their cases and messages must be
-    written first."""
+    written first. ``rollups_of``: cases whose roll-up may change besides those the events'
+    kinds say (``rollup.CHANGES_ROLLUP``)."""
     insert_rows(CaseEvent, events)
-    rollup.refresh({e.case_id for e in events if e.kind in rollup.CHANGES_ROLLUP})
+    changed = {e.case_id for e in events if e.kind in rollup.CHANGES_ROLLUP}
+    rollup.refresh(changed.union(rollups_of))
     rollup.record_activities(events)
     events_recorded.send(sender=CaseEvent, events=list(events))
 

@@ -5,19 +5,19 @@ history and messages whenever an event that changes it is recorded; and per agen
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from django.db import models
-from django.db.models import Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db import connection, models
+from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value, When
 
 from cases.bulk import insert_rows
 from cases.models import AgentActivity, Case, CaseEvent, CaseRollup, Message, SLABreach
 
-# The events after which a case's roll-up may read differently: its opening, a customer
-# message (perhaps earlier than the first), a reply, a resolution, a breach, and a merge
-# (which folds one case's messages into another).
+# The events after which a case's roll-up may read differently: its opening, a reply, a
+# resolution, a breach, and a merge (which folds one case's messages into another). A customer
+# message changes it only when it comes before its case's first (the channel): ingest, which
+# records the messages, names those cases itself (``history.record_all``).
 CHANGES_ROLLUP = frozenset(
     {
         CaseEvent.Kind.CREATED,
-        CaseEvent.Kind.MESSAGE_RECEIVED,
         CaseEvent.Kind.REPLY_SENT,
         CaseEvent.Kind.STATUS_CHANGED,
         CaseEvent.Kind.SLA_BREACHED,
@@ -39,13 +39,14 @@ def _first(kind: str, **data: str) -> Subquery:
     return Subquery(events.order_by("occurred_at").values("occurred_at")[:1])
 
 
-def rollups(case_ids: Iterable[int]) -> list[CaseRollup]:
-    """The roll-ups of these cases, read from their history and messages."""
+def _read(case_ids: Iterable[int]) -> QuerySet[Case, tuple]:
+    """Each of these cases' id and roll-up fields (``_FIELDS``), read from their history and
+    messages."""
     first_message = Message.objects.filter(
         case_id=OuterRef("pk"), direction=Message.Direction.INBOUND
     ).order_by("sent_at", "pk")
     breaches = CaseEvent.objects.filter(case_id=OuterRef("pk"), kind=CaseEvent.Kind.SLA_BREACHED)
-    rows = (
+    return (
         Case.objects.filter(pk__in=list(case_ids))
         .annotate(
             opened_at_=_first(CaseEvent.Kind.CREATED),
@@ -58,39 +59,56 @@ def rollups(case_ids: Iterable[int]) -> list[CaseRollup]:
             },
         )
         .values_list("pk", *(f"{name}_" for name in _FIELDS))
+        .order_by()
     )
+
+
+def rollups(case_ids: Iterable[int]) -> list[CaseRollup]:
+    """The roll-ups of these cases, read from their history and messages."""
     return [
-        CaseRollup(case_id=pk, **dict(zip(_FIELDS, values, strict=True))) for pk, *values in rows
+        CaseRollup(case_id=pk, **dict(zip(_FIELDS, values, strict=True)))
+        for pk, *values in _read(case_ids)
     ]
 
 
 def refresh(case_ids: Iterable[int], *, case_rows: bool = True) -> None:
     """Rewrite the roll-ups of these cases, and (``case_rows``) the channel their case rows
-    keep: three statements."""
-    rows = rollups(case_ids)
-    CaseRollup.objects.bulk_create(
-        rows, update_conflicts=True, unique_fields=["case"], update_fields=_FIELDS
-    )
-    if case_rows:
-        _keep_channels(rows)
-
-
-def _keep_channels(rows: Sequence[CaseRollup]) -> None:
-    """Write each roll-up's channel onto its case row (``Case.first_channel``): one statement,
-    rewriting only the rows whose channel changed (a case's first message sets it, a merge
-    bringing an earlier one changes it), so most refreshes write no case row."""
-    ids_by_channel: dict[str | None, list[int]] = defaultdict(list)
-    for row in rows:
-        ids_by_channel[row.first_channel].append(row.case_id)
-    changed = Q()
-    for channel, ids in ids_by_channel.items():
-        changed |= Q(pk__in=ids) & ~Q(first_channel=channel)
-    if not changed:
+    keep: three statements at most. The roll-ups are written by the database from what it
+    reads (``INSERT ... SELECT``), without coming through Python."""
+    ids = sorted(set(case_ids))
+    if not ids:
         return
-    Case.objects.filter(changed).update(
+    select, params = _read(ids).query.sql_with_params()
+    quote = connection.ops.quote_name
+    column_of = {field.name: str(field.column) for field in CaseRollup._meta.concrete_fields}
+    columns = [quote(column_of[name]) for name in ["case", *_FIELDS]]
+    updates = ", ".join(f"{column} = excluded.{column}" for column in columns[1:])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(CaseRollup._meta.db_table)} ({', '.join(columns)}) {select} "
+            f"ON CONFLICT ({columns[0]}) DO UPDATE SET {updates}",
+            params,
+        )
+    if case_rows:
+        _keep_channels(ids)
+
+
+def _keep_channels(case_ids: list[int]) -> None:
+    """Write each roll-up's channel onto its case row (``Case.first_channel``), rewriting only
+    the rows whose channel changed (a case's first message sets it, a merge bringing an
+    earlier one changes it), so most refreshes write no case row."""
+    ids_by_channel: dict[str | None, list[int]] = defaultdict(list)
+    rows = CaseRollup.objects.filter(case_id__in=case_ids).values_list(
+        "case_id", "first_channel", "case__first_channel"
+    )
+    for case_id, channel, kept in rows:
+        if channel != kept:
+            ids_by_channel[channel].append(case_id)
+    if not ids_by_channel:
+        return
+    Case.objects.filter(pk__in=[pk for ids in ids_by_channel.values() for pk in ids]).update(
         first_channel=models.Case(
             *(When(pk__in=ids, then=Value(ch)) for ch, ids in ids_by_channel.items()),
-            default=F("first_channel"),
             output_field=models.CharField(),
         )
     )

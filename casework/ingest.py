@@ -162,6 +162,9 @@ class Batch:
     firsts: dict[int, tuple[datetime, str, str]] = field(default_factory=dict)
     # Messages stored before that a repeat in this batch shows were spam too.
     retro_spam: list[Message] = field(default_factory=list)
+    # The cases stored before whose first customer message may be one of this batch's: their
+    # roll-up's channel may change (``cases.rollup``).
+    earlier_firsts: set[int] = field(default_factory=set)
     # Incidents found by this batch, the links of messages to incidents, and the incidents
     # that gained messages.
     incidents: list[Incident] = field(default_factory=list)
@@ -881,6 +884,9 @@ def _record_inbound(batch: Batch, item: Item, assigner: "_Assigner") -> None:
     case, message, how = item.case, item.message, item.how
     assert case is not None and message is not None
     at = message.sent_at
+    # A message after its case's first from a person (first_inbound_at) is not its first.
+    if case.pk is not None and (case.first_inbound_at is None or at <= case.first_inbound_at):
+        batch.earlier_firsts.add(case.pk)
     if how == "created":
         batch.record(case, CaseEvent.Kind.CREATED, at=at, message=message)
     elif how == "automated":
@@ -1323,7 +1329,7 @@ def write(batch: Batch) -> None:
         ignore_conflicts=True,
     )
     _write_incidents(batch)
-    history.record_all(batch.events)
+    history.record_all(batch.events, rollups_of=batch.earlier_firsts)
     insert_rows(Notification, [notice.row() for notice in batch.notices])
     _write_tags(batch)
     update_rows(AgentProfile, list(batch.profiles.values()), ["assignment_turn"])
