@@ -74,10 +74,10 @@ def similar(a: frozenset, b: frozenset) -> bool:
 
 
 def _prefix(pairs: frozenset[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The first of a text's word pairs, in sorted order, that any near duplicate shares at
-    least one of: with the fraction in common at least NEAR_DUPLICATE, a text lacks at most
-    ``len - ceil(NEAR_DUPLICATE * len)`` of the other's pairs (the prefix filter of
-    similarity joins; one pair longer than that here, as rounding may give)."""
+    """The first few of a text's word pairs in sorted order. Two near duplicates (``similar``)
+    have a pair in common among their first few: sharing NEAR_DUPLICATE of their pairs, each
+    lacks at most ``len - ceil(NEAR_DUPLICATE * len)`` of the other's (the prefix filter of
+    similarity joins; the floor here may take one pair more, which is safe)."""
     return sorted(pairs)[: len(pairs) - int(NEAR_DUPLICATE * len(pairs)) + 1]
 
 

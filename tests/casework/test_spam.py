@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cases.export import export_cases
 from cases.inbox import inbox_page
 from cases.models import Case, CaseEvent, Message, SpamBlock
-from casework import actions
+from casework import actions, spam
 from casework.spam import brand_words, content_reason, impersonation_reason
 from tests.conftest import client_for
 from tests.factories import T0, AuthorFactory
@@ -69,6 +71,22 @@ def test_a_copy_stored_before_its_words_were_kept_is_read_from_its_text(ingest):
     ingest(author=bot, sent_at=T0 + timedelta(hours=1), text=text)
 
     assert message(first).spam_reason == "The same text posted 2 times by this author"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    words=st.lists(st.sampled_from("abcdefghij"), min_size=6, max_size=40),
+    edits=st.lists(st.tuples(st.integers(0, 39), st.sampled_from("abcdefghijk")), max_size=4),
+)
+def test_near_duplicates_are_found_by_their_first_word_pairs(words, edits):
+    """The campaign search looks a text up only by its first few word pairs: any near
+    duplicate must share one of those with it."""
+    edited = list(words)
+    for at, word in edits:
+        edited[at % len(edited)] = word
+    a, b = spam.shingles(words), spam.shingles(edited)
+    if spam.similar(a, b):
+        assert set(spam._prefix(a)) & set(spam._prefix(b))
 
 
 def test_a_customer_repeating_after_a_week_or_a_short_text_is_not_spam(ingest):
