@@ -567,6 +567,7 @@ def find_spam(batch: Batch) -> None:
     stored = {row[0]: _StoredMessage(*row) for row in recent}
     trust: dict[int, bool] = {}
     posts: list[spam.Post] = []
+    shingled = spam.Shingler()
     for m in stored.values():
         if m.automated or m.author_identity_id is None:
             continue
@@ -581,10 +582,10 @@ def find_spam(batch: Batch) -> None:
                 ("stored", m.pk),
                 m.author_identity_id,
                 m.sent_at,
-                spam.shingles(
-                    m.text_words.split()
+                shingled(
+                    m.text_words
                     if m.text_words is not None
-                    else spam.normalise(m.unread_text, email=m.channel == "email")
+                    else " ".join(spam.normalise(m.unread_text, email=m.channel == "email"))
                 ),
                 stored=True,
                 settled=bool(m.spam_reason) or m.answered,
@@ -602,7 +603,7 @@ def find_spam(batch: Batch) -> None:
                 ("item", n),
                 identity.pk,
                 item.inbound.sent_at,
-                spam.shingles(item.words),
+                shingled(" ".join(item.words)),
                 trusted=n in trusted_items,
                 promotes=promoting[n],
             )

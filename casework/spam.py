@@ -58,6 +58,21 @@ def shingles(words: Sequence[str]) -> frozenset[tuple[str, str]]:
     return frozenset(itertools.pairwise(words))
 
 
+class Shingler:
+    """``shingles`` of texts given by their words joined with spaces (as
+    ``Message.text_words`` keeps them), each distinct text worked out once: copies share one
+    object, which ``repeats`` compares once."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, frozenset[tuple[str, str]]] = {}
+
+    def __call__(self, words: str) -> frozenset[tuple[str, str]]:
+        found = self._known.get(words)
+        if found is None:
+            found = self._known[words] = shingles(words.split())
+        return found
+
+
 def fingerprint(words: Sequence[str]) -> str:
     """A hash of a text's words (``normalise``); "" for a text too short."""
     if len(words) < MIN_WORDS:
@@ -67,6 +82,8 @@ def fingerprint(words: Sequence[str]) -> str:
 
 def similar(a: frozenset, b: frozenset) -> bool:
     """Whether two texts' word pairs are near duplicates (``NEAR_DUPLICATE``)."""
+    if a is b:
+        return bool(a)
     if not (a and b) or min(len(a), len(b)) / max(len(a), len(b)) < NEAR_DUPLICATE:
         return False  # the smaller inside the larger would still be too few in common
     common = len(a & b)
@@ -106,8 +123,10 @@ def repeats(posts: Sequence[Post]) -> dict[Hashable, str]:
     A post is compared with its author's others only; the posts of every author are searched,
     by the first word pairs they share (``_prefix``), only for a post that promotes
     something, so the cost follows the authors' own posts and the promoting ones, not the
-    square of all. Stored posts were compared with each other when they arrived: they are
-    judged again only when this batch repeats them."""
+    square of all. That search compares each distinct text once, however many posts hold it
+    (give copies one shingles object, as ``Shingler`` does, and they are found by identity).
+    Stored posts were compared with each other when they arrived: they are judged again only
+    when this batch repeats them."""
     by_author: dict[Hashable, list[int]] = defaultdict(list)
     for n, post in enumerate(posts):
         by_author[post.author].append(n)
@@ -122,7 +141,9 @@ def repeats(posts: Sequence[Post]) -> dict[Hashable, str]:
             and similar(post.shingles, posts[m].shingles)
         ]
 
-    by_prefix: dict[tuple[str, str], list[int]] | None = None
+    # The distinct texts by the first word pairs, and the posts holding each.
+    by_prefix: dict[tuple[str, str], list[frozenset]] | None = None
+    holders: dict[frozenset, list[int]] = defaultdict(list)
     found: dict[Hashable, str] = {}
     repeated_stored: set[int] = set()
     for n, post in enumerate(posts):
@@ -140,17 +161,18 @@ def repeats(posts: Sequence[Post]) -> dict[Hashable, str]:
         if by_prefix is None:
             by_prefix = defaultdict(list)
             for m, other in enumerate(posts):
-                for pair in _prefix(other.shingles):
-                    by_prefix[pair].append(m)
+                holders[other.shingles].append(m)
+            for text in holders:
+                for pair in _prefix(text):
+                    by_prefix[pair].append(text)
         authors = {post.author}
-        for m in {m for pair in _prefix(post.shingles) for m in by_prefix[pair]}:
-            other = posts[m]
-            if (
-                other.author not in authors
-                and _within(other, post, MANY_AUTHORS_WINDOW)
-                and similar(post.shingles, other.shingles)
-            ):
-                authors.add(other.author)
+        for text in {text for pair in _prefix(post.shingles) for text in by_prefix[pair]}:
+            if not similar(post.shingles, text):
+                continue
+            for m in holders[text]:
+                other = posts[m]
+                if other.author not in authors and _within(other, post, MANY_AUTHORS_WINDOW):
+                    authors.add(other.author)
         if len(authors) >= MANY_AUTHORS:
             found[post.key] = f"The same text posted by {len(authors)} authors within a day"
     for m in repeated_stored:

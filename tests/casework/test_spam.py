@@ -89,6 +89,68 @@ def test_near_duplicates_are_found_by_their_first_word_pairs(words, edits):
         assert set(spam._prefix(a)) & set(spam._prefix(b))
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    posts=st.lists(
+        st.tuples(
+            st.integers(0, 4),  # the author
+            st.integers(0, 48),  # hours after T0
+            st.lists(st.sampled_from("abc"), min_size=6, max_size=9),  # the words
+            st.booleans(),  # stored
+            st.booleans(),  # promotes
+        ),
+        max_size=25,
+    )
+)
+def test_repeats_are_those_found_by_comparing_every_post_with_every_other(posts):
+    """The repeat rules search by word pairs and compare each distinct text once (copies
+    given one shingles object by ``Shingler``); what they mark must be what comparing every
+    post with every other marks."""
+    shared = spam.Shingler()
+    built = [
+        spam.Post(
+            n,
+            author,
+            T0 + timedelta(hours=hours),
+            shared(" ".join(words)),
+            stored,
+            promotes=promotes,
+        )
+        for n, (author, hours, words, stored, promotes) in enumerate(posts)
+    ]
+
+    def copies(post: spam.Post, *, same_author: bool, within: timedelta) -> list[spam.Post]:
+        return [
+            other
+            for other in built
+            if other is not post
+            and (other.author == post.author) == same_author
+            and abs(other.at - post.at) <= within
+            and spam.similar(post.shingles, other.shingles)
+        ]
+
+    expected = {}
+    for post in built:
+        if post.stored or not post.shingles:
+            continue
+        own = copies(post, same_author=True, within=spam.SAME_AUTHOR_WINDOW)
+        if own:
+            expected[post.key] = f"The same text posted {len(own) + 1} times by this author"
+            for other in own:
+                if other.stored:
+                    again = copies(other, same_author=True, within=spam.SAME_AUTHOR_WINDOW)
+                    count = len(again) + 1
+                    expected[other.key] = f"The same text posted {count} times by this author"
+        elif post.promotes:
+            others = copies(post, same_author=False, within=spam.MANY_AUTHORS_WINDOW)
+            authors = {post.author} | {other.author for other in others}
+            if len(authors) >= spam.MANY_AUTHORS:
+                reason = f"The same text posted by {len(authors)} authors within a day"
+                expected[post.key] = reason
+
+    assert spam.repeats(built) == expected
+
+
 def test_a_customer_repeating_after_a_week_or_a_short_text_is_not_spam(ingest):
     customer = AuthorFactory()
     text = "@acme_care my washing machine still has not been collected from the house"
