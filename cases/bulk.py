@@ -2,7 +2,7 @@
 which is far cheaper to build than Django's ``bulk_create`` and ``bulk_update`` (ingest spent
 most of its time compiling those); elsewhere it uses them."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -40,7 +40,7 @@ def insert_rows(
     db = connections[DEFAULT_DB_ALIAS]
     fields = [cast(Field, f) for f in meta.concrete_fields if not f.primary_key]
     relations = [f for f in fields if f.is_relation]
-    values = [_parameter(f, db) for f in fields]
+    values = _Values(fields, db, adding=True)
     columns = ", ".join(db.ops.quote_name(str(f.column)) for f in fields)
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
     table, pk = db.ops.quote_name(meta.db_table), meta.pk
@@ -48,68 +48,74 @@ def insert_rows(
     with db.cursor() as cursor:
         for start in range(0, len(rows), per_chunk):
             chunk = rows[start : start + per_chunk]
-            params = []
             for row in chunk:
                 _point_at_saved_rows(row, relations)
-                params += [value(row) for value in values]
             insert = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(chunk))}"
             if ignore_conflicts:
-                cursor.execute(f"{insert} ON CONFLICT DO NOTHING", params)
+                cursor.execute(f"{insert} ON CONFLICT DO NOTHING", values.of(chunk))
                 continue
-            cursor.execute(f"{insert} RETURNING {db.ops.quote_name(str(pk.column))}", params)
+            cursor.execute(
+                f"{insert} RETURNING {db.ops.quote_name(str(pk.column))}", values.of(chunk)
+            )
             for row, (pk_value,) in zip(chunk, cursor.fetchall(), strict=True):
                 row.pk = pk_value
                 row._state.adding, row._state.db = False, db.alias
 
 
-def _parameter(field: Field, db: BaseDatabaseWrapper) -> Callable[[Model], Any]:
-    """How a row's value of ``field`` becomes a statement parameter. Text, integers,
-    booleans and aware datetimes already of their Python type go as they are (the field's
-    own conversion would return them unchanged, at a few microseconds each); anything
-    else, including values set on save (``auto_now``), goes through the field as
-    ``bulk_create`` does."""
-    target = field.target_field if isinstance(field, ForeignKey) else field
-    ready: Callable[[Any], bool]
-    if isinstance(target, CharField | TextField):
-        ready = _is_text  # text choices are str subclasses, and go as text
-    elif isinstance(target, BooleanField):
-        ready = _is_bool
-    elif isinstance(target, IntegerField):  # the auto fields too
-        ready = _is_int  # exactly: True is an int, but no integer column's value
-    elif isinstance(target, DateTimeField):
-        ready = _is_aware_datetime  # PostgreSQL's driver takes them as they are
-    else:
-        ready = _never
-    attname = field.attname
-    set_on_save = type(field).pre_save is not Field.pre_save
-
-    def value(row: Model) -> Any:
-        if set_on_save:
-            return field.get_db_prep_save(field.pre_save(row, True), db)
-        raw = getattr(row, attname)
-        return raw if raw is None or ready(raw) else field.get_db_prep_save(raw, db)
-
-    return value
+# The Python types a column of each kind takes as they are: the field's own conversion would
+# return them unchanged, at a few microseconds each. Text choices are str subclasses, and go as
+# text; an integer column takes exactly int (True is an int too, but no integer column's value).
+_PASSED_AS_THEY_ARE: list[tuple[type[Field], type]] = [
+    (CharField, str),
+    (TextField, str),
+    (BooleanField, bool),
+    (IntegerField, int),  # the auto fields too
+]
 
 
-def _is_text(value: Any) -> bool:
-    return isinstance(value, str)
+class _Values:
+    """How rows' values of ``fields`` become statement parameters: text, integers, booleans
+    and aware datetimes (which PostgreSQL's driver takes as they are) go as they are; anything
+    else goes through the field. For an INSERT (``adding``) the values set on save
+    (``auto_now``) are set first, as ``bulk_create`` does; ``bulk_update`` does not."""
 
+    def __init__(self, fields: Sequence[Field], db: BaseDatabaseWrapper, *, adding: bool) -> None:
+        self.db = db
+        self.columns = [
+            (f.attname, self._passed(f), f, adding and type(f).pre_save is not Field.pre_save)
+            for f in fields
+        ]
 
-def _is_bool(value: Any) -> bool:
-    return type(value) is bool
+    @staticmethod
+    def _passed(field: Field) -> type | None:
+        target = field.target_field if isinstance(field, ForeignKey) else field
+        if isinstance(target, DateTimeField):
+            return datetime
+        return next((kind for base, kind in _PASSED_AS_THEY_ARE if isinstance(target, base)), None)
 
-
-def _is_int(value: Any) -> bool:
-    return type(value) is int
-
-
-def _is_aware_datetime(value: Any) -> bool:
-    return type(value) is datetime and value.tzinfo is not None
-
-
-def _never(value: Any) -> bool:
-    return False
+    def of(self, rows: Sequence[Model]) -> list[Any]:
+        """The parameters of ``rows``, row by row, column by column."""
+        params: list[Any] = []
+        add, db = params.append, self.db
+        for row in rows:
+            # The instance's own attributes: reading them through the fields' descriptors
+            # costs a call each.
+            attributes = row.__dict__
+            for attname, passed, field, set_on_save in self.columns:
+                if set_on_save:
+                    add(field.get_db_prep_save(field.pre_save(row, True), db))
+                    continue
+                value: Any = (
+                    attributes[attname] if attname in attributes else getattr(row, attname)
+                )
+                as_they_are = (
+                    value is None
+                    or (type(value) is passed and passed is not datetime)
+                    or (type(value) is datetime and passed is datetime and value.tzinfo)
+                    or (passed is str and isinstance(value, str))  # text choices
+                )
+                add(value if as_they_are else field.get_db_prep_save(value, db))
+        return params
 
 
 def _point_at_saved_rows(row: Model, relations: list[Field]) -> None:
@@ -138,20 +144,18 @@ def update_rows(model: type[Model], rows: Sequence[Model], fields: list[str]) ->
         model._default_manager.bulk_update(rows, fields)
         return
     meta = model._meta
+    db = connections[DEFAULT_DB_ALIAS]
     columns = [cast(Field, field) for field in (meta.pk, *map(meta.get_field, fields))]
-    quoted = [connection.ops.quote_name(str(c.column)) for c in columns]
-    row_sql = "(" + ", ".join(f"%s::{c.db_type(connection)}" for c in columns) + ")"
+    values = _Values(columns, db, adding=False)
+    quoted = [db.ops.quote_name(str(c.column)) for c in columns]
+    row_sql = "(" + ", ".join(f"%s::{c.db_type(db)}" for c in columns) + ")"
     assignments = ", ".join(f"{name} = v.{name}" for name in quoted[1:])
-    table = connection.ops.quote_name(meta.db_table)
+    table = db.ops.quote_name(meta.db_table)
     per_chunk = PARAMETERS // len(columns)
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         for start in range(0, len(rows), per_chunk):
             chunk = rows[start : start + per_chunk]
-            params = [
-                c.get_db_prep_save(getattr(row, c.attname), connection)
-                for row in chunk
-                for c in columns
-            ]
+            params = values.of(chunk)
             cursor.execute(
                 f"UPDATE {table} AS t SET {assignments} "
                 f"FROM (VALUES {', '.join([row_sql] * len(chunk))}) AS v({', '.join(quoted)}) "
