@@ -2,7 +2,7 @@
 are in UTC. ``None`` hours mean around the clock."""
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,11 @@ class Hours:
     zone: ZoneInfo
     periods: Mapping[int, Sequence[tuple[time, time]]]
     holidays: frozenset[date] = frozenset()
+    # Each local day's open pieces (``_day_pieces``), worked out once: the due times of a
+    # batch's cases walk the same few days.
+    pieces: dict[date, list[tuple[datetime, datetime]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
 
 def hours_of(calendar: BusinessCalendar) -> Hours:
@@ -41,6 +46,13 @@ def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
 
 def _day_pieces(hours: Hours, day: date) -> list[tuple[datetime, datetime]]:
     """The periods opening on local ``day``, split at local midnight, without holidays."""
+    pieces = hours.pieces.get(day)
+    if pieces is None:
+        pieces = hours.pieces[day] = _pieces_of(hours, day)
+    return pieces
+
+
+def _pieces_of(hours: Hours, day: date) -> list[tuple[datetime, datetime]]:
     pieces = []
     for opens, closes in hours.periods.get(day.weekday(), ()):
         ends_on = day if closes > opens else day + timedelta(days=1)
