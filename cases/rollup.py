@@ -32,6 +32,10 @@ _FIELDS = [
     "first_resolved_at",
     *(f"{target}_breached" for target in SLABreach.Target.values),
 ]
+# What a roll-up copies of its case row. Written with a new roll-up only: from then on the
+# trigger on the case table keeps the copy (``CaseRollup.team``), and a refresh that wrote it
+# again could put back what its statement read before a concurrent change committed.
+_COPIED = ["team_id", "priority", "sla_policy_id"]
 
 
 def _first(kind: str, **data: str) -> Subquery:
@@ -39,9 +43,9 @@ def _first(kind: str, **data: str) -> Subquery:
     return Subquery(events.order_by("occurred_at").values("occurred_at")[:1])
 
 
-def _read(case_ids: Iterable[int]) -> QuerySet[Case, tuple]:
+def _read(case_ids: Iterable[int], *, copied: bool = True) -> QuerySet[Case, tuple]:
     """Each of these cases' id and roll-up fields (``_FIELDS``), read from their history and
-    messages."""
+    messages, then (``copied``) what the roll-up copies of the case row (``_COPIED``)."""
     first_message = Message.objects.filter(
         case_id=OuterRef("pk"), direction=Message.Direction.INBOUND
     ).order_by("sent_at", "pk")
@@ -58,31 +62,34 @@ def _read(case_ids: Iterable[int]) -> QuerySet[Case, tuple]:
                 for target in SLABreach.Target.values
             },
         )
-        .values_list("pk", *(f"{name}_" for name in _FIELDS))
+        .values_list("pk", *(f"{name}_" for name in _FIELDS), *(_COPIED if copied else []))
         .order_by()
     )
 
 
 def rollups(case_ids: Iterable[int]) -> list[CaseRollup]:
-    """The roll-ups of these cases, read from their history and messages."""
+    """The roll-ups of these cases, read from their history, messages and case rows."""
     return [
-        CaseRollup(case_id=pk, **dict(zip(_FIELDS, values, strict=True)))
+        CaseRollup(case_id=pk, **dict(zip([*_FIELDS, *_COPIED], values, strict=True)))
         for pk, *values in _read(case_ids)
     ]
 
 
 def refresh(case_ids: Iterable[int], *, case_rows: bool = True) -> None:
-    """Rewrite the roll-ups of these cases, and (``case_rows``) the channel their case rows
-    keep: three statements at most. The roll-ups are written by the database from what it
-    reads (``INSERT ... SELECT``), without coming through Python."""
+    """Rewrite the roll-ups of these cases, and (``case_rows``) what they share with their
+    case rows: the channel the case rows keep, and the copy of the case row a new roll-up
+    starts with. Three statements at most. The roll-ups are written by the database from what
+    it reads (``INSERT ... SELECT``), without coming through Python."""
     ids = sorted(set(case_ids))
     if not ids:
         return
-    select, params = _read(ids).query.sql_with_params()
+    select, params = _read(ids, copied=case_rows).query.sql_with_params()
     quote = connection.ops.quote_name
-    column_of = {field.name: str(field.column) for field in CaseRollup._meta.concrete_fields}
-    columns = [quote(column_of[name]) for name in ["case", *_FIELDS]]
-    updates = ", ".join(f"{column} = excluded.{column}" for column in columns[1:])
+    column_of = {field.attname: str(field.column) for field in CaseRollup._meta.concrete_fields}
+    names = ["case_id", *_FIELDS, *(_COPIED if case_rows else [])]
+    columns = [quote(column_of[name]) for name in names]
+    rewritten = columns[1 : 1 + len(_FIELDS)]
+    updates = ", ".join(f"{column} = excluded.{column}" for column in rewritten)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {quote(CaseRollup._meta.db_table)} ({', '.join(columns)}) {select} "
@@ -116,7 +123,8 @@ def _keep_channels(case_ids: list[int]) -> None:
 
 def refresh_all(*, per_statement: int = 5000, case_rows: bool = True) -> None:
     """Rewrite every case's roll-up, ``per_statement`` cases at a time (an upgrade's fill);
-    without ``case_rows``, for a schema whose cases do not keep their channel yet."""
+    without ``case_rows``, for a schema whose cases do not keep their channel yet, nor the
+    roll-ups their copy of the case row."""
     ids = list(Case.objects.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), per_statement):
         refresh(ids[start : start + per_statement], case_rows=case_rows)

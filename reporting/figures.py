@@ -2,8 +2,10 @@
 
 Every figure over time is computed from the case history (``CaseEvent``), the single source of
 truth, or from its per-case roll-up (``CaseRollup``: each case's opening, channel, first reply,
-first resolution and breaches), which each event's transaction keeps in step; the backlog
-"now" reads the case rows, kept in step the same way. The rules every figure shares:
+first resolution and breaches, which each event's transaction keeps in step, and a copy of its
+case row's team, priority and policy, which a trigger on the case table keeps); the backlog
+"now" reads the case rows, whose channel each event's transaction keeps in step too. The rules
+every figure shares:
 
 - A case counts unless it is marked spam or was folded into another by a merge.
 - A case's channel is the channel of its earliest customer message; its team is its current

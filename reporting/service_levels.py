@@ -32,12 +32,13 @@ SLA_TARGETS = [
 def _case_policy() -> Coalesce:
     """The policy of the case of a roll-up: the one its clocks follow; for a closed
     case, whose policy is cleared with its clocks, the one its team and priority choose by
-    the rule of ``cases.clocks.policy_for`` (team and priority, team, priority, every case)."""
+    the rule of ``cases.clocks.policy_for`` (team and priority, team, priority, every case).
+    Read from the roll-up's copy of the case's policy, team and priority."""
     chosen = SLAPolicy.objects.filter(
-        Q(team__isnull=True) | Q(team=OuterRef("case__team_id")),
-        Q(priority="") | Q(priority=OuterRef("case__priority")),
+        Q(team__isnull=True) | Q(team=OuterRef("team_id")),
+        Q(priority="") | Q(priority=OuterRef("priority")),
     ).order_by(F("team_id").asc(nulls_last=True), "-priority")
-    return Coalesce("case__sla_policy_id", Subquery(chosen.values("pk")[:1]))
+    return Coalesce("sla_policy_id", Subquery(chosen.values("pk")[:1]))
 
 
 def sla_cases(filters: Filters) -> QuerySet[Any, Any]:
@@ -67,8 +68,9 @@ def _policy_of(policies: list[SLAPolicy], team: int | None, priority: str) -> in
 def sla_attainment(filters: Filters) -> Table:
     """Per SLA policy, of the cases opened in the range: how many missed each target (the
     breach check recorded a breach) and the share that met it. The cases are counted per
-    own policy, team and priority in one statement, and each of those few groups given its
-    policy by ``_case_policy``'s rule here, rather than looking it up for every case."""
+    own policy, team and priority (their roll-ups' copy) in one statement, and each of those
+    few groups given its policy by ``_case_policy``'s rule here, rather than looking it up for
+    every case."""
     counts = {
         "cases": Count("pk"),
         "answered_cases": Count("pk", filter=Q(answered=True)),
@@ -81,14 +83,14 @@ def sla_attainment(filters: Filters) -> Table:
     }
     groups: QuerySet[Any, Any] = (
         _measured(filters)
-        .values(own=F("case__sla_policy_id"), team=F("case__team_id"), level=F("case__priority"))
+        .values("sla_policy_id", "team_id", "priority")
         .annotate(**counts)
         .order_by()
     )
     chosen = list(SLAPolicy.objects.order_by(F("team_id").asc(nulls_last=True), "-priority"))
     found: dict[int | None, dict[str, int]] = {}
     for group in groups:
-        policy = group["own"] or _policy_of(chosen, group["team"], group["level"])
+        policy = group["sla_policy_id"] or _policy_of(chosen, group["team_id"], group["priority"])
         total = found.setdefault(policy, dict.fromkeys(counts, 0))
         for name in counts:
             total[name] += group[name]

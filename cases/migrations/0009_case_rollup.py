@@ -9,7 +9,8 @@ def fill_rollups(apps, schema_editor):
     from cases import rollup
 
     # The case rows keep their channel only from 0020_case_first_channel, which copies it
-    # from these roll-ups.
+    # from these roll-ups; the roll-ups keep a copy of their case row only from
+    # 0024_rollup_case_copy, which fills it.
     rollup.refresh_all(case_rows=False)
 
 

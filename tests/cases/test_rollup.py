@@ -8,6 +8,8 @@ from cases import rollup
 from cases.models import Case, CaseRollup
 from casework import actions
 from casework.merge import merge_customers
+from sla.models import SLAPolicy
+from staff.models import Team
 from tests.factories import T0, AuthorFactory, InboundFactory
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +69,36 @@ def test_the_case_row_keeps_its_roll_up_s_channel_through_a_merge(ingest):
     assert CaseRollup.objects.get(case=mailed).first_channel == "x.dm"
     kept = dict(Case.objects.values_list("pk", "first_channel"))
     assert kept == dict(CaseRollup.objects.values_list("case_id", "first_channel"))
+
+
+def _copy(case: Case) -> tuple:
+    return CaseRollup.objects.values_list("team_id", "priority", "sla_policy_id").get(case=case)
+
+
+def test_a_roll_up_keeps_its_case_s_team_priority_and_policy_whatever_changes_them(ingest):
+    case = ingest(InboundFactory()).message.case
+    team = Team.objects.create(name="Returns")
+    policy = SLAPolicy.objects.create(name="Urgent", priority="urgent", first_response_minutes=15)
+
+    # A bare statement, as a bulk change or the admin makes: no event, no refresh.
+    Case.objects.filter(pk=case.pk).update(team=team, priority="urgent", sla_policy=policy)
+    assert _copy(case) == (team.pk, "urgent", policy.pk)
+
+    Case.objects.filter(pk=case.pk).update(priority="low")
+    assert _copy(case) == (team.pk, "low", policy.pk)
+
+    # Deleting them takes them off the case row (SET_NULL): the copy follows.
+    team.delete()
+    policy.delete()
+    assert _copy(case) == (None, "low", None)
+
+
+def test_a_new_roll_up_starts_with_its_case_row(ingest):
+    case = ingest(InboundFactory()).message.case
+    CaseRollup.objects.filter(case=case).delete()
+    team = Team.objects.create(name="Returns")
+    Case.objects.filter(pk=case.pk).update(team=team, priority="high")  # no roll-up to copy to
+
+    rollup.refresh([case.pk])
+
+    assert _copy(case) == (team.pk, "high", None)

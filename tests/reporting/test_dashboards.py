@@ -16,7 +16,7 @@ from django.db import connection
 from django.test import Client
 
 from cases import rollup
-from cases.models import CaseRollup, Message
+from cases.models import Case, CaseRollup, Message
 from casework import actions, breaches
 from demo.sandbox import mail
 from demo.simulation import clock_at
@@ -304,6 +304,31 @@ def test_response_times_per_team_take_each_case_s_current_team(week, client):
     ]
 
 
+def _reassign_with_the_action(case_id: int, team: Team, staff) -> None:
+    with clock_at(NOW):
+        actions.reassign_case(case_id=case_id, by=staff["sam"], to_team_id=team.pk)
+
+
+def _reassign_with_an_update(case_id: int, team: Team, staff) -> None:
+    Case.objects.filter(pk=case_id).update(team=team)
+
+
+@pytest.mark.parametrize("reassign", [_reassign_with_the_action, _reassign_with_an_update])
+def test_a_case_given_to_another_team_moves_to_that_team_s_times(week, client, staff, reassign):
+    reassign(week["eve"], staff["email"], staff)
+
+    tables = page(client, "/dashboards/response-times/", **RANGE)
+
+    # Eve (email, not answered yet) leaves the cases of no team for Email.
+    assert tables.values("times-team") == [
+        ["Email", "2", "1", "120.0", "120.0", "0", "", ""],
+        ["Social", "1", "1", "40.0", "40.0", "0", "", ""],
+        ["No team", "3", "3", "20.0", "28.0", "3", "60.0", "156.0"],
+    ]
+    email_opened = page(client, tables.rows("times-team")[0][1][1]).rows("cases")
+    assert {row[0][2] for row in email_opened} == {f"#{week[n]}" for n in ("bob", "eve")}
+
+
 def test_agents_table_counts_each_agent_s_cases(week, client):
     tables = page(client, "/dashboards/agents/", **RANGE)
 
@@ -327,6 +352,34 @@ def test_sla_attainment_counts_the_breaches_the_check_recorded(week, client):
     assert {row[0][2] for row in missed} == {f"#{week[n]}" for n in ("bob", "cat", "eve")}
     resolution = page(client, tables.rows("sla")[0][6][1]).rows("cases")
     assert {row[0][2] for row in resolution} == {f"#{week[n]}" for n in ("cat", "eve")}
+
+
+def _raise_with_the_action(case_id: int, policy: SLAPolicy, staff) -> None:
+    with clock_at(NOW):
+        actions.set_priority(case_id=case_id, by=staff["sam"], priority="urgent")
+
+
+def _raise_with_an_update(case_id: int, policy: SLAPolicy, staff) -> None:
+    Case.objects.filter(pk=case_id).update(priority="urgent", sla_policy=policy)
+
+
+@pytest.mark.parametrize("raise_", [_raise_with_the_action, _raise_with_an_update])
+def test_a_case_raised_to_urgent_counts_under_the_urgent_policy(week, client, staff, raise_):
+    urgent = SLAPolicy.objects.create(
+        name="Urgent", priority="urgent", first_response_minutes=15, next_response_minutes=30,
+        resolution_minutes=120,
+    )  # fmt: skip
+    raise_(week["eve"], urgent, staff)
+
+    tables = page(client, "/dashboards/service-levels/", **RANGE)
+
+    # Eve, never answered, missed both her first response and her resolution.
+    assert tables.values("sla") == [
+        ["Standard", "5", "2", "60.0", "0", "100.0", "1", "80.0"],
+        ["Urgent", "1", "1", "0.0", "0", "", "1", "0.0"],
+    ]
+    urgent_cases = page(client, tables.rows("sla")[1][1][1]).rows("cases")
+    assert [row[0][2] for row in urgent_cases] == [f"#{week['eve']}"]
 
 
 def test_hand_off_log_says_what_happened_next(week, client):
