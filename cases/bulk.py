@@ -38,7 +38,7 @@ def insert_rows(
     # The connection itself: each attribute read through django.db.connection costs a
     # context-local lookup, and preparing a row's values makes several per column.
     db = connections[DEFAULT_DB_ALIAS]
-    fields = [cast(Field, f) for f in meta.concrete_fields if not f.primary_key]
+    fields = [cast(Field, f) for f in meta.concrete_fields if not (f.primary_key or f.generated)]
     relations = [f for f in fields if f.is_relation]
     values = _Values(fields, db, adding=True)
     columns = ", ".join(db.ops.quote_name(str(f.column)) for f in fields)

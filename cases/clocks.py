@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Q
 
-from cases.models import Case, CaseEvent, Message, SLABreach
+from cases.models import DUE_FIELDS, Case, CaseEvent, Message, SLABreach
 from sla.calendar import Hours, due_time, hours_of
 from sla.models import SLAPolicy
 from sla.selectors import policy_for
@@ -65,7 +65,6 @@ TARGETS = [
         "resolution_minutes",
     ),
 ]
-DUE_FIELDS = [t.due_field for t in TARGETS]
 
 
 def pauses_of(changes: Iterable[tuple[datetime, dict]]) -> list[tuple[datetime, datetime]]:
@@ -173,10 +172,7 @@ def replied(*, case: Case) -> None:
 
 def breached_q(now: datetime) -> Q:
     """Cases with a target already missed."""
-    q = Q()
-    for field in DUE_FIELDS:
-        q |= Q(**{f"{field}__lte": now})
-    return q
+    return Q(soonest_due_at__lte=now)
 
 
 def at_risk_horizon(now: datetime) -> datetime:
@@ -187,12 +183,9 @@ def at_risk_horizon(now: datetime) -> datetime:
 
 
 def due_by_q(moment: datetime) -> Q:
-    """Cases with a due time at ``moment`` or before; each due time has its own partial index
-    among live cases (migration 0005)."""
-    q = Q()
-    for field in DUE_FIELDS:
-        q |= Q(**{f"{field}__lte": moment})
-    return q
+    """Cases with a due time at ``moment`` or before: their soonest due time, indexed among
+    the live cases (``case_live_soonest_due``)."""
+    return Q(soonest_due_at__lte=moment)
 
 
 @dataclass(frozen=True)

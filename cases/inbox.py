@@ -246,7 +246,7 @@ def queue_counts(*, user: User) -> list[QueueCount]:
     """Every queue of ``user`` with its number of cases, in three queries whatever the number
     of queues and cases: the user's teams, the kept counts (``CaseCount``: one row per
     combination of status, team and assignee, not one per case), and the cases due soon,
-    read from the due-time indexes."""
+    read from the index of their soonest due time."""
     queues = inbox_queues(user=user)
     counted = [q for q in queues if q.counted]
     shapes = tuple((q.where, _kinds(q.params), q.spam, q.viewer is not None) for q in counted)

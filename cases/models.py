@@ -1,14 +1,22 @@
 """The shared case record: cases, their messages and attachments, the append-only history,
 tags, canned responses and SLA breaches."""
 
+from datetime import UTC, datetime
+
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, Least, NullIf
 
 from channels.models import ChannelAccount
 from customers.models import Customer, Identity
 from sla.models import Priority, SLAPolicy
 from staff.models import Team
+
+# The case's due times (``cases.clocks``), and what stands for "none" while taking the
+# soonest of them: SQLite's ``min`` of several values is NULL when any is.
+DUE_FIELDS = ("first_response_due_at", "next_response_due_at", "resolution_due_at")
+NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 class Tag(models.Model):
@@ -76,6 +84,15 @@ class Case(models.Model):
         SLAPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     awaiting_reply_since = models.DateTimeField(null=True, blank=True)
+    # The soonest of the three due times, computed by the database from them whatever writes
+    # them: "SLA at risk" counts the live cases due soon from one index of it.
+    soonest_due_at = models.GeneratedField(
+        expression=NullIf(
+            Least(*(Coalesce(due, Value(NEVER)) for due in DUE_FIELDS)), Value(NEVER)
+        ),
+        output_field=models.DateTimeField(null=True),
+        db_persist=True,
+    )
     # The channel of its earliest customer message, as its roll-up (CaseRollup) holds it,
     # written by ``cases.rollup.refresh`` with the roll-up: the backlog counts each channel's
     # waiting cases from the ``case_backlog`` index alone instead of joining every roll-up.
@@ -102,7 +119,16 @@ class Case(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "last_inbound_at"], name="case_status_last_inbound"),
-            # "SLA at risk" counts live cases due soon with a range read of each due time.
+            # "SLA at risk" counts the live cases due soon, visible to the viewer, from this
+            # index alone.
+            models.Index(
+                fields=["soonest_due_at"],
+                include=["team", "assignee"],
+                condition=Q(merged_into__isnull=True, spam=False, soonest_due_at__isnull=False)
+                & ~Q(status="closed"),
+                name="case_live_soonest_due",
+            ),
+            # The breach check reads each target's live cases due, by its due time.
             *(
                 models.Index(
                     fields=[due],

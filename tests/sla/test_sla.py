@@ -11,7 +11,7 @@ from django.core import mail
 from django.db import connection
 
 from careinbox.celery import app as celery_app
-from cases import clocks
+from cases import clocks, inbox
 from cases.models import Case, CaseEvent, SLABreach
 from cases.services import change_status
 from casework import actions, breaches
@@ -475,6 +475,29 @@ def test_the_at_risk_queue_holds_cases_due_within_the_window_or_overdue(
         "ok",
     ]
     assert clocks.soonest_due(fresh(paused), now=now) is None
+
+
+def test_the_at_risk_count_follows_due_times_whatever_writes_them(
+    ingest, standard, agent, settings, clock
+):
+    """The count reads each case's soonest due time, which the database keeps from the three
+    due times: a bare update of them moves the case in or out of the queue."""
+    settings.CAREINBOX_SLA_AT_RISK_MINUTES = 30
+    later = receive(ingest, at=utc(2026, 11, 2, 9, 45))  # due 10:45
+
+    def at_risk() -> int:
+        (sla,) = [c for c in inbox.queue_counts(user=agent) if c.queue.key == "sla"]
+        return sla.count
+
+    assert at_risk() == 0
+    Case.objects.filter(pk=later.pk).update(resolution_due_at=MONDAY_10 + timedelta(minutes=5))
+    assert at_risk() == 1
+    assert fresh(later).soonest_due_at == MONDAY_10 + timedelta(minutes=5)
+    Case.objects.filter(pk=later.pk).update(
+        first_response_due_at=None, next_response_due_at=None, resolution_due_at=None
+    )
+    assert at_risk() == 0
+    assert fresh(later).soonest_due_at is None
 
 
 # Two breach checkers at once.
