@@ -4,6 +4,7 @@ receive their replies."""
 
 import io
 import threading
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from cases.models import Case, CaseEvent, Message
 from casework import actions
+from demo import simulation
 from demo.sample import DEMO_TRAFFIC
 from demo.sandbox import mail
 from demo.simulation import BOT_USERNAMES, Simulation, clock_at, ensure_bots, ensure_sla_policy
@@ -50,13 +52,14 @@ def test_agents_work_the_week_through_the_agents_actions(polled):
 
     counts = {kind: CaseEvent.objects.filter(kind=kind).count() for kind in CaseEvent.Kind}
     assert counts["claimed"] == done["claimed"] > 0
-    assert counts["handed_off"] == done["handed_off"] > 0
-    # How many depends on the clock (agents answer in the customers' day) and on the case
-    # ids the dice are seeded with, which other tests move on PostgreSQL: some, not how many.
+    # How many of each depends on the clock (agents answer in the customers' day) and on the
+    # case ids the dice are seeded with, which other tests move: some, not how many. What
+    # follows an answer is one roll of the dice per case; a hand-off each time is pinned below.
     assert counts["reply_sent"] == done["replied"] > 0
+    assert counts["handed_off"] == done["handed_off"]
     resolved = CaseEvent.objects.filter(kind="status_changed", data__to="resolved").count()
-    assert resolved == done["resolved"] > 0
-    assert done["pending"] > 0
+    assert resolved == done["resolved"]
+    assert done["resolved"] + done["pending"] + done["handed_off"] > 0
     # Some answers came too late for the demo's policy.
     assert counts["sla_breached"] == done["sla_breached"] > 0
     # Only the bots acted, never a person's login, and they sign as themselves.
@@ -97,6 +100,22 @@ def test_agents_work_the_week_through_the_agents_actions(polled):
     # What is done is not done again.
     assert sum(Simulation(seed=3).step(until=started).values()) == 0
     assert CaseEvent.objects.count() == sum(counts.values())
+
+
+def test_an_answered_case_the_dice_hand_off_goes_to_a_colleague(polled, monkeypatch):
+    monkeypatch.setattr(simulation, "RESOLVE_SHARE", 0.0)
+    monkeypatch.setattr(simulation, "PENDING_SHARE", 0.0)
+    monkeypatch.setattr(simulation, "HAND_OFF_SHARE", 1.0)
+
+    done = Simulation(seed=3).step(until=timezone.now())
+
+    hand_offs = CaseEvent.objects.filter(kind=CaseEvent.Kind.HANDED_OFF)
+    assert hand_offs.count() == done["handed_off"] > 0
+    for event in hand_offs:
+        assert event.actor_id != int(event.data["to"])
+    # A case is handed on at most MAX_HAND_OFFS times, then resolved.
+    per_case = Counter(hand_offs.values_list("case_id", flat=True))
+    assert max(per_case.values()) <= simulation.MAX_HAND_OFFS
 
 
 def test_the_bots_leave_alone_every_case_a_person_touched(polled, agent, other_agent, supervisor):
