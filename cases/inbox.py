@@ -232,7 +232,7 @@ def inbox_queue(*, user: User, key: str | None = None) -> Queue:
         return _for_viewer(EVERYTHING, user)
     if key.startswith("team:"):
         team_id = key.removeprefix("team:")
-        team = _visible_teams(user).filter(pk=int(team_id)).first() if team_id.isdigit() else None
+        team = next((t for t in _visible_teams(user) if str(t.pk) == team_id), None)
         if team is not None:
             return _for_viewer(_team_queue(team), user)
     first, last = _fixed_queues(user)
@@ -302,12 +302,11 @@ def _counts_read(
     return PreparedRead(sums, **kinds)
 
 
-def _visible_teams(user: User) -> QuerySet[Team]:
+def _visible_teams(user: User) -> list[Team]:
     """Every team for whoever may reassign cases, unless they see only their own teams."""
-    teams = Team.objects.order_by("name", "pk")
     if user.has_perm("cases.reassign_case") and not visibility.scoped(user):
-        return teams
-    return teams.filter(agents__user=user)
+        return list(Team.objects.order_by("name", "pk"))
+    return visibility.teams_of(user)
 
 
 def _team_queue(team: Team) -> Queue:

@@ -53,8 +53,19 @@ def sees_every_team(user: User | AnonymousUser) -> bool:
     return not Team.objects.exclude(pk__in=_team_ids(user.pk)).exists()
 
 
+def teams_of(user: User) -> list[Team]:
+    """The teams ``user`` belongs to, by name: read once for this user object (a request's),
+    as Django keeps a user's permissions, so the page's visibility checks and its side bar
+    share one query."""
+    teams: list[Team] | None = getattr(user, "_careinbox_teams", None)
+    if teams is None:
+        teams = list(Team.objects.filter(agents__user=user).order_by("name", "pk"))
+        user._careinbox_teams = teams  # type: ignore[attr-defined]
+    return teams
+
+
 def team_ids(user: User) -> set[int]:
-    return set(_team_ids(user.pk).values_list("team_id", flat=True))
+    return {team.pk for team in teams_of(user)}
 
 
 def can_see(user: User | AnonymousUser, case: Case) -> bool:

@@ -78,9 +78,9 @@ def test_queue_counts_read_no_case_rows_but_the_ones_due_soon(
     ingest, agent, django_assert_num_queries
 ):
     ingest()
-    queue_counts(user=agent)  # the user's permissions, read once and kept on the user
+    queue_counts(user=agent)  # the user's permissions and teams, read once, kept on the user
 
-    with django_assert_num_queries(3):  # teams; kept counts; cases due soon
+    with django_assert_num_queries(2):  # kept counts; cases due soon
         queue_counts(user=agent)
 
 
