@@ -205,7 +205,8 @@ class InboxPage:
 
 
 def inbox_queues(*, user: User) -> list[Queue]:
-    """The queues ``user`` sees, in side bar order. One query (the teams they see).
+    """The queues ``user`` sees, in side bar order. One query (the teams they see), none when
+    this user object has read its teams already (``visibility.teams_of``).
 
     Agents see their own teams; whoever may reassign cases sees every team, unless what
     they see is narrowed to their teams (``cases.visibility``).
