@@ -34,6 +34,8 @@ _PRAISE = re.compile(
     r"so\s+good|really\s+good|a\s+gem|delight)\b",
     re.IGNORECASE,
 )
+# The same, searched in lower-cased text: several times faster than a case-blind search.
+_PRAISE_IN_LOWER_CASE = re.compile(_PRAISE.pattern)
 # What makes a sentence a complaint about the person it names.
 _COMPLAINT = re.compile(
     r"\b(?:not|no\s+one|nobody|never(?!\s+once)|rude|useless|unhelpful|terrible|awful|worst|"
@@ -170,7 +172,7 @@ class Praise:
 
 def has_praise_signal(text: str) -> bool:
     """Whether ``text`` has a warm word at all: a cheap test before anything is read."""
-    return bool(_PRAISE.search(text))
+    return _PRAISE_IN_LOWER_CASE.search(text.lower()) is not None
 
 
 def asks_something(text: str) -> bool:
@@ -191,10 +193,10 @@ def find_praise(
     body = _without_sign_off(text)
     sentences = [m.group(0) for m in _SENTENCE.finditer(body) if m.group(0).strip()]
     for n, sentence in enumerate(sentences):
-        if _COMPLAINT.search(_NOT_COMPLAINTS.sub(" ", sentence)):
-            continue
         window = sentence + " " + (sentences[n + 1] if n + 1 < len(sentences) else "")
-        if not _PRAISE.search(window):
+        if not has_praise_signal(window):
+            continue
+        if _COMPLAINT.search(_NOT_COMPLAINTS.sub(" ", sentence)):
             continue
         found = _target(sentence, window, staff_names=staff_names, stores=stores, teams=teams)
         if found is not None:
