@@ -1,7 +1,8 @@
 """The sentiment of a customer message: negative, neutral or positive, found at ingest.
 
 ``sentiment(text)`` reads only what the customer wrote now: @mentions, links and an email's
-quoted history (``>`` lines and the "On ... wrote:" block below them) are left out first.
+quoted history (``>`` lines and the "On ... wrote:" block below them) are left out first, and
+only the opening is read (``MOOD_SAMPLE``).
 
 - **English** (as ``lingua`` detects it; a short text it gives to another language is read
   as English when it has an English word, see ``is_english``) is scored with VADER,
@@ -220,9 +221,10 @@ EXASPERATION = 0.3
 _LETTERS = re.compile(r"[^\W\d_]")
 # Below this many letters a detector's guess is weak: an English word overrules it.
 SHORT_TEXT_LETTERS = 25
-# The detector reads this much of a text: its language is settled well before, and the
-# detector's time grows with the length (a pasted log or a long mail).
-DETECTOR_SAMPLE = 2000
+# A message's mood is read in its opening, this many characters of what the customer wrote
+# now: the rest of a long mail or a pasted log (a router's, an order's confirmation) adds
+# time, and words that are the log's rather than the customer's.
+MOOD_SAMPLE = 2000
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
 ENGLISH_WORDS = STOP_WORDS[Language.ENGLISH]
 
@@ -288,7 +290,7 @@ def is_english(text: str) -> bool:
         # Two or more common English words, and more than of any other language: English,
         # without the detector's cost (most of a message's sentiment time).
         return True
-    language = _detector().detect_language_of(text[:DETECTOR_SAMPLE])
+    language = _detector().detect_language_of(text)
     if language is None or language.name == "ENGLISH":
         return True
     if len(_LETTERS.findall(text)) >= SHORT_TEXT_LETTERS or _has_other_script(text):
@@ -334,7 +336,7 @@ def _care_words(text: str) -> str:
 def sentiment(text: str) -> str:
     """ "neg", "neu" or "pos" for what the customer wrote; "" when it cannot be told (a
     message in another language without emoji that lean either way, or no text at all)."""
-    text = clean(text)
+    text = clean(text)[:MOOD_SAMPLE]
     if not text:
         return ""
     if is_english(text):

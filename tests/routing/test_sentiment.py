@@ -3,7 +3,7 @@
 
 import pytest
 
-from routing.sentiment import clean, sentiment
+from routing.sentiment import MOOD_SAMPLE, clean, sentiment
 
 
 @pytest.mark.parametrize(
@@ -60,6 +60,16 @@ def test_quoted_email_history_is_not_the_customers_mood():
     assert sentiment(reply) == "pos"
     quoted_lines = "Still nothing. Useless.\n> Thanks so much, great service, lovely!\n"
     assert sentiment(quoted_lines) == "neg"
+
+
+def test_a_long_message_is_read_for_its_mood_in_its_opening():
+    thanks = "Brilliant, the engineer sorted it in ten minutes. Thank you so much!\n"
+    quiet = "23:14:07 INFO wan0 lease renewed, 192.168.1.1\n" * 60
+    errors = "23:14:09 ERROR wan0 link failed, dropped, retrying\n" * 400
+    assert len(thanks + quiet) > MOOD_SAMPLE
+    # The errors far down a pasted log are not the customer's mood; an opening is.
+    assert sentiment(thanks + quiet + errors) == "pos"
+    assert sentiment(errors + thanks) == "neg"
 
 
 def test_mentions_and_links_are_left_out():
