@@ -290,11 +290,14 @@ def is_english(text: str) -> bool:
         # Two or more common English words, and more than of any other language: English,
         # without the detector's cost (most of a message's sentiment time).
         return True
+    short = len(_LETTERS.findall(text)) < SHORT_TEXT_LETTERS and not _has_other_script(text)
+    if short and _has_english_word(text):
+        return True  # whatever the detector would say
     language = _detector().detect_language_of(text)
-    if language is None or language.name == "ENGLISH":
-        return True
-    if len(_LETTERS.findall(text)) >= SHORT_TEXT_LETTERS or _has_other_script(text):
-        return False
+    return language is None or language.name == "ENGLISH"
+
+
+def _has_english_word(text: str) -> bool:
     words = {w.lower() for w in _WORD.findall(text)}
     return any(w in ENGLISH_WORDS or w in _analyzer().lexicon for w in words)
 
