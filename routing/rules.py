@@ -107,6 +107,9 @@ _OPEN = re.compile(
     r"(?:thanks|thank\s+you)\s+to)\b|n['\u2019]t\b|\d{3,}|(?:^|\s)\d+/\d*\s*$",
     re.IGNORECASE,
 )
+# The same, searched in lower-cased text: several times faster than a case-blind search.
+_THANKS_IN_LOWER_CASE = re.compile(_THANKS.pattern)
+_ALL_WELL_IN_LOWER_CASE = re.compile(_ALL_WELL.pattern)
 STORE_WORDS = r"(?:store|shop|branch|outlet)"
 
 
@@ -170,10 +173,11 @@ def says_thanks(text: str) -> bool:
 
 def is_closing_thanks(text: str) -> bool:
     """Whether ``text`` only thanks us or says all is well, and leaves nothing open."""
+    lowered = text.lower()  # most messages thank nobody: the cheapest test first
+    if not (_THANKS_IN_LOWER_CASE.search(lowered) or _ALL_WELL_IN_LOWER_CASE.search(lowered)):
+        return False
     words = _words(text)
     if not words or len(words) > CLOSING_MAX_WORDS:
-        return False
-    if not (_THANKS.search(text) or _ALL_WELL.search(text)):
         return False
     return _OPEN.search(_MENTION_OR_LINK.sub(" ", text)) is None
 
