@@ -33,7 +33,8 @@ NEAR_DUPLICATE = 0.8  # Jaccard similarity of the texts' word pairs
 # Shorter texts ("thanks!", "same here") are repeated innocently all the time.
 MIN_WORDS = 6
 
-URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?:/\S*)?", re.I)
+# Written in lower case and searched in lower-cased text, as the content patterns below are.
+URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?:/\S*)?")
 # A domain starts where a word does: tried from inside a long word, the search would go back
 # over the word from every letter of it.
 DOMAIN = re.compile(r"(?:https?://)?(?<![\w-])((?:[\w-]+\.)+[a-z]{2,})(?=[/\s:?#)\]]|$)", re.I)
@@ -219,10 +220,9 @@ def _re(pattern: str) -> re.Pattern[str]:
 
 MONEY = r"(?:[£$€]\s?\d[\d,.]*k?|\d[\d,.]*k?\s?(?:pounds|dollars|euros?|usd|gbp))"
 PER_PERIOD = r"(?:(?:a|per|every|each|/)\s?(?:day|week|month|hour)|daily|weekly|monthly)"
-LINK = _re(URL.pattern)
 PHONE = _re(r"\+?\d[\d\s().-]{8,}\d")
 OFF_PLATFORM = _re(r"\b(?:whats\s?app|telegram|wa\.me|inbox me|dm me|text me)\b")
-PROMOTING = (LINK, PHONE, OFF_PLATFORM, _re(MONEY))
+PROMOTING = (URL, PHONE, OFF_PLATFORM, _re(MONEY))
 
 # Get-rich schemes: "Make $750 a day from home, no experience needed".
 MONEY_MAKING_PROMISE = _re(rf"\b(?:earn|make|making|earning|get paid)\b.{{0,20}}{MONEY}")
@@ -256,7 +256,7 @@ AUDIENCE_SALE = Family(
         AUDIENCE,
         _re(r"\b(?:buy|get|gain|boost|grow)\b"),
         _re(r"\b(?:in \d+\s?h(?:ours?|rs?)?|cheap|discount|use code|promo code|guaranteed)\b"),
-        LINK,
+        URL,
     ),
     needs=3,
     core=(AUDIENCE,),
@@ -275,7 +275,7 @@ FAKE_PRIZE = Family(
         _re(r"\b(?:voucher|gift ?card|prize|reward|cash)\b"),
         _re(r"\b(?:claim|redeem|collect)\b"),
         _re(r"\b(?:before midnight|expires? (?:today|soon)|limited time|within \d+ hours?)\b"),
-        LINK,
+        URL,
     ),
     needs=3,
     core=(PRIZE,),
