@@ -25,6 +25,7 @@ import re
 from functools import cache
 from typing import Any
 
+from careinbox.patterns import WordPattern
 from channels.email.quoting import split_quoted
 from routing.models import Language
 from routing.rules import STOP_WORDS, detect_language
@@ -152,60 +153,63 @@ CARE_EMOJI = {
     "\U0001f680": "great",  # rocket
 }
 
-# Care phrases VADER cannot read word by word, rewritten to a word of the lexicon above.
+# Care phrases VADER cannot read word by word, rewritten to a word of the lexicon above; in
+# lower case, searched in lower-cased text. Each starts a word (``WordPattern``).
 # The outcome words ("working again") are checked before the fault words ("not working").
-CARE_PHRASES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(p, re.IGNORECASE), word)
+CARE_PHRASES: list[tuple[WordPattern | re.Pattern[str], str]] = [
+    (WordPattern(p), word)
     for p, word in [
-        (r"\b(?:working|back\s+(?:on|up)(?:\s+now)?)\s+(?:again|now)\b", "sorted"),
-        (r"\b(?:back\s+on(?:line)?|up\s+and\s+running)\b", "sorted"),
+        (r"(?:working|back\s+(?:on|up)(?:\s+now)?)\s+(?:again|now)\b", "sorted"),
+        (r"(?:back\s+on(?:line)?|up\s+and\s+running)\b", "sorted"),
         (
-            r"\bno\s+(?:internet|broadband|wi-?fi|signal|service|connection|power|"
+            r"no\s+(?:internet|broadband|wi-?fi|signal|service|connection|power|"
             r"dial\s*tone|tv|picture|sound|heat|hot\s+water|response|reply|answer|"
             r"one\s+(?:answers|replies|called))\b",
             "outage",
         ),
-        (r"\b(?:is|are|been|went|goes|gone|still)\s+(?:down|offline)\b", "outage"),
-        (r"\b(?:not|isn't|aren't|stopped|never)\s+(?:working|heating)\b", "faulty"),
-        (r"\b(?:doesn't|does\s+not|won't|didn't|never)\s+work\b", "faulty"),
-        (r"\b(?:still|keep|kept)\s+(?:waiting|no|not|hasn't|haven't)\b", "delayed"),
-        (r"\b(?:on\s+hold|cut\s+off|rings?\s+out|hung\s+up)\b", "ignored"),
-        (r"\b(?:taken|charged|took\s+\S+\s+payment)\s+twice\b", "overcharged"),
-        (r"\b(?:no|not\s+a)\s+(?:problem|worries)\b", "fine"),
-        (r"\b(?:ignore\s+(?:me|this|my\s+\w+)|found\s+it|no\s+need\s+to\s+reply)\b", "sorted"),
+        (r"(?:is|are|been|went|goes|gone|still)\s+(?:down|offline)\b", "outage"),
+        (r"(?:not|isn't|aren't|stopped|never)\s+(?:working|heating)\b", "faulty"),
+        (r"(?:doesn't|does\s+not|won't|didn't|never)\s+work\b", "faulty"),
+        (r"(?:still|keep|kept)\s+(?:waiting|no|not|hasn't|haven't)\b", "delayed"),
+        (r"(?:on\s+hold|cut\s+off|rings?\s+out|hung\s+up)\b", "ignored"),
+        (r"(?:taken|charged|took\s+\S+\s+payment)\s+twice\b", "overcharged"),
+        (r"(?:no|not\s+a)\s+(?:problem|worries)\b", "fine"),
+        (r"(?:ignore\s+(?:me|this|my\s+\w+)|found\s+it|no\s+need\s+to\s+reply)\b", "sorted"),
         (
-            r"\b(?:broadband|internet|wi-?fi|line|network|service|site|website|app|checkout|"
+            r"(?:broadband|internet|wi-?fi|line|network|service|site|website|app|checkout|"
             r"payment\s+system|power|phones?|area)(?:'s|\s+is|\s+has)?\s+(?:just\s+)?"
             r"(?:down|gone|off|out)\b",
             "outage",
         ),
         (
-            r"\b(?:won'?t|can'?t|cannot|couldn'?t|doesn'?t|"
+            r"(?:won'?t|can'?t|cannot|couldn'?t|doesn'?t|"
             r"does\s+not|isn'?t|keeps?)\s+(?:let|take|load|drain|heat|spin|connect|pay|attach|"
             r"log\s+in|be\s+right|reach|"
             r"get\s+warm|turn\s+on|restarting|dropping|crashing|saying)\b",
             "faulty",
         ),
-        (r"\bevery\s+(?:time|day|night|evening|morning|week)\b", "again"),
+        (r"every\s+(?:time|day|night|evening|morning|week)\b", "again"),
         # Waiting told as a length of time: "for 8 days", "another week", "weeks now".
         (
-            r"\b(?:for|after|another|over)\s+(?:\w+\s+)?(?:hours|days|weeks|months|week|month)\b"
-            r"|\b(?:hours|days|weeks|months)\s+(?:now|later|on)\b",
+            r"(?:for|after|another|over)\s+(?:\w+\s+)?(?:hours|days|weeks|months|week|month)\b"
+            r"|(?:hours|days|weeks|months)\s+(?:now|later|on)\b",
             "delayed",
         ),
         # Thanks for a reply, as the opening of the next message, is politeness, not praise.
         (
-            r"\b(?:thanks|thank\s+you)\s+for\s+(?:the|your)\s+(?:quick\s+|kind\s+)?"
+            r"(?:thanks|thank\s+you)\s+for\s+(?:the|your)\s+(?:quick\s+|kind\s+)?"
             r"(?:reply|response|answer|call|dm|message|email|explaining|getting\s+back)\b",
             "ok",
         ),
-        (r"\b(?:nothing\s+back|no\s+(?:updates?|call|text|one|show)|no-show)\b", "ignored"),
-        # "Same here", "same in Leeds": another customer with the same fault.
-        (r"^\s*(?:yep,?\s+)?same\s+(?:here|in|with|for|problem|issue)\b", "problem"),
+        (r"(?:nothing\s+back|no\s+(?:updates?|call|text|one|show)|no-show)\b", "ignored"),
     ]
+] + [
+    # "Same here", "same in Leeds": another customer with the same fault.
+    (re.compile(r"^\s*(?:yep,?\s+)?same\s+(?:here|in|with|for|problem|issue)\b"), "problem"),
 ]
 
-_CARE_PHRASES_IN_LOWER_CASE = [(re.compile(p.pattern), word) for p, word in CARE_PHRASES]
+# The same, case-blind, for a text whose lower case is not as long (``_care_words``).
+_CARE_PHRASES_ANY_CASE = [(re.compile(p.pattern, re.IGNORECASE), w) for p, w in CARE_PHRASES]
 
 _QUOTED_LINE = re.compile(r"^\s*>.*$", re.MULTILINE)
 _MENTION = re.compile(r"(?<!\w)@\w+")
@@ -321,10 +325,10 @@ def _care_words(text: str) -> str:
     text = text.replace("\u2019", "'")  # the phrases are written with straight apostrophes
     lowered = text.lower()
     if len(lowered) != len(text):  # a letter whose lower case is two
-        for pattern, word in CARE_PHRASES:
-            text = pattern.sub(f" {word} ", text)
+        for any_case, word in _CARE_PHRASES_ANY_CASE:
+            text = any_case.sub(f" {word} ", text)
         return text
-    for pattern, word in _CARE_PHRASES_IN_LOWER_CASE:
+    for pattern, word in CARE_PHRASES:
         spans = [match.span() for match in pattern.finditer(lowered)]
         if spans:
             pieces, last = [], 0
