@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 
+from careinbox.patterns import WordPattern
 from cases.models import SpamBlock
 from channels.email.quoting import split_quoted
 
@@ -191,13 +192,16 @@ def _within(a: Post, b: Post, window: timedelta) -> bool:
 # Content. Each family is a list of signals; a message is spam when enough of them are found.
 
 
+Pattern = WordPattern | re.Pattern[str]
+
+
 @dataclass(frozen=True)
 class Family:
     reason: str
-    signals: tuple[re.Pattern[str], ...]
+    signals: tuple[Pattern, ...]
     needs: int  # how many different signals make it spam
     # Signals of which at least one must be among those found (none: any will do).
-    core: tuple[re.Pattern[str], ...] = ()
+    core: tuple[Pattern, ...] = ()
 
     def matches(self, text: str) -> bool:
         """Whether ``text``, lower-cased, belongs to the family."""
@@ -218,24 +222,30 @@ def _re(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+def _word(pattern: str) -> WordPattern:
+    """A content pattern ``\\b(?:…)`` whose alternatives each open with a letter: searched as
+    a ``WordPattern``, several times faster still."""
+    return WordPattern(pattern.removeprefix(r"\b"))
+
+
 MONEY = r"(?:[£$€]\s?\d[\d,.]*k?|\d[\d,.]*k?\s?(?:pounds|dollars|euros?|usd|gbp))"
 PER_PERIOD = r"(?:(?:a|per|every|each|/)\s?(?:day|week|month|hour)|daily|weekly|monthly)"
 PHONE = _re(r"\+?\d[\d\s().-]{8,}\d")
-OFF_PLATFORM = _re(r"\b(?:whats\s?app|telegram|wa\.me|inbox me|dm me|text me)\b")
+OFF_PLATFORM = _word(r"\b(?:whats\s?app|telegram|wa\.me|inbox me|dm me|text me)\b")
 PROMOTING = (URL, PHONE, OFF_PLATFORM, _re(MONEY))
 
 # Get-rich schemes: "Make $750 a day from home, no experience needed".
-MONEY_MAKING_PROMISE = _re(rf"\b(?:earn|make|making|earning|get paid)\b.{{0,20}}{MONEY}")
+MONEY_MAKING_PROMISE = _word(rf"\b(?:earn|make|making|earning|get paid)\b.{{0,20}}{MONEY}")
 MONEY_PER_PERIOD = _re(rf"{MONEY}\s?(?:\+\s?)?{PER_PERIOD}")
 MONEY_SCHEME = Family(
     reason="Money-making scheme",
     signals=(
         MONEY_MAKING_PROMISE,
         MONEY_PER_PERIOD,
-        _re(r"\b(?:from|at) home\b"),
-        _re(r"\bno (?:prior )?experience (?:needed|required|necessary)\b"),
-        _re(r"\b(?:crypto|bitcoin|btc|forex|binary options?)\b"),
-        _re(
+        _word(r"\b(?:from|at) home\b"),
+        _word(r"\bno (?:prior )?experience (?:needed|required|necessary)\b"),
+        _word(r"\b(?:crypto|bitcoin|btc|forex|binary options?)\b"),
+        _word(
             r"\b(?:passive income|financial freedom|be your own boss|i'?ll teach you"
             r"|guaranteed (?:profits?|returns|income))\b"
         ),
@@ -254,8 +264,8 @@ AUDIENCE_SALE = Family(
     reason="Selling followers or likes",
     signals=(
         AUDIENCE,
-        _re(r"\b(?:buy|get|gain|boost|grow)\b"),
-        _re(r"\b(?:in \d+\s?h(?:ours?|rs?)?|cheap|discount|use code|promo code|guaranteed)\b"),
+        _word(r"\b(?:buy|get|gain|boost|grow)\b"),
+        _word(r"\b(?:in \d+\s?h(?:ours?|rs?)?|cheap|discount|use code|promo code|guaranteed)\b"),
         URL,
     ),
     needs=3,
@@ -263,7 +273,7 @@ AUDIENCE_SALE = Family(
 )
 
 # Fake prizes: "Congratulations! You have been selected... claim your voucher".
-PRIZE = _re(
+PRIZE = _word(
     r"\b(?:you(?:'ve| have)? (?:won|been (?:selected|chosen))|selected for (?:our|a|the)"
     r"|winner|giveaway|free (?:gift|voucher|iphone))\b"
 )
@@ -271,10 +281,10 @@ FAKE_PRIZE = Family(
     reason="Fake prize or giveaway",
     signals=(
         PRIZE,
-        _re(r"\bcongratulations\b"),
-        _re(r"\b(?:voucher|gift ?card|prize|reward|cash)\b"),
-        _re(r"\b(?:claim|redeem|collect)\b"),
-        _re(r"\b(?:before midnight|expires? (?:today|soon)|limited time|within \d+ hours?)\b"),
+        _word(r"\bcongratulations\b"),
+        _word(r"\b(?:voucher|gift ?card|prize|reward|cash)\b"),
+        _word(r"\b(?:claim|redeem|collect)\b"),
+        _word(r"\b(?:before midnight|expires? (?:today|soon)|limited time|within \d+ hours?)\b"),
         URL,
     ),
     needs=3,
@@ -285,18 +295,18 @@ FAKE_PRIZE = Family(
 PITCH = Family(
     reason="Marketing pitch",
     signals=(
-        _re(r"\bseo\b|\bsearch engine optimi[sz]ation\b"),
-        _re(r"\b(?:not )?rank(?:ing)? (?:on|in) google\b|\b(?:first page|page 1|page one)\b"),
-        _re(r"\bgrow your (?:page|reach|business|audience|followers|brand|sales)\b"),
-        _re(r"\b(?:manages?|managing|run) (?:pages|accounts|businesses) like yours\b"),
-        _re(r"\bour (?:team|agency|company|services|experts)\b"),
+        _word(r"\b(?:seo|search engine optimi[sz]ation)\b"),
+        _word(r"\b(?:rank(?:ing)? (?:on|in) google|first page|page 1|page one)\b"),
+        _word(r"\bgrow your (?:page|reach|business|audience|followers|brand|sales)\b"),
+        _word(r"\b(?:manages?|managing|run) (?:pages|accounts|businesses) like yours\b"),
+        _word(r"\bour (?:team|agency|company|services|experts)\b"),
         _re(
             r"\b(?:seo|marketing|growth|social media|ranking) (?:packages?|plans?|services)\b"
             r"|\bfree (?:audit|consultation|trial)\b"
         ),
-        _re(r"\b(?:message|contact|dm|reply to) (?:us|me) (?:now|today)\b"),
-        _re(r"\b(?:i was checking|i noticed|we noticed) your (?:website|page|site)\b"),
-        _re(r"\b(?:social media|digital) (?:marketing|management|agency|needs)\b"),
+        _word(r"\b(?:message|contact|dm|reply to) (?:us|me) (?:now|today)\b"),
+        _word(r"\b(?:i was checking|i noticed|we noticed) your (?:website|page|site)\b"),
+        _word(r"\b(?:social media|digital) (?:marketing|management|agency|needs)\b"),
     ),
     needs=2,
 )
@@ -326,12 +336,12 @@ GENERIC_WORDS = {
     "group", "ltd", "limited", "inc", "plc", "com", "net", "org", "example", "www", "http",
     "https", "uk", "usa", "us", "eu", "global", "rewards", "offers", "deals", "media",
 }  # fmt: skip
-SPEAKS_AS_BRAND = _re(r"\b(?:we|our|us|kindly|apologi[sz]e)\b")
+SPEAKS_AS_BRAND = _word(r"\b(?:we|our|us|kindly|apologi[sz]e)\b")
 SENDS_ELSEWHERE = (
     OFF_PLATFORM,
     PHONE,
-    _re(r"\b(?:dm|message|contact|reach|call) (?:us|our \w+(?: \w+)?) (?:on|at|via)\b"),
-    _re(r"\b(?:fill (?:in|out)|complete|submit)\b.{0,40}\bform\b"),
+    _word(r"\b(?:dm|message|contact|reach|call) (?:us|our \w+(?: \w+)?) (?:on|at|via)\b"),
+    _word(r"\b(?:fill (?:in|out)|complete|submit)\b.{0,40}\bform\b"),
     _re(r"\b(?:claim|verify|login|log in|ticket|refund)\b.{0,60}" + URL.pattern),
 )
 
