@@ -20,6 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from careinbox.patterns import WordPattern
 from routing.models import Store
 from routing.rules import named_store
 from staff.models import Team
@@ -35,7 +36,7 @@ _PRAISE = re.compile(
     re.IGNORECASE,
 )
 # The same, searched in lower-cased text: several times faster than a case-blind search.
-_PRAISE_IN_LOWER_CASE = re.compile(_PRAISE.pattern)
+_PRAISE_IN_LOWER_CASE = WordPattern(_PRAISE.pattern.removeprefix(r"\b"))
 # What makes a sentence a complaint about the person it names.
 _COMPLAINT = re.compile(
     r"\b(?:not|no\s+one|nobody|never(?!\s+once)|rude|useless|unhelpful|terrible|awful|worst|"
