@@ -41,3 +41,20 @@ class WordPattern:
 def _is_word_char(char: str) -> bool:
     """What ``\\w`` matches in a str pattern: a letter, digit or number of any script, or _."""
     return char.isalnum() or char == "_"
+
+
+class HintedPattern:
+    """A pattern searched only in texts that have its ``hint``: a cheap pattern every match of
+    it contains ("://", "www." or ".com" for a link). Most texts have none, and are spared
+    the pattern's own search, which may try a word at each of its letters."""
+
+    def __init__(self, pattern: str, *, hint: str) -> None:
+        self.pattern = pattern
+        self._pattern = re.compile(pattern)
+        self._hint = re.compile(hint)
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self._pattern.search(text) if self._hint.search(text) else None
+
+    def sub(self, replacement: str, text: str) -> str:
+        return self._pattern.sub(replacement, text) if self._hint.search(text) else text

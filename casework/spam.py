@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 
-from careinbox.patterns import WordPattern
+from careinbox.patterns import HintedPattern, WordPattern
 from cases.models import SpamBlock
 from channels.email.quoting import split_quoted
 
@@ -35,7 +35,10 @@ NEAR_DUPLICATE = 0.8  # Jaccard similarity of the texts' word pairs
 MIN_WORDS = 6
 
 # Written in lower case and searched in lower-cased text, as the content patterns below are.
-URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?:/\S*)?")
+URL = HintedPattern(
+    r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?:/\S*)?",
+    hint=r"://|www\.|\.[a-z]{2}",
+)
 # A domain starts where a word does: tried from inside a long word, the search would go back
 # over the word from every letter of it.
 DOMAIN = re.compile(r"(?:https?://)?(?<![\w-])((?:[\w-]+\.)+[a-z]{2,})(?=[/\s:?#)\]]|$)", re.I)
@@ -192,7 +195,7 @@ def _within(a: Post, b: Post, window: timedelta) -> bool:
 # Content. Each family is a list of signals; a message is spam when enough of them are found.
 
 
-Pattern = WordPattern | re.Pattern[str]
+Pattern = WordPattern | HintedPattern | re.Pattern[str]
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from typing import Any, Protocol
 from django.db import transaction
 from django.db.models import Max
 
+from careinbox.patterns import HintedPattern, WordPattern
 from channels.email.quoting import split_quoted
 from routing.models import Language, RoutingRule, Store
 from staff.models import Team
@@ -47,7 +48,10 @@ from staff.models import Team
 CLOSING_MAX_WORDS = 30
 
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
-_MENTION_OR_LINK = re.compile(r"(?:^|\s)@\w+|https?://\S+|\b\S+\.(?:com|net|org|example)\S*")
+_MENTION_OR_LINK = HintedPattern(
+    r"(?:^|\s)@\w+|https?://\S+|\b\S+\.(?:com|net|org|example)\S*",
+    hint=r"@|://|\.(?:com|net|org|example)",
+)
 _SENT_FROM = re.compile(r"^\s*sent from my .*$|^\s*sent from \w+ mail.*$", re.I | re.M)
 
 # Common words of each language, the fewer shared with another language the better.
@@ -109,7 +113,7 @@ _OPEN = re.compile(
 )
 # The same, searched in lower-cased text: several times faster than a case-blind search.
 _THANKS_IN_LOWER_CASE = re.compile(_THANKS.pattern)
-_ALL_WELL_IN_LOWER_CASE = re.compile(_ALL_WELL.pattern)
+_ALL_WELL_IN_LOWER_CASE = WordPattern(_ALL_WELL.pattern.removeprefix(r"\b"))
 STORE_WORDS = r"(?:store|shop|branch|outlet)"
 
 

@@ -25,7 +25,7 @@ import re
 from functools import cache
 from typing import Any
 
-from careinbox.patterns import WordPattern
+from careinbox.patterns import HintedPattern, WordPattern
 from channels.email.quoting import split_quoted
 from routing.models import Language
 from routing.rules import STOP_WORDS, detect_language
@@ -213,8 +213,9 @@ _CARE_PHRASES_ANY_CASE = [(re.compile(p.pattern, re.IGNORECASE), w) for p, w in 
 
 _QUOTED_LINE = re.compile(r"^\s*>.*$", re.MULTILINE)
 _MENTION = re.compile(r"(?<!\w)@\w+")
-_LINK = re.compile(
-    r"https?://\S+|www\.\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|co\.uk|example)\S*"
+_LINK = HintedPattern(
+    r"https?://\S+|www\.\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|co\.uk|example)\S*",
+    hint=r"://|www\.|\.(?:com|net|org|co\.uk|example)",
 )
 # Pictographs, dingbats and symbols: what emoji are made of (skin tones and joiners follow).
 _EMOJI = re.compile(r"[\u2600-\u27bf\U0001f300-\U0001faff]")

@@ -1,12 +1,14 @@
-"""``WordPattern`` finds exactly what ``re`` finds for the same pattern opening with ``\\b``."""
+"""``WordPattern`` and ``HintedPattern`` find exactly what ``re`` finds for their patterns."""
 
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from careinbox.patterns import WordPattern
+from careinbox.patterns import HintedPattern, WordPattern
+from casework import spam
+from routing import rules, sentiment
 
 BODIES = [
     r"(?:working|back\s+on)\s+(?:again|now)\b",
@@ -42,3 +44,33 @@ def test_a_match_inside_a_word_is_passed_over_for_the_next_that_starts_one():
 def test_a_pattern_that_can_match_nothing_is_refused():
     with pytest.raises(ValueError, match="empty string"):
         WordPattern(r"(?:thanks)?")
+
+
+# Every hinted pattern of the product: the links and mentions left out of a message's words.
+HINTED = [
+    value
+    for module in (spam, rules, sentiment)
+    for value in vars(module).values()
+    if isinstance(value, HintedPattern)
+]
+# Pieces of links, mentions and sentences, put together at random.
+PIECES = st.sampled_from(
+    ["http://", "https://", "www.", ".com", ".co.uk", ".example", ".net", ".org", ".so",
+     "acme", "care", "e.g.", "@", "/", "-", " ", "\n", "Thanks", "x", "HTTPS://", "WWW."]
+)  # fmt: skip
+
+
+def test_the_product_hints_its_link_patterns():
+    assert {id(spam.URL)} < {id(p) for p in HINTED}
+
+
+@pytest.mark.parametrize("hinted", HINTED, ids=lambda p: p.pattern[:30])
+@given(text=st.lists(PIECES, max_size=12).map("".join))
+@example(text="see www.x now")
+@example(text="acme.com, @care_team")
+@example(text="mail care@acme.co.uk e.g. today")
+def test_a_hint_never_hides_a_match(hinted, text):
+    plain = re.compile(hinted.pattern)
+
+    assert hinted.sub(" ", text) == plain.sub(" ", text)
+    assert (hinted.search(text) is None) == (plain.search(text) is None)
