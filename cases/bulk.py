@@ -11,6 +11,7 @@ from typing import Any, cast
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
+    DEFERRED,
     BooleanField,
     CharField,
     DateTimeField,
@@ -20,6 +21,48 @@ from django.db.models import (
     Model,
     TextField,
 )
+
+
+class RowMaker[M: Model]:
+    """Makes unsaved rows of ``model`` from keyword arguments, as ``model(**values)`` does,
+    at half the cost: Django makes the rows it reads from values by position, in column
+    order, which skips the keyword form's checks, and so does this. A related row given by
+    object is kept on the new row, as the keyword form keeps it (``insert_rows`` reads its
+    id once it is saved); a column not given takes its default. Ingest makes a message and
+    its history events this way, hundreds of thousands in a burst."""
+
+    def __init__(self, model: type[M]) -> None:
+        self.model = model
+        fields = cast(list[Field], model._meta.concrete_fields)
+        self._columns = [
+            (f.name, f.attname, f if f.is_relation else None, f, bool(f.generated)) for f in fields
+        ]
+        self._known = {f.name for f in fields} | {f.attname for f in fields}
+
+    def __call__(self, **values: Any) -> M:
+        if not self._known.issuperset(values):
+            unknown = ", ".join(sorted(set(values) - self._known))
+            raise TypeError(f"{self.model.__name__} has no field {unknown}.")
+        args: list[Any] = []
+        related: list[tuple[Field, Model]] = []
+        for name, attname, relation, field, generated in self._columns:
+            value: Any
+            if generated:
+                value = DEFERRED  # the database computes it
+            elif name in values:
+                value = values[name]
+                if relation is not None and value is not None:
+                    related.append((relation, value))
+                    value = value.pk
+            elif attname in values:
+                value = values[attname]
+            else:
+                value = field.get_default()
+            args.append(value)
+        row = self.model(*args)
+        for relation, value in related:
+            relation.set_cached_value(row, value)  # type: ignore[attr-defined]
+        return row
 
 
 def insert_rows(

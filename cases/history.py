@@ -14,9 +14,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from cases import rollup
-from cases.bulk import insert_rows
+from cases.bulk import RowMaker, insert_rows
 from cases.models import Case, CaseEvent, Message
 from cases.signals import events_recorded
+
+_new_event = RowMaker(CaseEvent)
 
 
 def event(
@@ -31,7 +33,7 @@ def event(
     """One event on ``case``, not yet written. ``at`` is when it happened (a customer
     message's platform time; now by default), ``data`` what the timeline and the reports
     need to describe it."""
-    return CaseEvent(
+    return _new_event(
         case=case,
         kind=kind,
         occurred_at=at or timezone.now(),

@@ -24,7 +24,7 @@ from django.db.models import Exists, F, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
 from cases import history
-from cases.bulk import insert_rows, update_rows
+from cases.bulk import RowMaker, insert_rows, update_rows
 from cases.clocks import apply_due_times, due_times, pauses_of
 from cases.models import Attachment, Case, CaseEvent, Message, SpamBlock, Survey, Tag
 from cases.sanitise import sanitise_html
@@ -836,11 +836,14 @@ def _cut_text(text: str, *, limit: int) -> str:
     )
 
 
+_new_message = RowMaker(Message)
+
+
 def _message(item: Item) -> Message:
     inbound = item.inbound
     limit = settings.CAREINBOX_MESSAGE_TEXT_LIMIT
     over = len(inbound.text) > limit
-    return Message(
+    return _new_message(
         case=item.case,
         direction=Message.Direction.INBOUND,
         channel_account=item.account,

@@ -17,6 +17,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from cases.bulk import RowMaker
 from cases.models import Message
 from casework import merge
 from casework.exceptions import MergeNotAllowed, MergeNotPermitted, SuggestionClosed
@@ -59,6 +60,9 @@ SENT_PRIVATELY = Q(
 )
 
 
+_new_evidence = RowMaker(Evidence)
+
+
 def name_evidence(*, message: Message, inbound: InboundMessage) -> list[Evidence]:
     """The sender's display name as this message gave it, as an unsaved row: stored by
     ingest in its transaction, as the name may change with the sender's next message."""
@@ -67,7 +71,9 @@ def name_evidence(*, message: Message, inbound: InboundMessage) -> list[Evidence
     if not name:
         return []
     return [
-        Evidence(message=message, identity=message.author_identity, kind=Kind.NAME, value=name)
+        _new_evidence(
+            message=message, identity=message.author_identity, kind=Kind.NAME, value=name
+        )
     ]
 
 
