@@ -4,8 +4,9 @@
 quoted history (``>`` lines and the "On ... wrote:" block below them) are left out first, and
 only the opening is read (``MOOD_SAMPLE``).
 
-- **English** (as ``lingua`` detects it; a short text it gives to another language is read
-  as English when it has an English word, see ``is_english``) is scored with VADER,
+- **English** (a text's script or common words tell, else ``lingua`` does; a short text it
+  gives to another language is read as English when it has an English word, see
+  ``is_english``) is scored with VADER,
   a lexicon made for short social text, updated for customer care: faults, outages, waiting
   and chasing are negative ("no internet", "not working", "still waiting", "refund",
   "again"), the politeness of a request ("please", "thanks", "hi") is close to neutral, and
@@ -291,15 +292,17 @@ def is_english(text: str) -> bool:
     one VADER or the common-word list knows ("Merci !" is French; "Ta", "lol" are English)."""
     if not _LETTERS.search(text):
         return True
-    if detect_language(text) == Language.ENGLISH:
-        # Two or more common English words, and more than of any other language: English,
-        # without the detector's cost (most of a message's sentiment time).
-        return True
+    # Mostly in a script of its own, or two or more common words of one language and more
+    # than of any other: that language, without the detector's cost (most of a message's
+    # sentiment time).
+    language = detect_language(text)
+    if language:
+        return language == Language.ENGLISH
     short = len(_LETTERS.findall(text)) < SHORT_TEXT_LETTERS and not _has_other_script(text)
     if short and _has_english_word(text):
         return True  # whatever the detector would say
-    language = _detector().detect_language_of(text)
-    return language is None or language.name == "ENGLISH"
+    detected = _detector().detect_language_of(text)
+    return detected is None or detected.name == "ENGLISH"
 
 
 def _has_english_word(text: str) -> bool:

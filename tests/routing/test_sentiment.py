@@ -3,7 +3,7 @@
 
 import pytest
 
-from routing.sentiment import MOOD_SAMPLE, clean, sentiment
+from routing.sentiment import MOOD_SAMPLE, clean, is_english, sentiment
 
 
 @pytest.mark.parametrize(
@@ -104,3 +104,22 @@ def test_short_english_is_read_as_english(text):
 def test_nothing_to_read_is_not_scored():
     assert sentiment("") == ""
     assert sentiment("@acme_care https://example.com/x") == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "english"),
+    [
+        ("My router has not been working since Monday, can you help?", True),
+        ("Hola, mi pedido no ha llegado y nadie me responde.", False),
+        ("交換品の手配ありがとうございます。", False),
+    ],
+)
+def test_common_words_or_a_script_settle_the_language_without_the_detector(
+    monkeypatch, text, english
+):
+    def no_detector():
+        raise AssertionError("the detector was asked")
+
+    monkeypatch.setattr("routing.sentiment._detector", no_detector)
+
+    assert is_english(text) is english
