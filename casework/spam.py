@@ -233,13 +233,14 @@ def _word(pattern: str) -> WordPattern:
 
 MONEY = r"(?:[£$€]\s?\d[\d,.]*k?|\d[\d,.]*k?\s?(?:pounds|dollars|euros?|usd|gbp))"
 PER_PERIOD = r"(?:(?:a|per|every|each|/)\s?(?:day|week|month|hour)|daily|weekly|monthly)"
-PHONE = _re(r"\+?\d[\d\s().-]{8,}\d")
+PHONE = HintedPattern(r"\+?\d[\d\s().-]{8,}\d", hint=r"\d")
 OFF_PLATFORM = _word(r"\b(?:whats\s?app|telegram|wa\.me|inbox me|dm me|text me)\b")
-PROMOTING = (URL, PHONE, OFF_PLATFORM, _re(MONEY))
+SUM = HintedPattern(MONEY, hint=r"\d")
+PROMOTING = (URL, PHONE, OFF_PLATFORM, SUM)
 
 # Get-rich schemes: "Make $750 a day from home, no experience needed".
 MONEY_MAKING_PROMISE = _word(rf"\b(?:earn|make|making|earning|get paid)\b.{{0,20}}{MONEY}")
-MONEY_PER_PERIOD = _re(rf"{MONEY}\s?(?:\+\s?)?{PER_PERIOD}")
+MONEY_PER_PERIOD = HintedPattern(rf"{MONEY}\s?(?:\+\s?)?{PER_PERIOD}", hint=r"\d")
 MONEY_SCHEME = Family(
     reason="Money-making scheme",
     signals=(
@@ -259,9 +260,10 @@ MONEY_SCHEME = Family(
 )
 
 # Selling followers, likes or reach: "Get 5K real followers in 24h, use code X".
-AUDIENCE = _re(
+AUDIENCE = HintedPattern(
     r"\b(?:\d[\d,.]*k?\+?|more|real|active|instant|cheap)\s+"
-    r"(?:real\s+|active\s+|organic\s+)?(?:followers|likes|views|subscribers|retweets)\b"
+    r"(?:real\s+|active\s+|organic\s+)?(?:followers|likes|views|subscribers|retweets)\b",
+    hint="followers|likes|views|subscribers|retweets",
 )
 AUDIENCE_SALE = Family(
     reason="Selling followers or likes",
@@ -295,6 +297,11 @@ FAKE_PRIZE = Family(
 )
 
 # Marketing pitches to the brand: SEO, page management, "grow your reach".
+PITCH_OFFER = HintedPattern(
+    r"\b(?:seo|marketing|growth|social media|ranking) (?:packages?|plans?|services)\b"
+    r"|\bfree (?:audit|consultation|trial)\b",
+    hint="package|plan|service|free ",
+)
 PITCH = Family(
     reason="Marketing pitch",
     signals=(
@@ -303,10 +310,7 @@ PITCH = Family(
         _word(r"\bgrow your (?:page|reach|business|audience|followers|brand|sales)\b"),
         _word(r"\b(?:manages?|managing|run) (?:pages|accounts|businesses) like yours\b"),
         _word(r"\bour (?:team|agency|company|services|experts)\b"),
-        _re(
-            r"\b(?:seo|marketing|growth|social media|ranking) (?:packages?|plans?|services)\b"
-            r"|\bfree (?:audit|consultation|trial)\b"
-        ),
+        PITCH_OFFER,
         _word(r"\b(?:message|contact|dm|reply to) (?:us|me) (?:now|today)\b"),
         _word(r"\b(?:i was checking|i noticed|we noticed) your (?:website|page|site)\b"),
         _word(r"\b(?:social media|digital) (?:marketing|management|agency|needs)\b"),
