@@ -34,7 +34,7 @@ Two detectors are heuristics with known limits:
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, Protocol
 
 from django.db import transaction
@@ -190,9 +190,14 @@ def _store_pattern(store: Store) -> re.Pattern[str]:
     """A store is named by its name or an alias ("White Rose"), or by its city next to a
     word for a shop ("the Leeds store", "shop in Leeds"); the city alone is not enough
     ("my router in Leeds")."""
-    names = [store.name, *(a.strip() for a in store.aliases.split(","))]
+    return _names_pattern(store.name, store.aliases, store.city)
+
+
+@lru_cache(maxsize=1024)  # every message is read for every store: built once each
+def _names_pattern(name: str, aliases: str, city: str) -> re.Pattern[str]:
+    names = [name, *(a.strip() for a in aliases.split(","))]
     named = "|".join(re.escape(n) for n in names if n)
-    city = re.escape(store.city)
+    city = re.escape(city)
     return re.compile(
         rf"\b(?:{named})\b|\b{city}\s+(?:[^\W\d_]+\s+){{0,2}}?{STORE_WORDS}\b"
         rf"|\b{STORE_WORDS}\s+(?:in|at)\s+(?:the\s+)?{city}\b",
