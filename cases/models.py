@@ -471,7 +471,9 @@ class CaseEvent(models.Model):
         HIDDEN = "hidden_on_platform", "Hidden on the platform"
         INCIDENT_UPDATE = "incident_update", "Incident update sent"
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    # Indexed first in caseevent_case_occurred_at: an index of its own would only slow the
+    # writing of history down.
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", db_index=False)
     kind = models.CharField(max_length=32, choices=Kind)
     # When it happened: the platform's time for a customer's message, the clock otherwise.
     occurred_at = models.DateTimeField()

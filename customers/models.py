@@ -66,7 +66,10 @@ class Evidence(models.Model):
     handle, a reference, a phone number, a postcode or the sender's name. The customer is the
     author identity's, so it follows merges."""
 
-    message = models.ForeignKey("cases.Message", on_delete=models.CASCADE, related_name="evidence")
+    # Indexed first in evidence_unique_per_message.
+    message = models.ForeignKey(
+        "cases.Message", on_delete=models.CASCADE, related_name="evidence", db_index=False
+    )
     identity = models.ForeignKey(Identity, on_delete=models.PROTECT, related_name="evidence")
     kind = models.CharField(max_length=16)
     value = models.CharField(max_length=320)
