@@ -1336,14 +1336,20 @@ def write(batch: Batch) -> None:
     history.record_all(batch.events, rollups_of=batch.earlier_firsts)
     insert_rows(Notification, [notice.row() for notice in batch.notices])
     _write_tags(batch)
-    update_rows(AgentProfile, list(batch.profiles.values()), ["assignment_turn"])
     _adopt_orphans(batch)
+    # Rows other workers' batches write too, last and in id order: each is held, locked,
+    # from here to the commit, and taken in one order by all.
+    update_rows(Incident, sorted(batch.grown_incidents, key=_pk), ["last_message_at"])
+    update_rows(AgentProfile, sorted(batch.profiles.values(), key=_pk), ["assignment_turn"])
+
+
+def _pk(row: models.Model) -> Any:
+    return row.pk
 
 
 def _write_incidents(batch: Batch) -> None:
     if batch.incidents:
         Incident.objects.bulk_create(batch.incidents)
-    update_rows(Incident, batch.grown_incidents, ["last_message_at"])
     for link in batch.incident_links:
         link.incident_id = link.incident.pk
         if link.message_id is None:
