@@ -1,11 +1,14 @@
-"""Patterns whose matches start a word, searched several times faster than ``re`` does.
+"""Regular expressions searched faster than Python's ``re`` searches them.
 
-Python's ``re`` cannot skip ahead in a text for a pattern that opens with ``\\b``: it tries
-the pattern at every position. Without the ``\\b``, a pattern whose alternatives all open with
-a letter lets it jump from one candidate letter to the next. ``WordPattern`` searches that
-way and passes over the matches that do not start a word: the same matches as
-``\\b(?:body)``, four times faster on care messages. The jump needs a case-sensitive
-pattern: write it in lower case and search lower-cased text.
+``re`` cannot skip ahead in a text for a pattern that opens with ``\\b``: it tries the pattern
+at every position. Without the ``\\b``, a pattern whose alternatives all open with a letter
+lets it jump from one candidate letter to the next. ``WordPattern`` searches that way and
+passes over the matches that do not start a word: the same matches as ``\\b(?:body)``, four
+times faster on care messages. The jump needs a case-sensitive pattern: write it in lower
+case and search lower-cased text.
+
+``HintedPattern`` spares most texts a costly pattern's search altogether: it searches only a
+text with a cheap hint that every match holds.
 """
 
 import re
