@@ -1337,8 +1337,9 @@ def write(batch: Batch) -> None:
     insert_rows(Notification, [notice.row() for notice in batch.notices])
     _write_tags(batch)
     _adopt_orphans(batch)
-    # Rows other workers' batches write too, last and in id order: each is held, locked,
-    # from here to the commit, and taken in one order by all.
+    # Rows other workers' batches write too, last and in id order: locked for as little of
+    # the batch as may be, and in one order by all. (A batch that assigns a case has locked
+    # its team's agents already, to count their cases: ``available_agents``.)
     update_rows(Incident, sorted(batch.grown_incidents, key=_pk), ["last_message_at"])
     update_rows(AgentProfile, sorted(batch.profiles.values(), key=_pk), ["assignment_turn"])
 
