@@ -24,6 +24,14 @@ class WordPattern:
         if self._body.match(""):
             raise ValueError(f"{body!r} matches an empty string.")
 
+    @classmethod
+    def written(cls, pattern: str, flags: int = 0) -> "WordPattern":
+        """The ``WordPattern`` of a pattern written ``\\b…``, whose alternatives each open
+        with ``\\b`` if it has more than one at its top."""
+        if not pattern.startswith(r"\b"):
+            raise ValueError(f"{pattern!r} does not open with \\b.")
+        return cls(pattern.removeprefix(r"\b"), flags)
+
     def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
         while (match := self._body.search(text, pos)) is not None:
             start = match.start()

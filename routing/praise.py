@@ -36,7 +36,7 @@ _PRAISE = re.compile(
     re.IGNORECASE,
 )
 # The same, searched in lower-cased text: several times faster than a case-blind search.
-_PRAISE_IN_LOWER_CASE = WordPattern(_PRAISE.pattern.removeprefix(r"\b"))
+_PRAISE_IN_LOWER_CASE = WordPattern.written(_PRAISE.pattern)
 # What makes a sentence a complaint about the person it names.
 _COMPLAINT = re.compile(
     r"\b(?:not|no\s+one|nobody|never(?!\s+once)|rude|useless|unhelpful|terrible|awful|worst|"

@@ -41,6 +41,17 @@ def test_a_match_inside_a_word_is_passed_over_for_the_next_that_starts_one():
     assert found is not None and found.start() == len("networking again, and now ")
 
 
+def test_a_pattern_written_with_its_word_boundary_finds_what_re_finds():
+    written = r"\bno\s+(?:internet|signal)\b|\bevery\s+day\b"
+    text = "Still no internet, every day, and cannot connect: anno signal."
+
+    assert [m.span() for m in WordPattern.written(written).finditer(text)] == [
+        m.span() for m in re.finditer(written, text)
+    ]
+    with pytest.raises(ValueError, match="does not open with"):
+        WordPattern.written(r"no\s+internet")
+
+
 def test_a_pattern_that_can_match_nothing_is_refused():
     with pytest.raises(ValueError, match="empty string"):
         WordPattern(r"(?:thanks)?")
