@@ -5,6 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import IntegrityError, transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cases.bulk import insert_rows, update_rows
 from cases.models import Case, CaseEvent, Message
@@ -111,3 +113,85 @@ def test_update_rows_writes_the_fields_named(accounts):
         (Case.Status.OPEN, AT + timedelta(hours=1)),
         (Case.Status.OPEN, AT + timedelta(hours=2)),
     ]
+
+
+# Any text PostgreSQL holds: every character but NUL (and the lone surrogates no encoding
+# carries). The writers send most columns as array literals, whose quoting these try.
+TEXT = st.text(st.characters(exclude_characters="\x00", exclude_categories=("Cs",)))
+HOSTILE = st.sampled_from(["", "NULL", "null", " a ", "{}", '"', "\\", '\\"', "a,b", "'", "\n"])
+ZONES = st.sampled_from([UTC, ZoneInfo("Europe/London"), ZoneInfo("America/St_Johns")])
+ROWS = st.lists(
+    st.tuples(
+        st.one_of(HOSTILE, TEXT),
+        st.one_of(st.none(), HOSTILE, TEXT),
+        st.datetimes(
+            min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1), timezones=ZONES
+        ),
+        st.booleans(),
+        st.integers(0, 2**31 - 1),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(rows=ROWS, later=ROWS)
+def test_the_writers_store_any_text_time_flag_number_and_json_exactly(accounts, rows, later):
+    with transaction.atomic():
+        case = Case.objects.create(
+            customer=Customer.objects.create(display_name="Neil"), opened_at=AT
+        )
+        messages = [
+            Message(
+                case=case,
+                direction=Message.Direction.INBOUND,
+                channel_account=accounts["x"],
+                text=text,
+                text_words=words,
+                sent_at=sent_at,
+                needs_reply=needs_reply,
+                delivery_attempts=number,
+            )
+            for text, words, sent_at, needs_reply, number in rows
+        ]
+        insert_rows(Message, messages)
+        events = [
+            CaseEvent(case=case, kind="note", occurred_at=sent_at, data={text: [words, number]})
+            for text, words, sent_at, _, number in rows
+        ]
+        insert_rows(CaseEvent, events)
+
+        def stored():
+            return [
+                (m.text, m.text_words, m.sent_at.timestamp(), m.needs_reply, m.delivery_attempts)
+                for m in Message.objects.filter(case=case).order_by("pk")
+            ]
+
+        def as_given(rows):
+            # A time in a zone's repeated hour never equals one in another zone: compare them
+            # as instants.
+            return [(t, w, at.timestamp(), r, n) for t, w, at, r, n in rows]
+
+        assert stored() == as_given(rows)
+        assert [e.data for e in CaseEvent.objects.filter(case=case).order_by("pk")] == [
+            {text: [words, number]} for text, words, _, _, number in rows
+        ]
+
+        for message, (text, words, sent_at, needs_reply, number) in zip(
+            messages, later, strict=False
+        ):
+            message.text, message.text_words, message.sent_at = text, words, sent_at
+            message.needs_reply, message.delivery_attempts = needs_reply, number
+        update_rows(
+            Message,
+            messages,
+            ["text", "text_words", "sent_at", "needs_reply", "delivery_attempts"],
+        )
+        changed = later[: len(rows)] + rows[len(later) :]
+        assert stored() == as_given(changed)
+        transaction.set_rollback(True)
