@@ -51,7 +51,7 @@ def _read(case_ids: Iterable[int], *, copied: bool = True) -> QuerySet[Case, tup
     ).order_by("sent_at", "pk")
     breaches = CaseEvent.objects.filter(case_id=OuterRef("pk"), kind=CaseEvent.Kind.SLA_BREACHED)
     return (
-        Case.objects.filter(pk__in=list(case_ids))
+        Case.objects.filter(pk__any=list(case_ids))
         .annotate(
             opened_at_=_first(CaseEvent.Kind.CREATED),
             first_channel_=Subquery(first_message.values("channel")[:1]),
@@ -105,7 +105,7 @@ def _keep_channels(case_ids: list[int]) -> None:
     the rows whose channel changed (a case's first message sets it, a merge bringing an
     earlier one changes it), so most refreshes write no case row."""
     ids_by_channel: dict[str | None, list[int]] = defaultdict(list)
-    rows = CaseRollup.objects.filter(case_id__in=case_ids).values_list(
+    rows = CaseRollup.objects.filter(case_id__any=case_ids).values_list(
         "case_id", "first_channel", "case__first_channel"
     )
     for case_id, channel, kept in rows:
@@ -113,9 +113,9 @@ def _keep_channels(case_ids: list[int]) -> None:
             ids_by_channel[channel].append(case_id)
     if not ids_by_channel:
         return
-    Case.objects.filter(pk__in=[pk for ids in ids_by_channel.values() for pk in ids]).update(
+    Case.objects.filter(pk__any=[pk for ids in ids_by_channel.values() for pk in ids]).update(
         first_channel=models.Case(
-            *(When(pk__in=ids, then=Value(ch)) for ch, ids in ids_by_channel.items()),
+            *(When(pk__any=ids, then=Value(ch)) for ch, ids in ids_by_channel.items()),
             output_field=models.CharField(),
         )
     )

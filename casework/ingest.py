@@ -291,14 +291,14 @@ def _identities(keys: dict[tuple[str, str], Item]) -> dict[tuple[str, str], Iden
 
 
 def _any_of(group: str, name: str, pairs: Iterable[tuple[Any, str]]) -> Q:
-    """Rows whose (``group``, ``name``) is one of ``pairs``: one ``IN`` list per group,
+    """Rows whose (``group``, ``name``) is one of ``pairs``: one list of names per group,
     which the database plans far faster than a condition per pair."""
     names: dict[Any, list[str]] = defaultdict(list)
     for key, value in pairs:
         names[key].append(value)
     match = Q(pk__in=[])
     for key, values in names.items():
-        match |= Q(**{group: key, f"{name}__in": values})
+        match |= Q(**{group: key, f"{name}__any": values})
     return match
 
 
@@ -321,7 +321,7 @@ def lock_customers(batch: Batch) -> None:
     identities = {i.identity.pk: i.identity for i in batch.fresh if i.identity}
     while identities:
         wanted = {identity.customer_id for identity in identities.values()}
-        locked = Customer.objects.select_for_update().filter(pk__in=wanted).order_by("pk")
+        locked = Customer.objects.select_for_update().filter(pk__any=wanted).order_by("pk")
         batch.customers.update({c.pk: c for c in locked})
         # A merge that committed while this batch waited moved its identities on.
         merged = {
@@ -374,7 +374,7 @@ def load_threads(batch: Batch) -> None:
     """The customers' active and latest cases, the messages replied to, and the cases quoted
     by number: what choosing a case reads."""
     customer_ids = {i.identity.customer_id for i in batch.fresh if i.identity}
-    for case in Case.objects.filter(customer__in=customer_ids).exclude(status=Case.Status.CLOSED):
+    for case in Case.objects.filter(customer__any=customer_ids).exclude(status=Case.Status.CLOSED):
         batch.active[case.customer_id] = case
     lonely_machines = {
         i.identity.customer_id
@@ -382,13 +382,13 @@ def load_threads(batch: Batch) -> None:
         if i.identity and i.inbound.automated and i.identity.customer_id not in batch.active
     }
     if lonely_machines:
-        for case in Case.objects.filter(customer__in=lonely_machines).order_by(
+        for case in Case.objects.filter(customer__any=lonely_machines).order_by(
             "customer_id", "opened_at", "pk"
         ):
             batch.latest[case.customer_id] = case
     numbers = {i.inbound.case_reference for i in batch.fresh if i.inbound.case_reference}
     if numbers:
-        batch.quoted = {c.pk: c for c in Case.objects.filter(pk__in=numbers)}
+        batch.quoted = {c.pk: c for c in Case.objects.filter(pk__any=numbers)}
     replied_to = [(i.account.pk, ref) for i in batch.fresh for ref in i.inbound.in_reply_to]
     if replied_to:
         match = _any_of("channel_account", "external_id", replied_to)
@@ -398,7 +398,7 @@ def load_threads(batch: Batch) -> None:
     if known:
         # Only messages at a case's first time can tie with a new one.
         firsts = Message.objects.filter(
-            case__in=known,
+            case__any=known,
             direction=Message.Direction.INBOUND,
             sent_at=F("case__first_inbound_at"),
         )
@@ -408,7 +408,7 @@ def load_threads(batch: Batch) -> None:
             key, case = (at, channel, external_id or ""), known[case_id]
             batch.firsts[id(case)] = min(batch.firsts.get(id(case), key), key)
     cases = list(known)
-    tagged = Case.tags.through.objects.filter(case__in=cases)
+    tagged = Case.tags.through.objects.filter(case__any=cases)
     for case_id, name in tagged.values_list("case", "tag__name"):
         batch.stored_tags[case_id].add(name)
 
@@ -539,17 +539,17 @@ def find_spam(batch: Batch) -> None:
         Message.objects.filter(direction=Message.Direction.INBOUND)
         .filter(
             Q(
-                author_identity__in={i.identity.pk for i in items if i.identity},
+                author_identity__any={i.identity.pk for i in items if i.identity},
                 sent_at__range=(start - window, end + window),
             )
             | Q(
-                text_fingerprint__in={
+                text_fingerprint__any={
                     spam.fingerprint(i.words) for i, p in zip(items, promoting, strict=True) if p
                 }
                 - {""},
                 sent_at__range=(start - day, end + day),
             )
-            | Q(case__in=list(open_cases))
+            | Q(case__any=list(open_cases))
         )
         .annotate(
             answered=Exists(answered),
@@ -717,7 +717,7 @@ def find_survey_answers(batch: Batch) -> None:
     start = min(item.inbound.sent_at for item, _ in scored) - window
     open_surveys = list(
         Survey.objects.filter(
-            customer__in={item.identity.customer_id for item, _ in scored if item.identity},
+            customer__any={item.identity.customer_id for item, _ in scored if item.identity},
             answered_at__isnull=True,
             sent_at__gte=start,
             case__merged_into__isnull=True,
@@ -1369,7 +1369,7 @@ def _set_clocks(batch: Batch) -> None:
     }
     existing = [c.pk for c in batch.touched.values() if c.pk]
     past: dict[int, list[tuple[datetime, dict]]] = defaultdict(list)
-    changes = CaseEvent.objects.filter(case__in=existing, kind=CaseEvent.Kind.STATUS_CHANGED)
+    changes = CaseEvent.objects.filter(case__any=existing, kind=CaseEvent.Kind.STATUS_CHANGED)
     for case_id, occurred_at, data in changes.order_by("pk").values_list(
         "case", "occurred_at", "data"
     ):
@@ -1439,7 +1439,7 @@ def _adopt_orphans(batch: Batch) -> None:
         )
         Message.objects.filter(
             channel_account=account_id,
-            in_reply_to_external_id__in=external_ids,
+            in_reply_to_external_id__any=external_ids,
             parent__isnull=True,
         ).update(parent=Subquery(answered.values("pk")[:1]))
 

@@ -195,3 +195,34 @@ def test_the_writers_store_any_text_time_flag_number_and_json_exactly(accounts, 
         changed = later[: len(rows)] + rows[len(later) :]
         assert stored() == as_given(changed)
         transaction.set_rollback(True)
+
+
+def test_any_finds_what_in_finds_with_one_parameter(accounts):
+    customers = [Customer.objects.create(display_name=name) for name in ("Ann", "Bo", "Cy")]
+    cases = [Case.objects.create(customer=c, opened_at=AT) for c in customers]
+    ids = [e for e in ("plain", 'quo"te', "back\\slash", "{brace}", "NULL", "") if e]
+    messages = [
+        Message.objects.create(
+            case=cases[n % 3],
+            direction=Message.Direction.INBOUND,
+            channel_account=accounts["x"],
+            external_id=external_id,
+            sent_at=AT,
+        )
+        for n, external_id in enumerate(ids)
+    ]
+
+    for field, values in [
+        ("pk", [messages[0].pk, messages[2].pk, messages[2].pk, None, -1]),
+        ("case", [cases[0].pk, cases[2].pk, cases[2].pk, None, -1]),  # a foreign key
+        ("external_id", [*ids[1:], "none of these", None]),
+    ]:
+        found = Message.objects.filter(**{f"{field}__any": values}).order_by("pk")
+        assert list(found) == list(
+            Message.objects.filter(**{f"{field}__in": values}).order_by("pk")
+        )
+        assert found.exists()
+        sql, params = found.query.sql_with_params()
+        assert len(params) == 1, sql  # the values go as one array, however many
+    assert not Message.objects.filter(pk__any=[]).exists()
+    assert not Message.objects.filter(pk__any=[None]).exists()
