@@ -193,7 +193,11 @@ class Message(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="messages")
+    # Indexed first in message_case_sent_at (and the account in the unique key below): an
+    # index of their own would only slow the writing of messages down.
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="messages", db_index=False
+    )
     direction = models.CharField(max_length=16, choices=Direction)
     channel_account = models.ForeignKey(
         ChannelAccount,
@@ -201,6 +205,7 @@ class Message(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="messages",
+        db_index=False,
     )
     # The platform's kind of message, e.g. "x.mention", "facebook.comment", "email".
     channel = models.CharField(max_length=32, blank=True)
@@ -210,7 +215,12 @@ class Message(models.Model):
     # (which may belong to another customer's case, e.g. a bystander's reply).
     in_reply_to_external_id = models.CharField(max_length=500, blank=True)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replies",
+        db_index=False,  # message_parent
     )
     author_identity = models.ForeignKey(
         Identity, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
@@ -221,6 +231,7 @@ class Message(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="messages",
+        db_index=False,  # message_author_user
     )
     text = models.TextField(blank=True)
     # The whole text when ``text`` was cut at CAREINBOX_MESSAGE_TEXT_LIMIT, else "". Kept
@@ -263,7 +274,7 @@ class Message(models.Model):
     delivery_error = models.TextField(blank=True)
     delivery_attempts = models.PositiveIntegerField(default=0)
     # When a queued reply is next tried; for one being sent, when to presume its worker dead.
-    delivery_next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    delivery_next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "tickets_message"
@@ -282,6 +293,17 @@ class Message(models.Model):
                 fields=["channel_account", "in_reply_to_external_id"],
                 condition=Q(parent__isnull=True) & ~Q(in_reply_to_external_id=""),
                 name="message_orphan_replies",
+            ),
+            # Columns empty on most messages (a customer's message has no parent stored yet,
+            # no author among the staff, no delivery to retry) index only the rows that have
+            # them: every message stored would otherwise write an entry for nothing in each.
+            *(
+                models.Index(fields=[field], condition=Q(**{f"{field}__isnull": False}), name=name)
+                for field, name in [
+                    ("parent", "message_parent"),
+                    ("author_user", "message_author_user"),
+                    ("delivery_next_attempt_at", "message_delivery_due"),
+                ]
             ),
         ]
 
@@ -484,6 +506,7 @@ class CaseEvent(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="case_events",
+        db_index=False,  # caseevent_actor
     )
     message = models.ForeignKey(
         Message, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
@@ -495,6 +518,10 @@ class CaseEvent(models.Model):
         indexes = [
             models.Index(fields=["case", "occurred_at"], name="caseevent_case_occurred_at"),
             models.Index(fields=["kind", "occurred_at"], name="caseevent_kind_occurred_at"),
+            # Only staff's events have an actor; ingest writes most of the history without.
+            models.Index(
+                fields=["actor"], condition=Q(actor__isnull=False), name="caseevent_actor"
+            ),
             # The backlog and flow dashboard's resolutions per day, read from this index alone.
             models.Index(
                 fields=["occurred_at", "case"],
