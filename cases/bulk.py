@@ -126,10 +126,15 @@ def update_rows(model: type[Model], rows: Sequence[Model], fields: list[str]) ->
 
 
 def _unnest(fields: Sequence[Field], db: BaseDatabaseWrapper) -> str:
-    """A query of rows made of one array parameter per field, as ``_Values.of`` gives them;
-    the arrays' types have no length (``varchar[]``, not ``varchar(200)[]``)."""
-    arrays = (f"%s::{str(f.db_type(db)).split('(')[0]}[]" for f in fields)
+    """A query of rows made of one array parameter per field, as ``_Values.of`` gives them."""
+    arrays = (f"%s::{_array_of(f, db)}" for f in fields)
     return f"SELECT * FROM UNNEST({', '.join(arrays)})"
+
+
+def _array_of(field: Field, db: BaseDatabaseWrapper) -> str:
+    """The type of an array of the field's values, without a length (``varchar[]``, not
+    ``varchar(200)[]``)."""
+    return f"{str(field.db_type(db)).split('(')[0]}[]"
 
 
 # The Python types a column of each kind takes as they are: the field's own conversion would
@@ -249,8 +254,8 @@ class AnyOf(In):
         if not values:
             raise EmptyResultSet
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        array = str(self.lhs.output_field.db_type(connection)).split("(")[0]
-        return f"{lhs} = ANY(%s::{array}[])", (*lhs_params, _literal(values, element))
+        array = _array_of(self.lhs.output_field, connection)
+        return f"{lhs} = ANY(%s::{array})", (*lhs_params, _literal(values, element))
 
 
 def _point_at_saved_rows(row: Model, relations: list[Field]) -> None:
