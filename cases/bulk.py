@@ -73,21 +73,41 @@ class RowMaker[M: Model]:
 
 
 def insert_rows(
-    model: type[Model], rows: Sequence[Model], *, ignore_conflicts: bool = False
+    model: type[Model],
+    rows: Sequence[Model],
+    *,
+    ignore_conflicts: bool = False,
+    linked_by: str | None = None,
 ) -> None:
     """Insert ``rows`` in their order and give each its id, as ``bulk_create`` does. With
     ``ignore_conflicts`` a row that would break a unique constraint is left out, and no row
-    gets its id (as with ``bulk_create``'s)."""
+    gets its id (as with ``bulk_create``'s).
+
+    ``linked_by`` names the model's foreign key to itself, by which a row may point at
+    another row of the same insert (a reply at the message it answers). On PostgreSQL the
+    rows then take their ids from the table's sequence first and go in whole, with their
+    links: a link written after the insert would write each such row twice, and every index
+    of the table with it (a new key is no HOT update). Elsewhere the links are written after."""
     if not rows:
         return
+    linked = _linked_within(rows, linked_by) if linked_by else {}
     if connection.vendor != "postgresql":
-        model._default_manager.bulk_create(rows, ignore_conflicts=ignore_conflicts)
+        _insert_then_link(
+            model, rows, ignore_conflicts=ignore_conflicts, linked_by=linked_by, linked=linked
+        )
         return
     meta = model._meta
     # The connection itself: each attribute read through django.db.connection costs a
     # context-local lookup.
     db = connections[DEFAULT_DB_ALIAS]
-    fields = [cast(Field, f) for f in meta.concrete_fields if not (f.primary_key or f.generated)]
+    if linked:
+        _number(model, rows, db)
+    numbered = rows[0].pk is not None
+    fields = [
+        cast(Field, f)
+        for f in meta.concrete_fields
+        if not f.generated and (numbered or not f.primary_key)
+    ]
     relations = [f for f in fields if f.is_relation]
     for row in rows:
         _point_at_saved_rows(row, relations)
@@ -102,6 +122,47 @@ def insert_rows(
         for row, (pk_value,) in zip(rows, cursor.fetchall(), strict=True):
             row.pk = pk_value
             row._state.adding, row._state.db = False, db.alias
+
+
+def _linked_within(rows: Sequence[Model], linked_by: str) -> dict[int, Model]:
+    """The rows that point, by ``linked_by``, at an unsaved row: each row's target, by the
+    row's ``id()``. (A row pointing at an unsaved row holds it: its id is not known yet.)"""
+    link = cast(ForeignKey, rows[0]._meta.get_field(linked_by))
+    targets = ((row, link.get_cached_value(row, None)) for row in rows)
+    return {id(row): target for row, target in targets if target is not None and target.pk is None}
+
+
+def _number(model: type[Model], rows: Sequence[Model], db: BaseDatabaseWrapper) -> None:
+    """Give ``rows`` ids from their table's sequence, increasing in the rows' order."""
+    meta = model._meta
+    with db.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(rows)],
+        )
+        ids = sorted(pk for (pk,) in cursor.fetchall())
+    for row, pk in zip(rows, ids, strict=True):
+        row.pk = pk
+
+
+def _insert_then_link(
+    model: type[Model],
+    rows: Sequence[Model],
+    *,
+    ignore_conflicts: bool,
+    linked_by: str | None,
+    linked: dict[int, Model],
+) -> None:
+    """``bulk_create``, with the links between the rows (``insert_rows``'s ``linked_by``)
+    written once all of them are saved."""
+    linking = [row for row in rows if id(row) in linked]
+    for row in linking:
+        setattr(row, str(linked_by), None)
+    model._default_manager.bulk_create(rows, ignore_conflicts=ignore_conflicts)
+    for row in linking:
+        setattr(row, str(linked_by), linked[id(row)])
+    if linking:
+        model._default_manager.bulk_update(linking, [str(linked_by)])
 
 
 def update_rows(model: type[Model], rows: Sequence[Model], fields: list[str]) -> None:

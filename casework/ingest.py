@@ -357,8 +357,9 @@ def refresh_profiles(batch: Batch) -> None:
         if newer or (at == identity.last_seen_at and _later(profile, _profile(identity))):
             customer = batch.customers.get(identity.customer_id)
             # A customer named after this identity keeps its name in step with it.
-            if customer and customer.display_name == _customer_name(identity):
-                customer.display_name = _customer_name(item.inbound.author)
+            name = _customer_name(item.inbound.author)
+            if customer and customer.display_name == _customer_name(identity) != name:
+                customer.display_name = name
                 renamed[customer.pk] = customer
             identity.last_seen_at = at
             for name, value in profile.items():
@@ -1302,21 +1303,16 @@ def write(batch: Batch) -> None:
     new = {id(case) for case in batch.new_cases}
     existing = [c for key, c in batch.touched.items() if key not in new]
     update_rows(Case, existing, CASE_FIELDS)
-    insert_rows(Case, batch.new_cases)
-    update_rows(Message, batch.retro_spam, ["spam_reason", "needs_reply", "no_reply_reason"])
     fresh = batch.fresh
     messages = [item.message for item in fresh if item.message is not None]
-    # A reply to a message of this batch gets its parent once both are stored.
-    replies = {id(m): m.parent for m in messages if m.parent is not None and m.parent.pk is None}
-    for message in messages:
-        if id(message) in replies:
-            message.parent = None
-    insert_rows(Message, messages)
-    if replies:
-        for message in messages:
-            if id(message) in replies:
-                message.parent = replies[id(message)]
-        update_rows(Message, [m for m in messages if id(m) in replies], ["parent"])
+    # A new case's first message (they go in in platform order) names its channel now, as its
+    # roll-up will: the roll-up's refresh then has no case row to write again.
+    for message in reversed(messages):
+        if id(message.case) in new:
+            message.case.first_channel = message.channel
+    insert_rows(Case, batch.new_cases)
+    update_rows(Message, batch.retro_spam, ["spam_reason", "needs_reply", "no_reply_reason"])
+    insert_rows(Message, messages, linked_by="parent")  # a reply may answer one of the batch
     _write_attachments(fresh)
     for item in fresh:
         if item.survey is not None:

@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -74,6 +75,24 @@ def test_insert_rows_stores_what_bulk_create_stores(accounts):
         (m.pk, {"n": n, "why": None, "nested": ["a", 1.5]}, AT) for n, m in enumerate(mine)
     ]
     assert all(e.recorded_at is not None for e in stored)  # set on save, as Django does
+
+
+def test_rows_pointing_at_rows_of_the_same_insert_go_in_whole_with_their_links(accounts):
+    customer = Customer.objects.create(display_name="Neil")
+    case = Case.objects.create(customer=customer, opened_at=AT)
+    stored, first, reply = messages_for(case, None, accounts["x"], "t")
+    reply_to_reply = messages_for(case, None, accounts["x"], "u")[0]
+    insert_rows(Message, [stored])
+    # Each answers the one before; the first answers a message stored before.
+    first.parent, reply.parent, reply_to_reply.parent = stored, first, reply
+
+    with CaptureQueriesContext(connection) as run:
+        insert_rows(Message, [first, reply, reply_to_reply], linked_by="parent")
+
+    found = dict(Message.objects.values_list("external_id", "parent__external_id"))
+    assert found == {"t-0": None, "t-1": "t-0", "t-2": "t-1", "u-0": "t-2"}
+    assert stored.pk < first.pk < reply.pk < reply_to_reply.pk  # in the order given
+    assert [q["sql"].split()[0] for q in run] == ["SELECT", "INSERT"]  # no row written twice
 
 
 def test_insert_rows_leaves_out_rows_already_stored_when_told(accounts):

@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from cases import rollup
 from cases.models import Case, CaseRollup
@@ -23,6 +25,16 @@ def test_a_case_s_channel_is_its_earliest_message_s_even_when_that_arrives_last(
     ingest(InboundFactory(author=author, channel="x.mention", sent_at=T0 - timedelta(hours=1)))
 
     assert CaseRollup.objects.get(case=case).first_channel == "x.mention"
+
+
+def test_a_new_case_is_stored_with_its_channel_and_not_written_again(ingest):
+    author = AuthorFactory()
+    with CaptureQueriesContext(connection) as first:
+        case = ingest(InboundFactory(author=author, channel="facebook.message")).message.case
+
+    case.refresh_from_db()
+    assert case.first_channel == "facebook.message"
+    assert [q for q in first if q["sql"].startswith('UPDATE "tickets_case"')] == []
 
 
 def test_the_first_reply_and_the_first_resolution_are_kept_not_the_latest(ingest, agent):

@@ -1,10 +1,12 @@
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cases.models import Case, CaseEvent, Message
+from casework.ingest import ingest_batch
 from channels.inbound import InboundAttachment
 from customers.models import Customer, Identity
 from tests.factories import T0, AuthorFactory, InboundFactory
@@ -196,6 +198,21 @@ def test_identity_shows_the_profile_of_its_newest_message(ingest):
     assert Customer.objects.count() == 1
 
 
+def test_a_customer_named_after_their_identity_takes_its_new_name_and_only_then(ingest):
+    author = AuthorFactory(external_id="42", handle="neilc", display_name="Neil C")
+    ingest(InboundFactory(author=author, sent_at=T0))
+
+    with CaptureQueriesContext(connection) as same_name:
+        ingest(InboundFactory(author=author, sent_at=T0 + timedelta(hours=1)))
+    renamed = AuthorFactory(external_id="42", handle="neilc", display_name="Neil Carver")
+    ingest(InboundFactory(author=renamed, sent_at=T0 + timedelta(hours=2)))
+
+    # The customer row is written when the name changes, not with every message.
+    customer_writes = [q for q in same_name if q["sql"].startswith('UPDATE "tickets_customer"')]
+    assert customer_writes == []
+    assert Customer.objects.get().display_name == "Neil Carver"
+
+
 def test_customer_html_is_sanitised_and_raw_payload_kept(ingest):
     hostile = (
         '<p onclick="steal()">Hi<script>alert(1)</script>'
@@ -313,3 +330,23 @@ def test_quoting_another_customers_case_number_joins_nothing_of_theirs(ingest):
 
     assert message.case_id != stranger_case.pk
     assert stranger_case.messages.count() == 1
+
+
+def test_a_thread_arriving_in_one_batch_is_stored_with_its_replies_linked(accounts):
+    author = AuthorFactory()
+    first = InboundFactory(author=author, sent_at=T0)
+    reply = InboundFactory(
+        author=author, sent_at=T0 + timedelta(minutes=1), in_reply_to=(first.external_id,)
+    )
+    again = InboundFactory(
+        author=author, sent_at=T0 + timedelta(minutes=2), in_reply_to=(reply.external_id,)
+    )
+
+    ingest_batch(arrivals=[(accounts["x"], inbound) for inbound in (again, first, reply)])
+
+    parents = dict(Message.objects.values_list("external_id", "parent__external_id"))
+    assert parents == {
+        first.external_id: None,
+        reply.external_id: first.external_id,
+        again.external_id: reply.external_id,
+    }

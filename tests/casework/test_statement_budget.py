@@ -32,8 +32,9 @@ BUDGET = {
     "resolve_identities": 4,  # read, insert customers, insert identities, read again
     "lock_customers": 1,
     "drop_stored": 1,
-    # The newest message's profile, for every identity at once; customers named after them.
-    "refresh_profiles": 2,
+    # The newest message's profile, for every identity at once (and the customers named after
+    # them, when a name changes: none does here).
+    "refresh_profiles": 1,
     "load_threads": 1,  # the customers' cases (none replies, quotes a case or is automated)
     "score_sentiment": 0,  # a text function over each message
     "route": 2,  # the rules with their teams; the stores
@@ -49,10 +50,10 @@ BUDGET = {
     "record_messages": 3,  # auto-assigning teams; the team's available agents; their load
     # Policies; the calendar, its hours and holidays; new cases; messages; evidence; history;
     # notifications; agents' turns; replies stored before the message they answer; the
-    # touched cases' roll-ups, read and written, and the channel their case rows keep; the
-    # active webhook endpoints, read once for the batch's events (with none there is nothing
-    # to insert).
-    "write": 15,
+    # touched cases' roll-ups, read and written, and the channel their case rows keep (read:
+    # a new case is stored with it); the active webhook endpoints, read once for the batch's
+    # events (with none there is nothing to insert).
+    "write": 14,
     # The live incidents with their messages; the window's customer messages in no incident;
     # whoever may reassign cases, read only when an incident is proposed (none is here).
     # Incidents and links are written by "write", two more inserts when there are any.
