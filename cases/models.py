@@ -60,7 +60,12 @@ class Case(models.Model):
     subject = models.CharField(max_length=300, blank=True)
     # Set on a case folded into another by a customer merge; it is then closed.
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+        db_index=False,  # case_merged_into
     )
     # Spam stays stored and visible in the Spam queue; it leaves every other queue.
     spam = models.BooleanField(default=False)
@@ -74,9 +79,10 @@ class Case(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
-    first_response_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    next_response_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    resolution_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Indexed among the live cases only (case_live_*): every query by them is about those.
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    next_response_due_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
     # Service level (cases/clocks.py): the policy the due times follow, and the platform time
     # of the oldest customer message still waiting for a reply (None once answered, or when
     # nothing the customer wrote needs one).
@@ -93,9 +99,10 @@ class Case(models.Model):
         output_field=models.DateTimeField(null=True),
         db_persist=True,
     )
-    # The channel of its earliest customer message, as its roll-up (CaseRollup) holds it,
-    # written by ``cases.rollup.refresh`` with the roll-up: the backlog counts each channel's
-    # waiting cases from the ``case_backlog`` index alone instead of joining every roll-up.
+    # The channel of its earliest customer message, as its roll-up (CaseRollup) holds it:
+    # named by ingest for a new case, kept by ``cases.rollup.refresh``. The backlog counts
+    # each channel's waiting cases from the ``case_backlog`` index alone instead of joining
+    # every roll-up.
     first_channel = models.CharField(max_length=32, null=True, editable=False)  # noqa: DJ001
 
     class Meta:
@@ -154,6 +161,12 @@ class Case(models.Model):
                 fields=["id", "team", "assignee"],
                 condition=Q(merged_into__isnull=True, spam=False),
                 name="case_counted",
+            ),
+            # The few cases folded into another, found by the case they went into.
+            models.Index(
+                fields=["merged_into"],
+                condition=Q(merged_into__isnull=False),
+                name="case_merged_into",
             ),
             # The few cases no figure counts (spam, folded by a merge): the agents dashboard
             # leaves them out of its roll-up (AgentActivity) by this short list of ids.

@@ -1,58 +1,13 @@
 """Each case's soonest due time, kept by the database (a stored generated column), and the
-index "SLA at risk" counts from.
-
-SQLite cannot add a stored generated column to a table: Django builds the table again, which
-drops its triggers (the kept queue counts', the roll-ups' copy of the case row); they are
-read first and created again after."""
+index "SLA at risk" counts from. SQLite builds the table again to add the column: its
+triggers are kept (``cases.migration_operations``)."""
 
 import datetime
 import django.db.models.functions.comparison
 from django.conf import settings
 from django.db import migrations, models
 
-
-def _triggers(schema_editor, table: str) -> list[str]:
-    if schema_editor.connection.vendor != "sqlite":
-        return []
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [table]
-        )
-        return [sql for (sql,) in cursor.fetchall()]
-
-
-class AddFieldKeepingTriggers(migrations.AddField):
-    """``AddField``, with the table's SQLite triggers created again if building the table
-    again dropped them, both ways."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        self._keeping_triggers(
-            schema_editor,
-            from_state,
-            super().database_forwards,
-            app_label,
-            schema_editor,
-            from_state,
-            to_state,
-        )
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        self._keeping_triggers(
-            schema_editor,
-            from_state,
-            super().database_backwards,
-            app_label,
-            schema_editor,
-            from_state,
-            to_state,
-        )
-
-    def _keeping_triggers(self, schema_editor, state, operation, *args):
-        table = state.apps.get_model("cases", self.model_name)._meta.db_table
-        kept = _triggers(schema_editor, table)
-        operation(*args)
-        for sql in set(kept) - set(_triggers(schema_editor, table)):
-            schema_editor.execute(sql, params=None)
+from cases.migration_operations import AddFieldKeepingTriggers
 
 
 class Migration(migrations.Migration):
