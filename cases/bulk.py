@@ -84,17 +84,21 @@ def insert_rows(
     gets its id (as with ``bulk_create``'s).
 
     ``linked_by`` names the model's foreign key to itself, by which a row may point at
-    another row of the same insert (a reply at the message it answers). On PostgreSQL the
-    rows then take their ids from the table's sequence first and go in whole, with their
-    links: a link written after the insert would write each such row twice, and every index
-    of the table with it (a new key is no HOT update). Elsewhere the links are written after."""
+    another row of the same insert (a reply at the message it answers); not with
+    ``ignore_conflicts``. On PostgreSQL the rows then take their ids from the table's
+    sequence first and go in whole, with their links: a link written after the insert would
+    write each such row twice, and every index of the table with it (a new key is no HOT
+    update). Elsewhere the links are written after."""
     if not rows:
         return
+    if linked_by and ignore_conflicts:
+        raise ValueError("Rows left out could not be linked to: no linked_by with conflicts.")
     linked = _linked_within(rows, linked_by) if linked_by else {}
     if connection.vendor != "postgresql":
-        _insert_then_link(
-            model, rows, ignore_conflicts=ignore_conflicts, linked_by=linked_by, linked=linked
-        )
+        if linked_by and linked:
+            _insert_then_link(model, rows, linked_by, linked)
+        else:
+            model._default_manager.bulk_create(rows, ignore_conflicts=ignore_conflicts)
         return
     meta = model._meta
     # The connection itself: each attribute read through django.db.connection costs a
@@ -102,11 +106,10 @@ def insert_rows(
     db = connections[DEFAULT_DB_ALIAS]
     if linked:
         _number(model, rows, db)
-    numbered = rows[0].pk is not None
     fields = [
         cast(Field, f)
         for f in meta.concrete_fields
-        if not f.generated and (numbered or not f.primary_key)
+        if not f.generated and (linked or not f.primary_key)
     ]
     relations = [f for f in fields if f.is_relation]
     for row in rows:
@@ -146,23 +149,17 @@ def _number(model: type[Model], rows: Sequence[Model], db: BaseDatabaseWrapper) 
 
 
 def _insert_then_link(
-    model: type[Model],
-    rows: Sequence[Model],
-    *,
-    ignore_conflicts: bool,
-    linked_by: str | None,
-    linked: dict[int, Model],
+    model: type[Model], rows: Sequence[Model], linked_by: str, linked: dict[int, Model]
 ) -> None:
-    """``bulk_create``, with the links between the rows (``insert_rows``'s ``linked_by``)
-    written once all of them are saved."""
+    """``bulk_create``, with the links between the rows (``_linked_within``) written once all
+    of them are saved."""
     linking = [row for row in rows if id(row) in linked]
     for row in linking:
-        setattr(row, str(linked_by), None)
-    model._default_manager.bulk_create(rows, ignore_conflicts=ignore_conflicts)
+        setattr(row, linked_by, None)
+    model._default_manager.bulk_create(rows)
     for row in linking:
-        setattr(row, str(linked_by), linked[id(row)])
-    if linking:
-        model._default_manager.bulk_update(linking, [str(linked_by)])
+        setattr(row, linked_by, linked[id(row)])
+    model._default_manager.bulk_update(linking, [linked_by])
 
 
 def update_rows(model: type[Model], rows: Sequence[Model], fields: list[str]) -> None:

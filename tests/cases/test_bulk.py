@@ -95,6 +95,11 @@ def test_rows_pointing_at_rows_of_the_same_insert_go_in_whole_with_their_links(a
     assert [q["sql"].split()[0] for q in run] == ["SELECT", "INSERT"]  # no row written twice
 
 
+def test_rows_left_out_on_conflict_cannot_be_linked_to(accounts):
+    with pytest.raises(ValueError, match="linked_by"):
+        insert_rows(Message, [Message()], ignore_conflicts=True, linked_by="parent")
+
+
 def test_insert_rows_leaves_out_rows_already_stored_when_told(accounts):
     customer = Customer.objects.create(display_name="Neil")
     identity = Identity.objects.create(
