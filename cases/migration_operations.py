@@ -3,6 +3,9 @@ the roll-ups' copy of the case row). SQLite cannot add a stored generated column
 nor change a column's index without Django building the table again, which drops its
 triggers: these operations read them first and create them again after, both ways."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.db import migrations
 
 
@@ -16,39 +19,27 @@ def _triggers(schema_editor, table: str) -> list[str]:
         return [sql for (sql,) in cursor.fetchall()]
 
 
+@contextmanager
+def _triggers_kept(schema_editor, table: str) -> Iterator[None]:
+    kept = _triggers(schema_editor, table)
+    yield
+    for sql in set(kept) - set(_triggers(schema_editor, table)):
+        schema_editor.execute(sql, params=None)
+
+
 class _KeepingTriggers:
     model_name: str
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        self._keeping_triggers(
-            app_label,
-            schema_editor,
-            from_state,
-            super().database_forwards,  # type: ignore[misc]
-            app_label,
-            schema_editor,
-            from_state,
-            to_state,
-        )
+        with _triggers_kept(schema_editor, self._table(app_label, from_state)):
+            super().database_forwards(app_label, schema_editor, from_state, to_state)  # type: ignore[misc]
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        self._keeping_triggers(
-            app_label,
-            schema_editor,
-            from_state,
-            super().database_backwards,  # type: ignore[misc]
-            app_label,
-            schema_editor,
-            from_state,
-            to_state,
-        )
+        with _triggers_kept(schema_editor, self._table(app_label, from_state)):
+            super().database_backwards(app_label, schema_editor, from_state, to_state)  # type: ignore[misc]
 
-    def _keeping_triggers(self, app_label, schema_editor, state, operation, *args):
-        table = state.apps.get_model(app_label, self.model_name)._meta.db_table
-        kept = _triggers(schema_editor, table)
-        operation(*args)
-        for sql in set(kept) - set(_triggers(schema_editor, table)):
-            schema_editor.execute(sql, params=None)
+    def _table(self, app_label, state) -> str:
+        return state.apps.get_model(app_label, self.model_name)._meta.db_table
 
 
 class AddFieldKeepingTriggers(_KeepingTriggers, migrations.AddField):
