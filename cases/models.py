@@ -16,6 +16,10 @@ from staff.models import Team
 # The case's due times (``cases.clocks``), and what stands for "none" while taking the
 # soonest of them: SQLite's ``min`` of several values is NULL when any is.
 DUE_FIELDS = ("first_response_due_at", "next_response_due_at", "resolution_due_at")
+# Replies stored before the message they answer: the rows the ``message_orphan_replies``
+# index holds. A query must name this condition itself for PostgreSQL to read that index when
+# its list of ids is long (over 100, PostgreSQL does not look inside the list for the proof).
+ORPHAN_REPLIES = Q(parent__isnull=True) & ~Q(in_reply_to_external_id="")
 NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 
 
@@ -304,7 +308,7 @@ class Message(models.Model):
             # Ingest links replies that arrived before their parent; only those are indexed.
             models.Index(
                 fields=["channel_account", "in_reply_to_external_id"],
-                condition=Q(parent__isnull=True) & ~Q(in_reply_to_external_id=""),
+                condition=ORPHAN_REPLIES,
                 name="message_orphan_replies",
             ),
             # Columns empty on most messages (a customer's message has no parent stored yet,

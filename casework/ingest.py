@@ -26,7 +26,16 @@ from django.utils import timezone
 from cases import history
 from cases.bulk import RowMaker, insert_rows, update_rows
 from cases.clocks import apply_due_times, due_times, pauses_of
-from cases.models import Attachment, Case, CaseEvent, Message, SpamBlock, Survey, Tag
+from cases.models import (
+    ORPHAN_REPLIES,
+    Attachment,
+    Case,
+    CaseEvent,
+    Message,
+    SpamBlock,
+    Survey,
+    Tag,
+)
 from cases.sanitise import sanitise_html
 from cases.selectors import live_case
 from cases.services import set_status
@@ -1434,9 +1443,7 @@ def _adopt_orphans(batch: Batch) -> None:
             channel_account=account_id, external_id=OuterRef("in_reply_to_external_id")
         )
         Message.objects.filter(
-            channel_account=account_id,
-            in_reply_to_external_id__any=external_ids,
-            parent__isnull=True,
+            ORPHAN_REPLIES, channel_account=account_id, in_reply_to_external_id__any=external_ids
         ).update(parent=Subquery(answered.values("pk")[:1]))
 
 

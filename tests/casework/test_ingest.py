@@ -269,6 +269,24 @@ def test_a_reply_stored_before_its_parent_is_linked_when_the_parent_arrives(inge
     assert reply.message.case_id == stored_parent.case_id
 
 
+@pytest.mark.postgres
+def test_a_large_batch_finds_the_replies_waiting_for_it_by_their_index(accounts):
+    """Every batch looks for replies stored before the messages it brings. With the batch's
+    message ids listed in full, that look-up must still read only the waiting replies: a
+    scan of every message of the account grows with the table, batch after batch."""
+    batch = [(accounts["x"], InboundFactory()) for _ in range(150)]
+
+    with CaptureQueriesContext(connection) as captured:
+        ingest_batch(arrivals=batch)
+
+    [adopting] = [q["sql"] for q in captured if q["sql"].startswith('UPDATE "tickets_message"')]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {adopting}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "message_orphan_replies on tickets_message" in plan, plan
+
+
 def test_an_auto_reply_joins_the_case_without_reopening_it_or_moving_its_clocks(ingest):
     author = AuthorFactory(external_id="gwen@example.org")
     case = ingest(InboundFactory(author=author, channel="email", sent_at=T0)).message.case
