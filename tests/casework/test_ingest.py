@@ -279,7 +279,8 @@ def test_a_large_batch_finds_the_replies_waiting_for_it_by_their_index(accounts)
     with CaptureQueriesContext(connection) as captured:
         ingest_batch(arrivals=batch)
 
-    [adopting] = [q["sql"] for q in captured if q["sql"].startswith('UPDATE "tickets_message"')]
+    adopts = 'UPDATE "tickets_message" SET "parent_id"'
+    [adopting] = [q["sql"] for q in captured if q["sql"].startswith(adopts)]
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(f"EXPLAIN {adopting}")
